@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/diag"
+)
+
+// Exit codes, as in Go's own commands.
+const (
+	exitOK       = 0
+	exitProblems = 1 // the input has problems, or the run failed
+	exitUsage    = 2
+)
+
+// env is what a command sees of its process: arguments, streams and
+// environment, so tests run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	usage   string
+	run     func(e *env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check pipeline folders offline", "sluice validate [--connections FILE] DIR...", runValidate},
+		{"plan", "show what a pipeline would do", "sluice plan [--connections FILE] [--json] [--live] DIR", runPlan},
+		{"version", "print the version", "sluice version", runVersion},
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					fmt.Fprintf(stdout, "usage: %s\n", c.usage)
+					return exitOK
+				}
+			}
+		}
+		w := stdout
+		if len(args) == 0 {
+			w = stderr
+		}
+		printUsage(w)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(e, args[1:])
+		}
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "sluice: unknown command %q%s\nRun 'sluice help' for usage.\n", args[0], diag.DidYouMean(args[0], names))
+	return exitUsage
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Sluice moves data between Snowflake and ClickHouse, driven by pipeline folders.")
+	fmt.Fprintln(w, "\nUsage:\n\n\tsluice <command> [arguments]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'sluice help <command>' for a command's usage.")
+}
+
+// newFlags returns a flag set that prints the command's usage on error.
+func newFlags(e *env, c string) *flag.FlagSet {
+	fs := flag.NewFlagSet(c, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		for _, cmd := range commands() {
+			if cmd.name == c {
+				fmt.Fprintf(e.stderr, "usage: %s\n", cmd.usage)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags anywhere among the arguments, so that both
+// `sluice plan --json DIR` and `sluice plan DIR --json` work.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// usageError reports a usage problem and returns the usage exit code.
+func usageError(e *env, fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "sluice %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return exitUsage
+}
+
+// connectionsFlag adds --connections to a flag set.
+func connectionsFlag(fs *flag.FlagSet) *string {
+	return fs.String("connections", "", "connections `file` (default $SLUICE_CONNECTIONS, else the nearest "+config.ConnectionsFileName+" above the pipeline folder)")
+}
+
+// loaded is a pipeline folder loaded with its connections.
+type loaded struct {
+	pipeline    *config.Pipeline
+	connections *config.Connections
+	diags       diag.Diagnostics
+	sources     diag.Sources
+}
+
+// load loads the connections file for dir and then the pipeline folder.
+func load(e *env, dir, connectionsPath string) loaded {
+	var out loaded
+	out.sources = diag.Sources{}
+	path := config.FindConnections(connectionsPath, e.getenv("SLUICE_CONNECTIONS"), dir)
+	if path == "" {
+		out.diags.Errorf(diag.Pos{File: dir}, 0, "no connections file: pass --connections, set SLUICE_CONNECTIONS, or put %s in a folder above the pipeline", config.ConnectionsFileName)
+	} else {
+		conns, ds := config.LoadConnections(path)
+		out.connections = conns
+		out.diags.Add(ds...)
+		if b, err := os.ReadFile(path); err == nil {
+			out.sources[path] = b
+		}
+	}
+	p, ds := config.Load(dir, config.Options{Connections: out.connections})
+	out.pipeline = p
+	out.diags.Add(ds...)
+	for k, v := range p.Files {
+		out.sources[k] = v
+	}
+	out.diags = out.diags.Sort()
+	return out
+}
+
+// report renders diagnostics and a one-line summary to stderr.
+func report(e *env, ds diag.Diagnostics, src diag.Sources) {
+	diag.Render(e.stderr, ds, src)
+}
+
+// errorSummary counts errors and warnings: "3 errors, 1 warning".
+func errorSummary(ds diag.Diagnostics) string {
+	errs := ds.Errors()
+	warns := len(ds) - errs
+	var parts []string
+	if errs > 0 {
+		parts = append(parts, fmt.Sprintf("%d error%s", errs, plural(errs)))
+	}
+	if warns > 0 {
+		parts = append(parts, fmt.Sprintf("%d warning%s", warns, plural(warns)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func runVersion(e *env, args []string) int {
+	fmt.Fprintln(e.stdout, "sluice", version())
+	return exitOK
+}
+
+var errUsage = errors.New("usage")
+
+// uniqueSorted returns the arguments sorted without duplicates.
+func uniqueSorted(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	j := 0
+	for i, s := range out {
+		if i == 0 || s != out[j-1] {
+			out[j] = s
+			j++
+		}
+	}
+	return out[:j]
+}

@@ -1,0 +1,3 @@
+package main
+
+func runPlan(e *env, args []string) int { return exitUsage }

@@ -1,0 +1,666 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// PipelineFileName is the file that makes a folder a pipeline.
+const PipelineFileName = "pipeline.yaml"
+
+// The placeholders Sluice binds in source queries: the bounds of the window
+// being read, as parameters, never pasted into the SQL text.
+const (
+	WindowStart = "window_start"
+	WindowEnd   = "window_end"
+)
+
+// Options configure Load.
+type Options struct {
+	// Connections resolves the connection names streams use. When nil,
+	// every connection reference is reported as unresolved.
+	Connections *Connections
+	// ReadFile reads a file by path; os.ReadFile when nil. `sluice diff`
+	// substitutes one that reads a git revision.
+	ReadFile func(name string) ([]byte, error)
+	// ListFiles lists the files under the pipeline folder, relative to it,
+	// for "did you mean" on missing SQL files; a directory walk when nil.
+	ListFiles func(dir string) []string
+}
+
+// cronParser accepts the five standard fields and descriptors like @daily.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Load reads and checks the pipeline folder dir. It returns the pipeline as
+// far as it could be read and every problem found; the pipeline is usable
+// only when the diagnostics hold no error.
+func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
+	if opts.ReadFile == nil {
+		opts.ReadFile = os.ReadFile
+	}
+	if opts.ListFiles == nil {
+		opts.ListFiles = walkFiles
+	}
+	var ds diag.Diagnostics
+	file := filepath.Join(dir, PipelineFileName)
+	p := &Pipeline{Dir: dir, File: file, Files: diag.Sources{}}
+	src, err := opts.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			ds.Errorf(diag.Pos{File: dir}, 0, "not a pipeline folder: %s not found", PipelineFileName)
+		} else {
+			ds.Errorf(diag.Pos{File: file}, 0, "reading pipeline: %v", err)
+		}
+		return p, ds
+	}
+	p.Files[file] = src
+	d := parseYAML(file, src, &ds)
+	if d.root == nil {
+		return p, ds
+	}
+	checkLiteralSecrets(d, d.root, false)
+	pipelineSchema().validate(d)
+	l := &loader{d: d, p: p, opts: opts, dir: dir}
+	l.load()
+	return p, ds
+}
+
+type loader struct {
+	d    *doc
+	p    *Pipeline
+	opts Options
+	dir  string
+	loc  *time.Location
+	sql  []string // .sql files in the folder, for suggestions
+}
+
+func (l *loader) load() {
+	d, p := l.d, l.p
+	scalar := func(key string) (string, *yaml.Node) {
+		_, n := get(d.root, key)
+		s, _ := str(n)
+		return s, n
+	}
+	p.Name, _ = scalar("name")
+	p.Description, _ = scalar("description")
+	var n *yaml.Node
+	p.Schedule, n = scalar("schedule")
+	if n == nil {
+		p.Schedule = DefaultSchedule
+	} else if _, err := cronParser.Parse(p.Schedule); err != nil && p.Schedule != "" {
+		d.errorf(n, "schedule: invalid cron expression %q: %v", p.Schedule, err)
+	} else if strings.HasPrefix(p.Schedule, "TZ=") || strings.HasPrefix(p.Schedule, "CRON_TZ=") {
+		d.errorf(n, "schedule: set the time zone with timezone:, not in the cron expression")
+	}
+	p.Timezone, n = scalar("timezone")
+	l.loc = time.UTC
+	if n == nil {
+		p.Timezone = "UTC"
+	} else if loc, err := time.LoadLocation(p.Timezone); err != nil || p.Timezone == "" || p.Timezone == "Local" {
+		d.errorf(n, "timezone: unknown time zone %q (use an IANA name such as UTC or America/New_York)", p.Timezone)
+	} else {
+		l.loc = loc
+	}
+
+	_, defaults := get(d.root, "defaults")
+	_, defSource := get(defaults, "source")
+	_, defDest := get(defaults, "destination")
+	_, streams := get(d.root, "streams")
+	pairs(streams, func(k, v *yaml.Node) {
+		if v.Kind != yaml.MappingNode {
+			return // the schema reported it
+		}
+		p.Streams = append(p.Streams, l.stream(k, v, defSource, defDest))
+	})
+	sort.Slice(p.Streams, func(i, j int) bool { return p.Streams[i].Name < p.Streams[j].Name })
+}
+
+// field returns a setting of a stream's section, falling back to the
+// section in defaults.
+func field(section, def *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	if k, v := get(section, key); k != nil {
+		return k, v
+	}
+	return get(def, key)
+}
+
+func (l *loader) stream(key, v, defSource, defDest *yaml.Node) *Stream {
+	d := l.d
+	s := &Stream{Name: key.Value, Pos: d.pos(key)}
+	_, desc := get(v, "description")
+	s.Description, _ = str(desc)
+	_, src := get(v, "source")
+	_, dst := get(v, "destination")
+
+	// Connections decide the direction and the dialect of every type.
+	s.Source.Connection, s.Source.ConnectionKind, s.Source.ConnectionPos = l.connection(s, src, defSource, "source", key)
+	s.Destination.Connection, s.Destination.ConnectionKind, s.Destination.ConnectionPos = l.connection(s, dst, defDest, "destination", key)
+	srcKind, dstKind := s.Source.ConnectionKind, s.Destination.ConnectionKind
+	switch {
+	case srcKind == "snowflake" && dstKind == "clickhouse":
+		s.Direction = Pull
+	case srcKind == "clickhouse" && dstKind == "snowflake":
+		s.Direction = Push
+	case srcKind != "" && srcKind == dstKind:
+		d.errorf(key, "stream %s reads and writes %s: a stream moves data from Snowflake to ClickHouse or from ClickHouse to Snowflake", s.Name, srcKind)
+	}
+	if dstKind != "" {
+		if c := l.opts.Connections.Get(s.Destination.Connection); c != nil && c.Access == ReadOnly {
+			_, n := field(dst, defDest, "connection")
+			d.errorf(n, "stream %s writes through connection %s, which is read_only", s.Name, c.Name)
+		}
+	}
+
+	l.query(s, src, defSource, key)
+	l.incremental(s, src, defSource)
+	l.columns(s, v)
+	if k, f := get(v, "filter"); k != nil {
+		if text, ok := str(f); ok && text != "" {
+			s.Filter = d.newExpr(f)
+			checkExpr(d.ds, s.Filter, l.exprNames(s), true)
+		}
+	}
+	l.destination(s, dst, defDest, key)
+	return s
+}
+
+// connection resolves a source or destination connection name.
+func (l *loader) connection(s *Stream, section, def *yaml.Node, what string, streamKey *yaml.Node) (string, string, diag.Pos) {
+	d := l.d
+	_, n := field(section, def, "connection")
+	name, ok := str(n)
+	if !ok {
+		d.errorf(streamKey, "stream %s: no %s connection (set %s.connection here or in defaults)", s.Name, what, what)
+		return "", "", diag.Pos{}
+	}
+	if l.opts.Connections == nil {
+		d.errorf(n, "%s connection %q cannot be resolved: no connections file", what, name)
+		return name, "", d.pos(n)
+	}
+	c := l.opts.Connections.Get(name)
+	if c == nil {
+		d.errorf(n, "unknown connection %q%s", name, diag.DidYouMean(name, l.opts.Connections.Names()))
+		return name, "", d.pos(n)
+	}
+	return name, c.Kind, d.pos(n)
+}
+
+// query loads and checks the stream's SQL file.
+func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
+	d := l.d
+	_, n := field(src, def, "query")
+	rel, ok := str(n)
+	if !ok {
+		d.errorf(streamKey, "stream %s: no source query (set source.query to a .sql file)", s.Name)
+		return
+	}
+	s.Source.QueryFile, s.Source.QueryPos = rel, d.pos(n)
+	clean := path.Clean(filepath.ToSlash(rel))
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		d.errorf(n, "query %q is outside the pipeline folder: keep a pipeline's SQL inside its folder", rel)
+		return
+	}
+	full := filepath.Join(l.dir, filepath.FromSlash(clean))
+	s.Source.QueryPath = full
+	b, err := l.opts.ReadFile(full)
+	if err != nil {
+		if l.sql == nil {
+			for _, f := range l.opts.ListFiles(l.dir) {
+				if strings.HasSuffix(f, ".sql") {
+					l.sql = append(l.sql, f)
+				}
+			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			d.errorf(n, "query file %s not found%s", rel, diag.DidYouMean(clean, l.sql))
+		} else {
+			d.errorf(n, "reading query: %v", err)
+		}
+		return
+	}
+	l.p.Files[full] = b
+	s.Source.SQL = string(b)
+	toks := scanSQL(s.Source.SQL)
+	upper := s.Source.ConnectionKind == "snowflake"
+	if cols, complete := resultColumns(toks, upper); complete {
+		s.Source.Columns = cols
+	}
+	for _, t := range toks {
+		if t.kind != tokPlaceholder {
+			continue
+		}
+		at := diag.Pos{File: full, Line: t.line, Col: t.col}
+		if t.text != WindowStart && t.text != WindowEnd {
+			d.ds.Errorf(at, len(t.text)+1, "unknown placeholder :%s%s; queries can use :%s and :%s",
+				t.text, didYouMeanPlaceholder(t.text), WindowStart, WindowEnd)
+			continue
+		}
+		if !slices.Contains(s.Source.Placeholders, t.text) {
+			s.Source.Placeholders = append(s.Source.Placeholders, t.text)
+		}
+	}
+	if strings.TrimSpace(stripComments(toks)) == "" {
+		d.errorf(n, "query file %s is empty", rel)
+	}
+}
+
+func didYouMeanPlaceholder(name string) string {
+	if s := diag.Suggest(name, []string{WindowStart, WindowEnd}); s != "" {
+		return fmt.Sprintf(" (did you mean :%s?)", s)
+	}
+	return ""
+}
+
+func stripComments(toks []sqlToken) string {
+	var b strings.Builder
+	for _, t := range toks {
+		b.WriteString(t.text)
+	}
+	return b.String()
+}
+
+// incremental merges the stream's incremental settings over the defaults'.
+func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
+	d := l.d
+	_, own := get(src, "incremental")
+	_, inherited := get(def, "incremental")
+	if b, ok := boolean(own); ok && !b {
+		own, inherited = nil, nil
+		if len(s.Source.Placeholders) > 0 {
+			d.ds.Errorf(s.Source.QueryPos, 0, "%s uses :%s, but stream %s is not incremental (incremental: false)", s.Source.QueryFile, s.Source.Placeholders[0], s.Name)
+		}
+		return
+	}
+	if own != nil && own.Kind != yaml.MappingNode || inherited != nil && inherited.Kind != yaml.MappingNode {
+		own, inherited = nil, nil
+	}
+	if own == nil && inherited == nil {
+		if len(s.Source.Placeholders) > 0 {
+			d.ds.Errorf(s.Source.QueryPos, 0, "%s uses :%s, but stream %s has no incremental settings", s.Source.QueryFile, s.Source.Placeholders[0], s.Name)
+		}
+		return
+	}
+	inc := &Incremental{}
+	get := func(key string) (string, *yaml.Node) {
+		_, n := field(own, inherited, key)
+		v, _ := str(n)
+		return v, n
+	}
+	at := own
+	if at == nil {
+		at = inherited
+	}
+	var n *yaml.Node
+	inc.Cursor, n = get("cursor")
+	switch {
+	case n == nil:
+		d.errorf(at, "stream %s: incremental needs a cursor column", s.Name)
+	default:
+		inc.CursorPos = d.pos(n)
+		if cols := s.Source.Columns; cols != nil {
+			if c, ok := resolveName(inc.Cursor, cols, s.Source.ConnectionKind == "snowflake"); ok {
+				inc.Cursor = c
+			} else {
+				d.errorf(n, "stream %s: cursor %s is not a column of %s%s", s.Name, inc.Cursor, s.Source.QueryFile, diag.DidYouMean(inc.Cursor, cols))
+			}
+		}
+	}
+	inc.StartText, n = get("start")
+	if n == nil {
+		d.errorf(at, "stream %s: incremental needs a start (where the backfill begins)", s.Name)
+	} else if t, err := parseStart(inc.StartText, l.loc); err != nil {
+		d.errorf(n, "start: %v", err)
+	} else {
+		inc.Start = t
+	}
+	var text string
+	text, n = get("window")
+	if n == nil {
+		d.errorf(at, "stream %s: incremental needs a window size (for example 1d or 7d)", s.Name)
+	} else if w, err := ParseSpan(text); err != nil {
+		d.errorf(n, "window: %v", err)
+	} else if w.IsZero() || w.Approx() < time.Minute {
+		d.errorf(n, "window: must be at least 1m")
+	} else {
+		inc.Window = w
+	}
+	if text, n = get("lookback"); n != nil {
+		if lb, err := ParseSpan(text); err != nil {
+			d.errorf(n, "lookback: %v", err)
+		} else {
+			inc.Lookback = lb
+		}
+	}
+	for _, ph := range []string{WindowStart, WindowEnd} {
+		if s.Source.SQL != "" && !slices.Contains(s.Source.Placeholders, ph) {
+			d.ds.Errorf(s.Source.QueryPos, len(s.Source.QueryFile), "%s does not use :%s: an incremental stream's query must read only its window (WHERE %s >= :%s AND %s < :%s)",
+				s.Source.QueryFile, ph, inc.Cursor, WindowStart, inc.Cursor, WindowEnd)
+		}
+	}
+	s.Incremental = inc
+}
+
+// parseStart reads a backfill start: a date, read as midnight in loc, or
+// an RFC 3339 timestamp.
+func parseStart(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2022-01-01) or an RFC 3339 timestamp (2022-01-01T00:00:00Z)", s)
+}
+
+// resolveName finds name among cols; Snowflake's unquoted identifiers are
+// case-insensitive, so a unique case-insensitive match counts there.
+func resolveName(name string, cols []string, foldCase bool) (string, bool) {
+	if slices.Contains(cols, name) {
+		return name, true
+	}
+	if !foldCase {
+		return "", false
+	}
+	found := ""
+	for _, c := range cols {
+		if strings.EqualFold(c, name) {
+			if found != "" {
+				return "", false
+			}
+			found = c
+		}
+	}
+	return found, found != ""
+}
+
+// exprNames returns the names expressions may use: the source's result
+// columns, or nil when they are unknown.
+func (l *loader) exprNames(s *Stream) []string {
+	return s.Source.Columns
+}
+
+func (l *loader) columns(s *Stream, v *yaml.Node) {
+	d := l.d
+	_, cols := get(v, "columns")
+	dialect := sqltype.ClickHouse
+	if s.Destination.ConnectionKind == "snowflake" {
+		dialect = sqltype.Snowflake
+	}
+	pairs(cols, func(k, cv *yaml.Node) {
+		if cv.Kind != yaml.MappingNode {
+			return // the schema reported it
+		}
+		c := &Column{Name: k.Value, Pos: d.pos(k)}
+		fk, from := get(cv, "from")
+		ek, ex := get(cv, "expr")
+		switch {
+		case fk != nil && ek != nil:
+			d.errorf(ek, "column %s: set from or expr, not both", c.Name)
+		case ek != nil:
+			if text, ok := str(ex); ok && text != "" {
+				c.Expr = d.newExpr(ex)
+				checkExpr(d.ds, c.Expr, l.exprNames(s), false)
+			}
+		default:
+			c.From, c.FromPos = c.Name, d.pos(k)
+			if fk != nil {
+				c.From, _ = str(from)
+				c.FromPos = d.pos(from)
+			}
+			if srcCols := s.Source.Columns; srcCols != nil && c.From != "" {
+				if name, ok := resolveName(c.From, srcCols, s.Source.ConnectionKind == "snowflake"); ok {
+					c.From = name
+				} else if fk != nil {
+					d.errorf(from, "column %s: %s is not a column of %s%s", c.Name, c.From, s.Source.QueryFile, diag.DidYouMean(c.From, srcCols))
+				} else {
+					d.errorf(k, "column %s: no source column %s in %s; set from or expr%s", c.Name, c.From, s.Source.QueryFile, diag.DidYouMean(c.From, srcCols))
+				}
+			}
+		}
+		_, tn := get(cv, "type")
+		c.TypeText, _ = str(tn)
+		if tn != nil {
+			c.TypePos = d.pos(tn)
+		}
+		if c.TypeText != "" && s.Destination.ConnectionKind != "" {
+			t, err := sqltype.Parse(dialect, c.TypeText)
+			if err != nil {
+				at := c.TypePos
+				var se *sqltype.SyntaxError
+				if errors.As(err, &se) {
+					at.Col += se.Offset
+					if tn.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+						at.Col++
+					}
+				}
+				hint := ""
+				if cv.Style&yaml.FlowStyle != 0 && strings.Contains(err.Error(), "missing )") {
+					hint = ` (inside {...} a comma ends the value: quote the type, as in type: "Decimal(38, 2)")`
+				}
+				d.ds.Errorf(at, 0, "column %s: invalid %s type %q: %v%s", c.Name, dialectName(dialect), c.TypeText, err, hint)
+			} else {
+				c.Type = t
+			}
+		}
+		if nk, nn := get(cv, "nullable"); nk != nil && c.Type.Kind != sqltype.Invalid {
+			want, _ := boolean(nn)
+			switch {
+			case dialect == sqltype.ClickHouse && !want && c.Type.Nullable:
+				d.errorf(nn, "column %s: nullable: false contradicts type %s", c.Name, c.TypeText)
+			case dialect == sqltype.Snowflake && want && !c.Type.Nullable:
+				d.errorf(nn, "column %s: nullable: true contradicts type %s", c.Name, c.TypeText)
+			case dialect == sqltype.ClickHouse && want && (c.Type.Kind == sqltype.Array || c.Type.Kind == sqltype.Map):
+				d.errorf(nn, "column %s: ClickHouse cannot make %s Nullable", c.Name, c.TypeText)
+			default:
+				c.Type.Nullable = want
+			}
+		}
+		if dk, dv := get(cv, "default"); dk != nil {
+			text, _ := str(dv)
+			c.Default = &text
+			if err := checkDefault(c.Type, text); err != nil {
+				d.errorf(dv, "column %s: default %v", c.Name, err)
+			}
+		}
+		if _, al := get(cv, "allow_lossy"); al != nil {
+			c.AllowLossy, _ = boolean(al)
+		}
+		s.Columns = append(s.Columns, c)
+	})
+}
+
+func dialectName(d sqltype.Dialect) string {
+	if d == sqltype.Snowflake {
+		return "Snowflake"
+	}
+	return "ClickHouse"
+}
+
+// checkDefault checks that a default value fits the column's type.
+func checkDefault(t sqltype.Type, v string) error {
+	switch t.Kind {
+	case sqltype.Int, sqltype.UInt:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+	case sqltype.Float, sqltype.Decimal:
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+	case sqltype.Bool:
+		if _, err := strconv.ParseBool(v); err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+	case sqltype.Date:
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return fmt.Errorf("%q is not a date (2022-01-01)", v)
+		}
+	case sqltype.Timestamp:
+		if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+			if _, err := time.Parse(time.DateOnly, v); err != nil {
+				return fmt.Errorf("%q is not a timestamp (2022-01-01T00:00:00Z)", v)
+			}
+		}
+	}
+	return nil
+}
+
+func (l *loader) destination(s *Stream, dst, def, streamKey *yaml.Node) {
+	d := l.d
+	dd := &s.Destination
+	kind := dd.ConnectionKind
+	if _, n := field(dst, def, "table"); n != nil {
+		dd.Table, _ = str(n)
+		dd.TablePos = d.pos(n)
+		if err := checkTableName(dd.Table, kind); err != nil {
+			d.errorf(n, "table: %v", err)
+		}
+	} else {
+		d.errorf(streamKey, "stream %s: no destination table", s.Name)
+	}
+	_, create := field(dst, def, "create")
+	dd.Create, _ = boolean(create)
+
+	names := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		names[i] = c.Name
+	}
+	checkCols := func(n *yaml.Node, what string, cols []string) {
+		for i, c := range cols {
+			at := n
+			if n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				at = n.Content[i]
+			}
+			if !slices.Contains(names, c) {
+				d.errorf(at, "%s: %s is not a destination column%s", what, c, diag.DidYouMean(c, names))
+			}
+		}
+	}
+
+	modeKey, modeNode := field(dst, def, "mode")
+	if modeKey != nil {
+		m, _ := str(modeNode)
+		dd.Mode, dd.ModePos = Mode(m), d.pos(modeNode)
+	} else if s.Incremental != nil {
+		dd.Mode = Append
+	} else {
+		dd.Mode = Replace
+	}
+	if k, n := field(dst, def, "key"); k != nil {
+		dd.Key, dd.KeyPos = stringList(n), d.pos(n)
+		checkCols(n, "key", dd.Key)
+	}
+	if k, n := field(dst, def, "version"); k != nil {
+		dd.Version, _ = str(n)
+		dd.VersionPos = d.pos(n)
+		checkCols(n, "version", []string{dd.Version})
+		if dd.Mode != Upsert {
+			d.errorf(k, "version is used only by mode upsert, not %s", dd.Mode)
+		}
+	}
+	if k, n := field(dst, def, "partition"); k != nil {
+		dd.Partition, _ = str(n)
+		dd.PartitionPos = d.pos(n)
+		if kind == "snowflake" {
+			d.errorf(k, "partition applies to ClickHouse destinations; Snowflake tables are not partitioned by Sluice")
+		}
+	}
+	if k, n := field(dst, def, "order_by"); k != nil {
+		dd.OrderBy, dd.OrderByPos = stringList(n), d.pos(n)
+		checkCols(n, "order_by", dd.OrderBy)
+		if kind == "snowflake" {
+			d.errorf(k, "order_by applies to ClickHouse destinations")
+		}
+	}
+
+	modeAt := modeNode
+	if modeAt == nil {
+		modeAt = streamKey
+	}
+	switch dd.Mode {
+	case Upsert:
+		if kind == "snowflake" {
+			d.errorf(modeAt, "mode upsert is for ClickHouse destinations; use merge to update rows by key in Snowflake")
+		}
+	case Merge:
+		if kind == "clickhouse" {
+			d.errorf(modeAt, "mode merge is for Snowflake destinations; use upsert to keep the latest row per key in ClickHouse")
+		}
+	case Append:
+		if s.Incremental == nil {
+			d.errorf(modeAt, "mode append needs incremental windows: without them every run would add every row again; use replace, or set source.incremental")
+		} else if s.Incremental.Cursor != "" && windowColumn(s) == nil && len(s.Columns) > 0 {
+			d.errorf(modeAt, "mode append replaces each window by its cursor: map the cursor %s to a destination column", s.Incremental.Cursor)
+		}
+	}
+	if (dd.Mode == Upsert || dd.Mode == Merge) && len(dd.Key) == 0 {
+		d.errorf(modeAt, "mode %s needs a key: the columns that identify a row", dd.Mode)
+	}
+}
+
+// windowColumn returns the destination column that carries the cursor,
+// which windows are replaced by, or nil.
+func windowColumn(s *Stream) *Column {
+	if s.Incremental == nil {
+		return nil
+	}
+	for _, c := range s.Columns {
+		if c.Expr == nil && strings.EqualFold(c.From, s.Incremental.Cursor) {
+			return c
+		}
+	}
+	return nil
+}
+
+// WindowColumn returns the destination column that holds the stream's
+// cursor, or nil.
+func (s *Stream) WindowColumn() *Column { return windowColumn(s) }
+
+// checkTableName checks a destination table name's shape: db.table in
+// ClickHouse, [DATABASE.][SCHEMA.]TABLE in Snowflake.
+func checkTableName(name, kind string) error {
+	parts := strings.Split(name, ".")
+	maxParts := 2
+	if kind == "snowflake" {
+		maxParts = 3
+	}
+	if len(parts) > maxParts {
+		return fmt.Errorf("%q has %d parts; %s tables are named with at most %d", name, len(parts), kind, maxParts)
+	}
+	for _, p := range parts {
+		if p == "" || !isIdentStart(rune(p[0])) || strings.IndexFunc(p, func(r rune) bool { return !isIdentPart(r) }) >= 0 {
+			return fmt.Errorf("%q is not a plain table name (letters, digits, _ and $, dot-separated)", name)
+		}
+	}
+	return nil
+}
+
+// walkFiles lists the files under dir, relative to it, with slashes.
+func walkFiles(dir string) []string {
+	var out []string
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if rel, err := filepath.Rel(dir, p); err == nil {
+				out = append(out, filepath.ToSlash(rel))
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,261 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hockeystack/sluice/engine/diag"
+)
+
+// doc is one parsed YAML file and the diagnostics found in it.
+type doc struct {
+	path string // display path
+	src  []byte
+	root *yaml.Node // the top-level mapping, nil when the file did not parse
+	ds   *diag.Diagnostics
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses src into a doc, reporting syntax errors and duplicate
+// keys.
+func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
+	d := &doc{path: path, src: src, ds: ds}
+	var n yaml.Node
+	if err := yaml.Unmarshal(src, &n); err != nil {
+		msg := err.Error()
+		line := 0
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		} else {
+			msg = strings.TrimPrefix(msg, "yaml: ")
+		}
+		ds.Errorf(diag.Pos{File: path, Line: line, Col: min(line, 1)}, 0, "invalid YAML: %s", msg)
+		return d
+	}
+	if len(n.Content) == 0 {
+		ds.Errorf(diag.Pos{File: path}, 0, "file is empty")
+		return d
+	}
+	root := n.Content[0]
+	if root.Kind != yaml.MappingNode {
+		ds.Errorf(d.pos(root), 0, "expected a mapping at the top level, found %s", kindName(root))
+		return d
+	}
+	d.checkDuplicates(root)
+	d.root = root
+	return d
+}
+
+func (d *doc) pos(n *yaml.Node) diag.Pos {
+	return diag.Pos{File: d.path, Line: n.Line, Col: n.Column}
+}
+
+// errorf reports an error at n, underlining its value.
+func (d *doc) errorf(n *yaml.Node, format string, args ...any) {
+	d.ds.Errorf(d.pos(n), valueLen(n), format, args...)
+}
+
+func (d *doc) warnf(n *yaml.Node, format string, args ...any) {
+	d.ds.Warnf(d.pos(n), valueLen(n), format, args...)
+}
+
+// valueLen is the width to underline for a scalar on one line.
+func valueLen(n *yaml.Node) int {
+	if n == nil || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {
+		return 0
+	}
+	l := len([]rune(n.Value))
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		l += 2
+	}
+	return l
+}
+
+func (d *doc) checkDuplicates(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if seen[k.Value] {
+				d.errorf(k, "duplicate key %q", k.Value)
+			}
+			seen[k.Value] = true
+			d.checkDuplicates(n.Content[i+1])
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			d.checkDuplicates(c)
+		}
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return "a value"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+// get returns the key and value nodes of key in mapping n, or nils.
+func get(n *yaml.Node, key string) (k, v *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i], resolveAlias(n.Content[i+1])
+		}
+	}
+	return nil, nil
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// pairs calls f for each key and value of mapping n, in order.
+func pairs(n *yaml.Node, f func(k, v *yaml.Node)) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		f(n.Content[i], resolveAlias(n.Content[i+1]))
+	}
+}
+
+// str returns the value of a string scalar, or "" and false.
+func str(n *yaml.Node) (string, bool) {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// boolean returns the value of a boolean scalar.
+func boolean(n *yaml.Node) (v, ok bool) {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, false
+	}
+	b, err := strconv.ParseBool(n.Value)
+	return b, err == nil
+}
+
+// strings returns a scalar or a list of scalars as a list.
+func stringList(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, c := range n.Content {
+		if s, ok := str(c); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// generic converts n to the values encoding/json produces, for JSON Schema
+// validation. Timestamps and other tagged scalars become strings.
+func generic(n *yaml.Node) any {
+	n = resolveAlias(n)
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return generic(n.Content[0])
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = generic(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			s[i] = generic(c)
+		}
+		return s
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil
+		case "!!bool":
+			b, _ := strconv.ParseBool(n.Value)
+			return b
+		case "!!int":
+			if i, err := strconv.ParseInt(n.Value, 0, 64); err == nil {
+				return i
+			}
+		case "!!float":
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				return f
+			}
+		}
+		return n.Value
+	}
+	return nil
+}
+
+// lookup returns the node at a JSON Schema instance location, and the key
+// node when the last step is a mapping key.
+func lookup(root *yaml.Node, path []string) (key, val *yaml.Node) {
+	val = root
+	for _, step := range path {
+		val = resolveAlias(val)
+		switch {
+		case val == nil:
+			return key, nil
+		case val.Kind == yaml.MappingNode:
+			key, val = get(val, step)
+		case val.Kind == yaml.SequenceNode:
+			i, err := strconv.Atoi(step)
+			if err != nil || i < 0 || i >= len(val.Content) {
+				return key, nil
+			}
+			key, val = nil, val.Content[i]
+		default:
+			return key, nil
+		}
+	}
+	return key, val
+}
+
+// describePath renders a JSON pointer's steps as a YAML path: streams.contacts.columns.
+func describePath(path []string) string {
+	var b strings.Builder
+	for i, p := range path {
+		if _, err := strconv.Atoi(p); err == nil {
+			fmt.Fprintf(&b, "[%s]", p)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

@@ -1,0 +1,26 @@
+-- Opportunities in USD with the contact's last activity before the close.
+SELECT
+    o.OPPORTUNITY_ID,
+    o.CONTACT_ID,
+    c.EMAIL                          AS CONTACT_EMAIL,
+    o.STAGE,
+    o.AMOUNT,
+    o.CURRENCY_CODE,
+    fx.RATE_TO_USD                   AS FX_RATE_TO_USD,
+    o.CLOSED_AT,
+    last_act.ACTIVITY_ID             AS LAST_ACTIVITY_ID,
+    o.UPDATED_AT
+FROM ACME.SALES.OPPORTUNITIES o
+LEFT JOIN ACME.CRM.CONTACTS c ON c.CONTACT_ID = o.CONTACT_ID
+LEFT JOIN ACME.FINANCE.FX_RATES fx
+       ON fx.CURRENCY_CODE = o.CURRENCY_CODE
+      AND fx.RATE_DATE = TO_DATE(o.CLOSED_AT)
+LEFT JOIN (
+    SELECT CONTACT_ID, ACTIVITY_ID, ACTIVITY_AT
+    FROM ACME.CRM.ACTIVITIES
+) last_act
+       ON last_act.CONTACT_ID = o.CONTACT_ID
+      AND last_act.ACTIVITY_AT <= o.CLOSED_AT
+WHERE o.UPDATED_AT >= :window_start
+  AND o.UPDATED_AT <  :window_end
+QUALIFY ROW_NUMBER() OVER (PARTITION BY o.OPPORTUNITY_ID ORDER BY last_act.ACTIVITY_AT DESC NULLS LAST) = 1
