@@ -175,7 +175,7 @@ func (l *loader) stream(key, v, defSource, defDest *yaml.Node) *Stream {
 			checkExpr(d.ds, s.Filter, l.exprNames(s), true)
 		}
 	}
-	l.destination(s, dst, defDest, key)
+	l.destination(s, v, dst, defDest, key)
 	return s
 }
 
@@ -452,7 +452,11 @@ func (l *loader) columns(s *Stream, v *yaml.Node) {
 				if cv.Style&yaml.FlowStyle != 0 && strings.Contains(err.Error(), "missing )") {
 					hint = ` (inside {...} a comma ends the value: quote the type, as in type: "Decimal(38, 2)")`
 				}
-				d.ds.Errorf(at, 0, "column %s: invalid %s type %q: %v%s", c.Name, dialectName(dialect), c.TypeText, err, hint)
+				width := 0
+				if se != nil {
+					width = len(c.TypeText) - se.Offset
+				}
+				d.ds.Errorf(at, width, "column %s: invalid %s type %q: %v%s", c.Name, dialectName(dialect), c.TypeText, err, hint)
 			} else {
 				c.Type = t
 			}
@@ -520,7 +524,20 @@ func checkDefault(t sqltype.Type, v string) error {
 	return nil
 }
 
-func (l *loader) destination(s *Stream, dst, def, streamKey *yaml.Node) {
+// streamKeys are the fields of a stream.
+var streamKeys = []string{"description", "source", "filter", "columns", "destination"}
+
+func hasUnknownKey(n *yaml.Node, known []string) bool {
+	unknown := false
+	pairs(n, func(k, _ *yaml.Node) {
+		if !slices.Contains(known, k.Value) {
+			unknown = true
+		}
+	})
+	return unknown
+}
+
+func (l *loader) destination(s *Stream, streamNode, dst, def, streamKey *yaml.Node) {
 	d := l.d
 	dd := &s.Destination
 	kind := dd.ConnectionKind
@@ -531,7 +548,12 @@ func (l *loader) destination(s *Stream, dst, def, streamKey *yaml.Node) {
 			d.errorf(n, "table: %v", err)
 		}
 	} else {
-		d.errorf(streamKey, "stream %s: no destination table", s.Name)
+		// A misspelled destination key was reported as an unknown field;
+		// saying the destination is missing would only echo it.
+		if !hasUnknownKey(streamNode, streamKeys) {
+			d.errorf(streamKey, "stream %s: no destination table", s.Name)
+		}
+		return
 	}
 	_, create := field(dst, def, "create")
 	dd.Create, _ = boolean(create)

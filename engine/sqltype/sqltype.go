@@ -212,3 +212,7 @@ func unknownType(n *node, names []string) error {
 	}
 	return &SyntaxError{Offset: n.off, Msg: msg}
 }
+
+// Name returns the dialect's base name of t without arguments or wrappers:
+// DateTime64, Date32, NUMBER, TIMESTAMP_TZ.
+func (t Type) Name() string { return t.name }

@@ -1,0 +1,151 @@
+package ddl
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Column is one column of a table to create.
+type Column struct {
+	Name string
+	Type string // spelled in the table's dialect, nullability included
+}
+
+// ClickHouseTable describes a MergeTree-family table.
+type ClickHouseTable struct {
+	Name    string // db.table
+	Columns []Column
+	// Engine is MergeTree or ReplacingMergeTree(version).
+	Engine      string
+	PartitionBy string
+	OrderBy     []string
+	// Settings go into the SETTINGS clause, in order.
+	Settings []string
+}
+
+// Create returns the CREATE TABLE statement, one column a line.
+func (t ClickHouseTable) Create(ifNotExists bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE ")
+	if ifNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	b.WriteString(QuoteClickHouseName(t.Name))
+	b.WriteString("\n(\n")
+	width := 0
+	for _, c := range t.Columns {
+		width = max(width, len(QuoteClickHouse(c.Name)))
+	}
+	for i, c := range t.Columns {
+		fmt.Fprintf(&b, "    %-*s %s", width, QuoteClickHouse(c.Name), c.Type)
+		if i < len(t.Columns)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(")\nENGINE = ")
+	b.WriteString(t.Engine)
+	if t.PartitionBy != "" {
+		b.WriteString("\nPARTITION BY ")
+		b.WriteString(t.PartitionBy)
+	}
+	b.WriteString("\nORDER BY ")
+	switch len(t.OrderBy) {
+	case 0:
+		b.WriteString("tuple()")
+	case 1:
+		b.WriteString(QuoteClickHouse(t.OrderBy[0]))
+	default:
+		q := make([]string, len(t.OrderBy))
+		for i, c := range t.OrderBy {
+			q[i] = QuoteClickHouse(c)
+		}
+		b.WriteString("(" + strings.Join(q, ", ") + ")")
+	}
+	if len(t.Settings) > 0 {
+		b.WriteString("\nSETTINGS ")
+		b.WriteString(strings.Join(t.Settings, ", "))
+	}
+	return b.String()
+}
+
+// SnowflakeTable describes a Snowflake table.
+type SnowflakeTable struct {
+	Name    string // [DATABASE.][SCHEMA.]TABLE
+	Columns []Column
+	// Transient tables keep no fail-safe history: right for staging.
+	Transient bool
+}
+
+// Create returns the CREATE TABLE statement, one column a line.
+func (t SnowflakeTable) Create(ifNotExists bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE ")
+	if t.Transient {
+		b.WriteString("TRANSIENT ")
+	}
+	b.WriteString("TABLE ")
+	if ifNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	b.WriteString(QuoteSnowflakeName(t.Name))
+	b.WriteString(" (\n")
+	width := 0
+	for _, c := range t.Columns {
+		width = max(width, len(QuoteSnowflake(c.Name)))
+	}
+	for i, c := range t.Columns {
+		fmt.Fprintf(&b, "    %-*s %s", width, QuoteSnowflake(c.Name), c.Type)
+		if i < len(t.Columns)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+var (
+	plainCH = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	plainSF = regexp.MustCompile(`^[A-Z_][A-Z0-9_$]*$`)
+)
+
+// QuoteClickHouse quotes an identifier with backticks unless it is plain.
+func QuoteClickHouse(name string) string {
+	if plainCH.MatchString(name) {
+		return name
+	}
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// QuoteClickHouseName quotes each part of a dotted db.table name.
+func QuoteClickHouseName(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = QuoteClickHouse(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// QuoteSnowflake leaves an identifier Snowflake would read unquoted as the
+// same name (upper case) bare, and quotes any other, keeping its case.
+func QuoteSnowflake(name string) string {
+	if plainSF.MatchString(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// QuoteSnowflakeName quotes each part of a dotted name. Parts are table
+// names as written in pipeline.yaml, where unquoted names mean upper case,
+// so plain parts stay bare whatever their case.
+func QuoteSnowflakeName(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		if !plainCH.MatchString(p) {
+			parts[i] = QuoteSnowflake(p)
+		}
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,644 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// Options configure Compile.
+type Options struct {
+	// Connections describe the connections streams name.
+	Connections *config.Connections
+	// Catalogs read live schemas, by connection name. A connection without
+	// one is planned offline, from declared types.
+	Catalogs map[string]Catalog
+	// ClickHouse is the server version DDL is written for when no live
+	// ClickHouse catalog says otherwise; the current release when zero.
+	ClickHouse ddl.ClickHouseVersion
+}
+
+// shownWindows is how many backfill windows a plan lists.
+const shownWindows = 3
+
+// Compile turns a loaded pipeline into a plan. p must have loaded without
+// errors. Catalog failures are reported as diagnostics on the connection,
+// and planning goes on offline for it.
+func Compile(ctx context.Context, p *config.Pipeline, opts Options) (*Plan, diag.Diagnostics) {
+	if opts.ClickHouse == (ddl.ClickHouseVersion{}) {
+		opts.ClickHouse = ddl.CurrentClickHouse
+	}
+	c := &compiler{ctx: ctx, p: p, opts: opts, servers: map[string]string{}, chVersions: map[string]ddl.ClickHouseVersion{}}
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	c.loc = loc
+	out := &Plan{
+		FormatVersion: FormatVersion,
+		Pipeline:      p.Name,
+		Description:   strings.TrimSpace(p.Description),
+		Schedule:      Schedule{Cron: p.Schedule, Timezone: p.Timezone, Summary: describeCron(p.Schedule)},
+	}
+	c.connectLive()
+	for _, s := range p.Streams {
+		out.Streams = append(out.Streams, c.stream(s))
+	}
+	out.Connections = c.connections()
+	ds := c.ds.Sort()
+	out.Diagnostics = ds
+	return out, ds
+}
+
+type compiler struct {
+	ctx        context.Context
+	p          *config.Pipeline
+	opts       Options
+	loc        *time.Location
+	ds         diag.Diagnostics
+	servers    map[string]string // live server by connection
+	chVersions map[string]ddl.ClickHouseVersion
+}
+
+// connectLive asks each catalog for its server, dropping the catalogs that
+// cannot be reached.
+func (c *compiler) connectLive() {
+	names := make([]string, 0, len(c.opts.Catalogs))
+	for n := range c.opts.Catalogs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	live := map[string]Catalog{}
+	for _, n := range names {
+		cat := c.opts.Catalogs[n]
+		kind, version, err := cat.Server(c.ctx)
+		if err != nil {
+			pos := diag.Pos{File: c.p.File}
+			if conn := c.opts.Connections.Get(n); conn != nil {
+				pos = conn.Pos
+			}
+			c.ds.Warnf(pos, 0, "connection %s: live schemas not read, planned offline: %v", n, err)
+			continue
+		}
+		c.servers[n] = kind + " " + version
+		if strings.EqualFold(kind, "clickhouse") {
+			if v, err := ddl.ParseClickHouseVersion(version); err == nil {
+				c.chVersions[n] = v
+			}
+		}
+		live[n] = cat
+	}
+	c.opts.Catalogs = live
+}
+
+func (c *compiler) connections() []Connection {
+	used := map[string]bool{}
+	for _, s := range c.p.Streams {
+		used[s.Source.Connection] = true
+		used[s.Destination.Connection] = true
+	}
+	var out []Connection
+	for n := range used {
+		conn := Connection{Name: n}
+		if cc := c.opts.Connections.Get(n); cc != nil {
+			conn.Kind, conn.Access = cc.Kind, string(cc.Access)
+		}
+		conn.Live = c.servers[n]
+		out = append(out, conn)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (c *compiler) stream(s *config.Stream) *Stream {
+	out := &Stream{
+		Name:        s.Name,
+		Description: strings.TrimSpace(s.Description),
+		Direction:   string(s.Direction),
+		Source: Source{
+			Connection: s.Source.Connection,
+			Kind:       s.Source.ConnectionKind,
+			QueryFile:  s.Source.QueryFile,
+			SQL:        strings.TrimRight(s.Source.SQL, "\n"),
+		},
+	}
+	if s.Filter != nil {
+		out.Filter = s.Filter.Text
+	}
+	for _, ph := range s.Source.Placeholders {
+		binds := "start of the window, inclusive"
+		if ph == config.WindowEnd {
+			binds = "end of the window, exclusive"
+		}
+		out.Source.Parameters = append(out.Source.Parameters, Parameter{Name: ph, Binds: binds + ", bound as a TIMESTAMP_TZ parameter"})
+	}
+	if s.Source.ConnectionKind == "snowflake" {
+		window := "full"
+		if s.Incremental != nil {
+			window = "{window_start}/{window_end}"
+		}
+		out.Source.QueryTag = fmt.Sprintf(`{"app":"sluice","pipeline":%q,"stream":%q,"window":%q}`, c.p.Name, s.Name, window)
+	}
+	if inc := s.Incremental; inc != nil {
+		out.Windows = c.windows(inc)
+	}
+
+	chVersion := c.opts.ClickHouse
+	if v, ok := c.chVersions[s.Destination.Connection]; ok {
+		chVersion = v
+	}
+	sourceCols := c.liveSource(s)
+	for _, col := range s.Columns {
+		out.Columns = append(out.Columns, c.column(s, col, chVersion, sourceCols))
+	}
+	out.Destination = c.destination(s, out.Columns, chVersion)
+	return out
+}
+
+func (c *compiler) windows(inc *config.Incremental) *Windows {
+	start := inc.Start.In(c.loc)
+	w := &Windows{
+		Cursor:   inc.Cursor,
+		Start:    start.Format(time.RFC3339),
+		Size:     inc.Window.String(),
+		Lookback: inc.Lookback.String(),
+	}
+	for i := range shownWindows {
+		w.First = append(w.First, Window{
+			Start: inc.Window.AddTo(start, i).Format(time.RFC3339),
+			End:   inc.Window.AddTo(start, i+1).Format(time.RFC3339),
+		})
+	}
+	from := "the last committed window end"
+	if !inc.Lookback.IsZero() {
+		from += " minus " + inc.Lookback.String()
+	}
+	w.Incremental = fmt.Sprintf("each scheduled run reads from %s to the run's start, cut into %s windows when it is further behind", from, inc.Window)
+	return w
+}
+
+// liveSource describes the source query on a live catalog, reporting a
+// query the database rejects. It returns nil offline.
+func (c *compiler) liveSource(s *config.Stream) []LiveColumn {
+	cat := c.opts.Catalogs[s.Source.Connection]
+	if cat == nil || s.Source.SQL == "" {
+		return nil
+	}
+	params := map[string]any{}
+	if inc := s.Incremental; inc != nil {
+		start := inc.Start.In(c.loc)
+		params[config.WindowStart] = start
+		params[config.WindowEnd] = inc.Window.AddTo(start, 1)
+	}
+	cols, err := cat.DescribeQuery(c.ctx, s.Source.SQL, params)
+	if err != nil {
+		c.ds.Errorf(s.Source.QueryPos, len(s.Source.QueryFile), "%s on %s: %v", s.Source.QueryFile, s.Source.Connection, err)
+		return nil
+	}
+	if inc := s.Incremental; inc != nil {
+		if _, ok := findLive(cols, inc.Cursor, s.Source.ConnectionKind == "snowflake"); !ok {
+			c.ds.Errorf(inc.CursorPos, len(inc.Cursor), "cursor %s is not a column of %s%s", inc.Cursor, s.Source.QueryFile, diag.DidYouMean(inc.Cursor, liveNames(cols)))
+		}
+	}
+	if cols == nil {
+		cols = []LiveColumn{}
+	}
+	return cols
+}
+
+func findLive(cols []LiveColumn, name string, foldCase bool) (LiveColumn, bool) {
+	for _, c := range cols {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	if foldCase {
+		for _, c := range cols {
+			if strings.EqualFold(c.Name, name) {
+				return c, true
+			}
+		}
+	}
+	return LiveColumn{}, false
+}
+
+func liveNames(cols []LiveColumn) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// column compiles one column mapping and grades its conversions: from the
+// live source type, when known, into the declared type, and from the
+// declared type into the type the target server creates.
+func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.ClickHouseVersion, live []LiveColumn) Column {
+	out := Column{
+		Name:  col.Name,
+		Type:  col.Type.String(),
+		From:  col.From,
+		Arrow: col.Type.Arrow().String(),
+	}
+	if col.Expr != nil {
+		out.Expr = strings.TrimSpace(col.Expr.Text)
+	}
+	if col.Default != nil {
+		out.Default = *col.Default
+	}
+	fit := sqltype.Conversion{}
+	note := func(conv sqltype.Conversion) {
+		if conv.Fit > fit.Fit {
+			fit = conv
+		}
+	}
+	if s.Destination.ConnectionKind == "clickhouse" {
+		created, conv, err := ddl.ClickHouseType(col.Type, chVersion)
+		if err != nil {
+			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %v", col.Name, err)
+		} else if created.String() != col.Type.String() {
+			out.Create = created.String()
+		}
+		note(conv)
+		c.requireAck(col, conv)
+	}
+	if live != nil && col.Expr == nil {
+		src, ok := findLive(live, col.From, s.Source.ConnectionKind == "snowflake")
+		if !ok {
+			c.ds.Errorf(col.FromPos, len(col.From), "column %s: %s has no column %s%s", col.Name, s.Source.QueryFile, col.From, diag.DidYouMean(col.From, liveNames(live)))
+		} else {
+			out.SourceType = src.Type.String()
+			out.Arrow = src.Type.Arrow().String()
+			values := sqltype.Convert(src.Type.NotNull(), col.Type)
+			switch values.Fit {
+			case sqltype.Incompatible:
+				c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s", col.Name, values.Reason)
+			case sqltype.Lossy:
+				c.requireAck(col, values)
+			case sqltype.Checked:
+				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Type.NotNull(), col.Type.NotNull(), values.Reason)
+			}
+			note(values)
+			if src.Type.Nullable && !col.Type.Nullable && col.Default == nil {
+				note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "a NULL stops the window: the destination is not nullable and has no default"})
+			}
+		}
+	}
+	out.Fit = fit.Fit.String()
+	out.Note = fit.Reason
+	if fit.Fit == sqltype.Lossy && col.AllowLossy {
+		out.Note += " (acknowledged: allow_lossy)"
+	}
+	return out
+}
+
+// requireAck reports a lossy conversion the column has not acknowledged.
+func (c *compiler) requireAck(col *config.Column, conv sqltype.Conversion) {
+	if conv.Fit == sqltype.Lossy && !col.AllowLossy {
+		c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s; set allow_lossy: true to accept it", col.Name, conv.Reason)
+	}
+}
+
+// destination plans the table, its DDL and the write strategy, and checks
+// the live table when there is a catalog.
+func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.ClickHouseVersion) Destination {
+	d := s.Destination
+	out := Destination{
+		Connection: d.Connection,
+		Kind:       d.ConnectionKind,
+		Table:      d.Table,
+		Mode:       string(d.Mode),
+		Key:        d.Key,
+		Version:    d.Version,
+		Create:     d.Create,
+	}
+	defs := make([]ddl.Column, len(cols))
+	for i, col := range cols {
+		t := col.Type
+		if col.Create != "" {
+			t = col.Create
+		}
+		defs[i] = ddl.Column{Name: col.Name, Type: t}
+	}
+	switch d.ConnectionKind {
+	case "clickhouse":
+		out.Server = "ClickHouse " + chVersion.String()
+		c.clickhouseDestination(s, &out, defs, chVersion)
+	case "snowflake":
+		out.Server = "Snowflake"
+		c.snowflakeDestination(s, &out, defs)
+	}
+	if live, ok := c.servers[d.Connection]; ok {
+		out.Server, out.Live = live, true
+	}
+	c.liveDestination(s, &out)
+	return out
+}
+
+func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, defs []ddl.Column, v ddl.ClickHouseVersion) {
+	d := s.Destination
+	wcol := s.WindowColumn()
+	out.Partition = d.Partition
+	if out.Partition == "" && d.Mode == config.Append && wcol != nil {
+		out.Partition = "toYYYYMM(" + ddl.QuoteClickHouse(wcol.Name) + ")"
+	}
+	out.OrderBy = d.OrderBy
+	if len(out.OrderBy) == 0 {
+		out.OrderBy = d.Key
+	}
+	if len(out.OrderBy) == 0 && wcol != nil {
+		out.OrderBy = []string{wcol.Name}
+	}
+	for _, name := range out.OrderBy {
+		if col := s.Column(name); col != nil && col.Type.Nullable {
+			pos := d.OrderByPos
+			if len(d.OrderBy) == 0 {
+				pos = d.KeyPos
+			}
+			c.ds.Errorf(pos, 0, "column %s is Nullable and cannot be in a ClickHouse sorting key (ORDER BY); make it non-Nullable or leave it out of key and order_by", name)
+		}
+	}
+	engine := "MergeTree"
+	if d.Mode == config.Upsert {
+		engine = "ReplacingMergeTree"
+		if d.Version != "" {
+			engine += "(" + ddl.QuoteClickHouse(d.Version) + ")"
+		}
+		if d.Partition != "" && !partitionByKey(d.Partition, d.Key) {
+			c.ds.Warnf(d.PartitionPos, len(d.Partition), "upsert keeps one row per key only within a partition: a row whose %s moves to another partition keeps its old version there", strings.Join(partitionColumns(d.Partition, s), ", "))
+		}
+	}
+	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: out.Partition, OrderBy: out.OrderBy}
+	out.DDL = table.Create(true)
+	// Staging tables are named per window; {window} stands for the window's
+	// start, as in 20230101T000000.
+	stage := d.Table + "__sluice_stage_{window}"
+	cols := make([]string, len(defs))
+	for i, col := range defs {
+		cols[i] = ddl.QuoteClickHouse(col.Name)
+	}
+	insert := func(into string) string {
+		return fmt.Sprintf("INSERT INTO %s (%s) -- rows of the window, in blocks of at least 100,000", into, strings.Join(cols, ", "))
+	}
+	switch d.Mode {
+	case config.Append:
+		aligned, why := c.aligned(s, out.Partition, wcol)
+		createStage := fmt.Sprintf("CREATE TABLE %s AS %s", stage, ddl.QuoteClickHouseName(d.Table))
+		replace := fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION {partition} FROM %s -- each partition the window touches", ddl.QuoteClickHouseName(d.Table), stage)
+		drop := "DROP TABLE " + stage
+		if aligned {
+			out.Strategy = "append, window by window: each window's rows are loaded into a staging table whose partitions then replace the target's (" + why + "), so a re-run replaces its window and never duplicates it"
+			out.Steps = []string{createStage, insert(stage), replace, drop}
+		} else {
+			keep := fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE %s IN {partitions} AND NOT (%s >= {window_start} AND %s < {window_end})",
+				stage, ddl.QuoteClickHouseName(d.Table), out.Partition, ddl.QuoteClickHouse(wcol.Name), ddl.QuoteClickHouse(wcol.Name))
+			out.Strategy = "append, window by window: windows do not line up with partitions (" + why + "), so each window's partitions are rebuilt in a staging table, the target's rows outside the window copied in beside the window's rows, and swapped in with REPLACE PARTITION; a re-run replaces its window and never duplicates it, at the cost of rewriting whole partitions"
+			out.Steps = []string{createStage, keep, insert(stage), replace, drop}
+		}
+	case config.Upsert:
+		out.Strategy = fmt.Sprintf("upsert: rows are inserted and ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run inserts versions already present, which merge away (read with FINAL for exact results before merges)",
+			strings.Join(d.Key, ", "), orDefault(d.Version, "insertion order"))
+		out.Steps = []string{insert(ddl.QuoteClickHouseName(d.Table))}
+	case config.Replace:
+		next := d.Table + "__sluice_new"
+		old := d.Table + "__sluice_old"
+		swap := fmt.Sprintf("EXCHANGE TABLES %s AND %s", ddl.QuoteClickHouseName(next), ddl.QuoteClickHouseName(d.Table))
+		dropOld := "DROP TABLE " + ddl.QuoteClickHouseName(next)
+		if !v.Has(ddl.ExchangeTables) {
+			swap = fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", ddl.QuoteClickHouseName(d.Table), ddl.QuoteClickHouseName(old), ddl.QuoteClickHouseName(next), ddl.QuoteClickHouseName(d.Table))
+			dropOld = "DROP TABLE " + ddl.QuoteClickHouseName(old)
+		}
+		newTable := table
+		newTable.Name = next
+		out.Strategy = "replace: the full result is loaded into a new table that is then swapped in whole; readers see the old table or the new one, never a partial load"
+		out.Steps = []string{strings.SplitN(newTable.Create(false), "\n", 2)[0] + " (...) -- as above", insert(next), swap, dropOld}
+	}
+}
+
+// aligned reports whether the stream's windows fall on partition
+// boundaries, so that replacing a window's partitions replaces exactly the
+// window, and says why or why not.
+func (c *compiler) aligned(s *config.Stream, partition string, wcol *config.Column) (bool, string) {
+	if wcol == nil {
+		return false, "no window column"
+	}
+	inc := s.Incremental
+	quoted := ddl.QuoteClickHouse(wcol.Name)
+	var unit config.Unit
+	switch partition {
+	case "toYYYYMM(" + quoted + ")":
+		unit = config.Month
+	case "toYYYYMMDD(" + quoted + ")", "toDate(" + quoted + ")":
+		unit = config.Day
+	default:
+		return false, fmt.Sprintf("partition %s is not the month or day of %s", partition, wcol.Name)
+	}
+	zone := "the server's time zone"
+	if wcol.Type.Zone == sqltype.Named {
+		zone = wcol.Type.TZ
+	}
+	if zone != c.p.Timezone {
+		return false, fmt.Sprintf("partitions follow %s's %s in %s, windows the pipeline's time zone %s", wcol.Name, unitName(unit), zone, c.p.Timezone)
+	}
+	start := inc.Start.In(c.loc)
+	onBoundary := start.Hour() == 0 && start.Minute() == 0 && start.Second() == 0 && start.Nanosecond() == 0
+	if unit == config.Month {
+		onBoundary = onBoundary && start.Day() == 1
+	}
+	whole := inc.Window.Unit == config.Month || unit == config.Day && (inc.Window.Unit == config.Day || inc.Window.Unit == config.Week)
+	if !onBoundary || !whole {
+		return false, fmt.Sprintf("%s windows from %s cut across %s partitions", inc.Window, start.Format(time.RFC3339), unitName(unit))
+	}
+	return true, fmt.Sprintf("%s windows cover whole %s partitions", inc.Window, unitName(unit))
+}
+
+func unitName(u config.Unit) string {
+	if u == config.Month {
+		return "month"
+	}
+	return "day"
+}
+
+// partitionByKey reports whether a partition expression uses only key
+// columns, in which case a key never changes partition.
+func partitionByKey(partition string, key []string) bool {
+	for _, k := range key {
+		if strings.Contains(partition, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// partitionColumns names the stream's columns a partition expression uses.
+func partitionColumns(partition string, s *config.Stream) []string {
+	var out []string
+	for _, col := range s.Columns {
+		if strings.Contains(partition, col.Name) {
+			out = append(out, col.Name)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"partition value"}
+	}
+	return out
+}
+
+func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs []ddl.Column) {
+	d := s.Destination
+	table := ddl.SnowflakeTable{Name: d.Table, Columns: defs}
+	out.DDL = table.Create(true)
+	name := ddl.QuoteSnowflakeName(d.Table)
+	cols := make([]string, len(defs))
+	for i, col := range defs {
+		cols[i] = ddl.QuoteSnowflake(col.Name)
+	}
+	load := func(into string) string {
+		return fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", into, strings.Join(cols, ", "))
+	}
+	stage := name + "__SLUICE_STAGE"
+	switch d.Mode {
+	case config.Append:
+		wcol := s.WindowColumn()
+		window := "TRUE"
+		if wcol != nil {
+			q := ddl.QuoteSnowflake(wcol.Name)
+			window = fmt.Sprintf("%s >= :window_start AND %s < :window_end", q, q)
+		}
+		out.Strategy = "append, window by window in one transaction: the window's rows are deleted and inserted again, so a re-run replaces its window and a failed one leaves the table as it was"
+		out.Steps = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), load(name), "COMMIT"}
+	case config.Merge:
+		on := make([]string, len(d.Key))
+		for i, k := range d.Key {
+			q := ddl.QuoteSnowflake(k)
+			on[i] = fmt.Sprintf("t.%s = s.%s", q, q)
+		}
+		out.Strategy = fmt.Sprintf("merge on %s: rows with a known key are updated, new keys inserted, in one MERGE statement; a re-run changes nothing", strings.Join(d.Key, ", "))
+		out.Steps = []string{
+			fmt.Sprintf("CREATE TEMPORARY TABLE %s LIKE %s", stage, name),
+			load(stage),
+			fmt.Sprintf("MERGE INTO %s t USING %s s ON %s WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT ...", name, stage, strings.Join(on, " AND ")),
+			"DROP TABLE " + stage,
+		}
+	case config.Replace:
+		out.Strategy = "replace: the full result is loaded into a staging table that is swapped with the target in one atomic ALTER TABLE ... SWAP WITH; a failed load leaves the target as it was"
+		out.Steps = []string{
+			fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
+			load(stage),
+			fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", name, stage),
+			"DROP TABLE " + stage,
+		}
+	}
+}
+
+// liveDestination checks the live destination table: that it exists or may
+// be created, that every mapped column exists, and that each accepts the
+// mapped type.
+func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
+	d := s.Destination
+	cat := c.opts.Catalogs[d.Connection]
+	if cat == nil {
+		return
+	}
+	live, err := cat.DescribeTable(c.ctx, d.Table)
+	switch {
+	case errors.Is(err, ErrNoTable):
+		out.Exists = "no"
+		if !d.Create {
+			c.ds.Errorf(d.TablePos, len(d.Table), "table %s does not exist on %s, and create is not set", d.Table, d.Connection)
+		}
+		return
+	case err != nil:
+		c.ds.Errorf(d.TablePos, len(d.Table), "describing %s on %s: %v", d.Table, d.Connection, err)
+		return
+	}
+	out.Exists = "yes"
+	snowflake := d.ConnectionKind == "snowflake"
+	mapped := map[string]bool{}
+	for _, col := range s.Columns {
+		lc, ok := findLive(live, col.Name, snowflake)
+		if !ok {
+			c.ds.Errorf(col.Pos, len(col.Name), "column %s: table %s has no such column%s", col.Name, d.Table, diag.DidYouMean(col.Name, liveNames(live)))
+			continue
+		}
+		mapped[lc.Name] = true
+		conv := sqltype.Convert(col.Type, lc.Type)
+		switch conv.Fit {
+		case sqltype.Incompatible, sqltype.Lossy:
+			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s: %s", col.Name, d.Connection, d.Table, lc.Name, lc.Type, conv.Reason)
+		case sqltype.Checked:
+			c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s %s: %s", col.Name, col.Type, d.Table, lc.Type, conv.Reason)
+		}
+	}
+	if snowflake {
+		for _, lc := range live {
+			if !mapped[lc.Name] && !lc.Type.Nullable {
+				c.ds.Errorf(d.TablePos, len(d.Table), "table %s has a NOT NULL column %s that the stream does not map", d.Table, lc.Name)
+			}
+		}
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+
+// describeCron says the common cron shapes in words; others are quoted.
+func describeCron(expr string) string {
+	switch expr {
+	case "@hourly":
+		return "hourly, on the hour"
+	case "@daily", "@midnight":
+		return "daily at 00:00"
+	case "@weekly":
+		return "weekly on Sunday at 00:00"
+	case "@monthly":
+		return "monthly on day 1 at 00:00"
+	case "@yearly", "@annually":
+		return "yearly on January 1 at 00:00"
+	}
+	f := strings.Fields(expr)
+	if len(f) != 5 {
+		return "cron " + expr
+	}
+	num := func(s string) (int, bool) {
+		var n int
+		_, err := fmt.Sscanf(s, "%d", &n)
+		return n, err == nil && fmt.Sprint(n) == s
+	}
+	min, okMin := num(f[0])
+	hour, okHour := num(f[1])
+	at := fmt.Sprintf("%02d:%02d", hour, min)
+	switch {
+	case okMin && f[1] == "*" && f[2] == "*" && f[3] == "*" && f[4] == "*":
+		return fmt.Sprintf("hourly at minute %d", min)
+	case okMin && okHour && f[2] == "*" && f[3] == "*" && f[4] == "*":
+		return "daily at " + at
+	case okMin && okHour && f[2] == "*" && f[3] == "*":
+		if d, ok := num(f[4]); ok && d >= 0 && d <= 7 {
+			return fmt.Sprintf("weekly on %s at %s", weekdays[d%7], at)
+		}
+		if f[4] == "1-5" {
+			return "on weekdays at " + at
+		}
+	case okMin && okHour && f[3] == "*" && f[4] == "*":
+		if d, ok := num(f[2]); ok {
+			return fmt.Sprintf("monthly on day %d at %s", d, at)
+		}
+	}
+	return "cron " + expr
+}
+
