@@ -641,4 +641,3 @@ func describeCron(expr string) string {
 	}
 	return "cron " + expr
 }
-
