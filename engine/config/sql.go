@@ -143,8 +143,11 @@ func scanSQL(src string) []sqlToken {
 			advance(j - i)
 		default:
 			j := i + 1
-			if strings.ContainsRune("<>=!:|", rune(c)) {
-				for j < len(src) && strings.ContainsRune("<>=!:|", rune(src[j])) {
+			switch {
+			case c == ':' && j < len(src) && src[j] == ':':
+				j++ // the cast operator
+			case strings.ContainsRune("<>=!|", rune(c)):
+				for j < len(src) && strings.ContainsRune("<>=!|", rune(src[j])) {
 					j++
 				}
 			}
