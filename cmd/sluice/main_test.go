@@ -11,15 +11,22 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"sluice": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
-	})
+	os.Exit(testscript.RunMain(withClickHouse{m}, map[string]func() int{
+		"sluice": func() int { return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
+	}))
 }
+
+// withClickHouse stops the package's clickhouse-server after the tests.
+type withClickHouse struct{ m *testing.M }
+
+func (w withClickHouse) Run() int { return clickhousetest.Main(w.m) }
 
 // TestScripts runs the CLI scripts in testdata/script, each in a fresh
 // work directory with the repository's schemas and examples at hand.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
@@ -64,4 +63,3 @@ func runPlan(e *env, args []string) int {
 	return exitOK
 }
 
-var _ = os.Getenv

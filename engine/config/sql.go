@@ -22,6 +22,7 @@ type sqlToken struct {
 	kind      sqlTokenKind
 	text      string // for quoted identifiers and placeholders: the name alone
 	line, col int    // 1-based, columns in characters
+	off, end  int    // byte offsets of the token in the source
 }
 
 // scanSQL tokenizes Snowflake or ClickHouse SQL, skipping comments and
@@ -46,8 +47,9 @@ func scanSQL(src string) []sqlToken {
 	for i < len(src) {
 		c := src[i]
 		startLine, startCol := line, col
+		startOff := i
 		emit := func(k sqlTokenKind, text string) {
-			toks = append(toks, sqlToken{kind: k, text: text, line: startLine, col: startCol})
+			toks = append(toks, sqlToken{kind: k, text: text, line: startLine, col: startCol, off: startOff})
 		}
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
@@ -155,7 +157,48 @@ func scanSQL(src string) []sqlToken {
 			advance(j - i)
 		}
 	}
+	for i := range toks {
+		toks[i].end = tokenEnd(src, toks, i)
+	}
 	return toks
+}
+
+// tokenEnd finds where token i ends: where its text does, for the tokens
+// whose text is the source, else at the next token or the end of input.
+func tokenEnd(src string, toks []sqlToken, i int) int {
+	t := toks[i]
+	switch t.kind {
+	case tokPlaceholder:
+		return t.off + 1 + len(t.text)
+	case tokIdent, tokNumber, tokPunct, tokString:
+		return t.off + len(t.text)
+	}
+	if i+1 < len(toks) {
+		end := toks[i+1].off
+		for end > t.off && strings.ContainsRune(" \t\r\n", rune(src[end-1])) {
+			end--
+		}
+		return end
+	}
+	return len(strings.TrimRight(src, " \t\r\n"))
+}
+
+// BindPlaceholders rewrites each :name placeholder of a query with
+// bind(name), leaving strings, comments, casts and variant paths alone.
+// Connectors use it to turn placeholders into their driver's parameters.
+func BindPlaceholders(sql string, bind func(name string) string) string {
+	var b strings.Builder
+	last := 0
+	for _, t := range scanSQL(sql) {
+		if t.kind != tokPlaceholder {
+			continue
+		}
+		b.WriteString(sql[last:t.off])
+		b.WriteString(bind(t.text))
+		last = t.end
+	}
+	b.WriteString(sql[last:])
+	return b.String()
 }
 
 func isIdentStart(r rune) bool {

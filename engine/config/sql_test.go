@@ -71,3 +71,12 @@ func TestParseSpan(t *testing.T) {
 		}
 	}
 }
+
+func TestBindPlaceholders(t *testing.T) {
+	src := "SELECT v:a::int, ':window_start' FROM t -- :window_end\nWHERE x >= :window_start AND x<:window_end"
+	got := BindPlaceholders(src, func(name string) string { return "@" + name })
+	want := "SELECT v:a::int, ':window_start' FROM t -- :window_end\nWHERE x >= @window_start AND x<@window_end"
+	if got != want {
+		t.Errorf("BindPlaceholders:\n got %q\nwant %q", got, want)
+	}
+}

@@ -91,7 +91,7 @@ func ClickHouseType(t sqltype.Type, v ClickHouseVersion) (sqltype.Type, sqltype.
 			}
 			out.Nullable, out.LowCardinality = t.Nullable, t.LowCardinality
 			if t.Precision > 0 {
-				conv = sqltype.Conversion{Fit: sqltype.Lossy, Reason: fmt.Sprintf("ClickHouse %s has no DateTime64: %s is stored as %s, dropping sub-second digits", v, t.NotNull(), out.NotNull())}
+				conv = sqltype.Conversion{Fit: sqltype.Lossy, Reason: fmt.Sprintf("ClickHouse %s has no DateTime64: %s is stored as %s, dropping sub-second digits", v, t.Plain(), out.Plain())}
 			}
 		}
 	case sqltype.Date:

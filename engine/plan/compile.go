@@ -284,7 +284,7 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 			case sqltype.Lossy:
 				c.requireAck(col, values)
 			case sqltype.Checked:
-				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Type.NotNull(), col.Type.NotNull(), values.Reason)
+				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Type.Plain(), col.Type.Plain(), values.Reason)
 			}
 			note(values)
 			if src.Type.Nullable && !col.Type.Nullable && col.Default == nil {
@@ -575,7 +575,7 @@ func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
 		case sqltype.Incompatible, sqltype.Lossy:
 			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s: %s", col.Name, d.Connection, d.Table, lc.Name, lc.Type, conv.Reason)
 		case sqltype.Checked:
-			c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s %s: %s", col.Name, col.Type, d.Table, lc.Type, conv.Reason)
+			c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s %s: %s", col.Name, col.Type.Plain(), d.Table, lc.Type, conv.Reason)
 		}
 	}
 	if snowflake {

@@ -38,7 +38,7 @@ func lossy(format string, args ...any) Conversion {
 	return Conversion{Lossy, fmt.Sprintf(format, args...)}
 }
 func incompatible(src, dst Type) Conversion {
-	return Conversion{Incompatible, fmt.Sprintf("%s values cannot be stored in %s", src, dst)}
+	return Conversion{Incompatible, fmt.Sprintf("%s values cannot be stored in %s", src.Plain(), dst.Plain())}
 }
 
 // worst returns the more severe of two conversions.
@@ -89,21 +89,21 @@ func convertValues(src, dst Type) Conversion {
 		switch src.Kind {
 		case Int, UInt:
 			if src.Kind == Int && dst.Kind == UInt {
-				return checked("negative values do not fit %s", dst.NotNull())
+				return checked("negative values do not fit %s", dst.Plain())
 			}
 			if src.Bits > dst.Bits || src.Bits == dst.Bits && src.Kind != dst.Kind {
-				return checked("values beyond the range of %s stop the window", dst.NotNull())
+				return checked("values beyond the range of %s stop the window", dst.Plain())
 			}
 			return exact()
 		case Decimal:
 			if src.Scale > 0 {
-				return lossy("the fraction of %s is dropped", src.NotNull())
+				return lossy("the fraction of %s is dropped", src.Plain())
 			}
 			if dst.Kind == UInt {
-				return checked("negative values do not fit %s", dst.NotNull())
+				return checked("negative values do not fit %s", dst.Plain())
 			}
 			if src.Precision > digits(dst) {
-				return checked("%s values beyond the range of %s stop the window", src.NotNull(), dst.NotNull())
+				return checked("%s values beyond the range of %s stop the window", src.Plain(), dst.Plain())
 			}
 			return exact()
 		case Bool:
@@ -130,15 +130,15 @@ func convertValues(src, dst Type) Conversion {
 		switch src.Kind {
 		case Decimal:
 			if src.Scale > dst.Scale {
-				return lossy("%s is rounded to %d decimal places", src.NotNull(), dst.Scale)
+				return lossy("%s is rounded to %d decimal places", src.Plain(), dst.Scale)
 			}
 			if src.Precision-src.Scale > dst.Precision-dst.Scale {
-				return checked("%s values beyond %d integer digits stop the window", src.NotNull(), dst.Precision-dst.Scale)
+				return checked("%s values beyond %d integer digits stop the window", src.Plain(), dst.Precision-dst.Scale)
 			}
 			return exact()
 		case Int, UInt:
 			if digits(src) > dst.Precision-dst.Scale {
-				return checked("%s values beyond %d integer digits stop the window", src.NotNull(), dst.Precision-dst.Scale)
+				return checked("%s values beyond %d integer digits stop the window", src.Plain(), dst.Precision-dst.Scale)
 			}
 			return exact()
 		case Float:
@@ -202,7 +202,7 @@ func convertValues(src, dst Type) Conversion {
 				srcP = min(srcP, 6) // read in microseconds
 			}
 			if srcP > dst.Precision {
-				return lossy("sub-second digits beyond %d are dropped (%s into %s)", dst.Precision, src.NotNull(), dst.NotNull())
+				return lossy("sub-second digits beyond %d are dropped (%s into %s)", dst.Precision, src.Plain(), dst.Plain())
 			}
 			if src.Zone == Offset && dst.Zone != Offset {
 				return exact() // the instant is kept; the offset is not stored
@@ -247,5 +247,5 @@ func convertValues(src, dst Type) Conversion {
 			return checked("values that are not JSON objects stop the window")
 		}
 	}
-	return incompatible(src.NotNull(), dst.NotNull())
+	return incompatible(src, dst)
 }

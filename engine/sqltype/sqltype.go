@@ -216,3 +216,9 @@ func unknownType(n *node, names []string) error {
 // Name returns the dialect's base name of t without arguments or wrappers:
 // DateTime64, Date32, NUMBER, TIMESTAMP_TZ.
 func (t Type) Name() string { return t.name }
+
+// Plain spells t without its nullability, for messages about values.
+func (t Type) Plain() string {
+	t.Nullable = t.Dialect == Snowflake // Snowflake spells only NOT NULL
+	return t.String()
+}

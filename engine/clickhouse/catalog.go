@@ -1,0 +1,116 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// Catalog reads live schemas from a ClickHouse server. It only reads.
+type Catalog struct {
+	conn     driver.Conn
+	database string // default database for unqualified table names
+}
+
+// NewCatalog returns a catalog over conn. The caller keeps ownership of
+// conn and closes it after the catalog is done.
+func NewCatalog(conn driver.Conn, database string) *Catalog {
+	if database == "" {
+		database = "default"
+	}
+	return &Catalog{conn: conn, database: database}
+}
+
+var _ plan.Catalog = (*Catalog)(nil)
+
+// Server returns "ClickHouse" and the server's version.
+func (c *Catalog) Server(ctx context.Context) (string, string, error) {
+	var v string
+	if err := c.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", "", fmt.Errorf("reading server version: %w", err)
+	}
+	return "ClickHouse", v, nil
+}
+
+// DescribeTable reads a table's columns from system.columns.
+func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveColumn, error) {
+	db, name := c.database, table
+	if i := strings.IndexByte(table, '.'); i >= 0 {
+		db, name = table[:i], table[i+1:]
+	}
+	rows, err := c.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading system.columns: %w", err)
+	}
+	defer rows.Close()
+	var cols []plan.LiveColumn
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			return nil, err
+		}
+		typ, err := sqltype.ParseClickHouse(t)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: type %s: %w", n, t, err)
+		}
+		cols = append(cols, plan.LiveColumn{Name: n, Type: typ})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, plan.ErrNoTable
+	}
+	return cols, nil
+}
+
+// DescribeQuery returns a query's result columns by running it with
+// LIMIT 0, which reads no rows. Placeholders are bound as parameters.
+func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.LiveColumn, error) {
+	sql, args := Bind(query, params)
+	rows, err := c.conn.Query(ctx, "SELECT * FROM (\n"+sql+"\n) LIMIT 0", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []plan.LiveColumn
+	for _, ct := range rows.ColumnTypes() {
+		typ, err := sqltype.ParseClickHouse(ct.DatabaseTypeName())
+		if err != nil {
+			return nil, fmt.Errorf("column %s: type %s: %w", ct.Name(), ct.DatabaseTypeName(), err)
+		}
+		cols = append(cols, plan.LiveColumn{Name: ct.Name(), Type: typ})
+	}
+	return cols, rows.Err()
+}
+
+// Bind turns a query's :name placeholders into clickhouse-go named
+// parameters, so values are sent as parameters, never pasted into the SQL
+// by Sluice. A trailing semicolon is dropped so the query can be nested.
+// Times are bound in UTC at second precision, which every server version
+// parses.
+func Bind(query string, params map[string]any) (string, []any) {
+	query = strings.TrimRight(strings.TrimSpace(query), ";")
+	var args []any
+	seen := map[string]bool{}
+	out := config.BindPlaceholders(query, func(name string) string {
+		if !seen[name] {
+			seen[name] = true
+			v := params[name]
+			if t, ok := v.(time.Time); ok {
+				v = t.UTC()
+			}
+			args = append(args, clickhouse.Named(name, v))
+		}
+		return "@" + name
+	})
+	return out, args
+}

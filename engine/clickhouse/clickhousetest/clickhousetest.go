@@ -1,0 +1,272 @@
+// Package clickhousetest starts a real clickhouse-server for tests, in the
+// spirit of net/http/httptest: a throwaway data folder, a free port on
+// 127.0.0.1, and a fresh database per test.
+//
+// Tests that use it call Main from TestMain, so the server started for the
+// package stops when its tests end:
+//
+//	func TestMain(m *testing.M) { os.Exit(clickhousetest.Main(m)) }
+//
+// Set SLUICE_CLICKHOUSE_ADDR to use a server already running instead.
+package clickhousetest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Server is a running clickhouse-server.
+type Server struct {
+	// Addr is host:port of the native protocol.
+	Addr    string
+	Version string
+	dir     string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+var (
+	mu       sync.Mutex
+	shared   *Server
+	startErr error
+	dbSeq    atomic.Int64
+)
+
+// Main runs the package's tests and stops the shared server, if one was
+// started. It returns the exit code for os.Exit.
+func Main(m *testing.M) int {
+	code := m.Run()
+	mu.Lock()
+	defer mu.Unlock()
+	if shared != nil {
+		shared.Stop()
+	}
+	return code
+}
+
+// Shared returns the package's server, starting it on first use. A missing
+// clickhouse-server fails the test with how to install it: tests at a
+// database boundary never pass without a database.
+func Shared(tb testing.TB) *Server {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if shared == nil && startErr == nil {
+		if addr := os.Getenv("SLUICE_CLICKHOUSE_ADDR"); addr != "" {
+			shared, startErr = attach(addr)
+		} else {
+			shared, startErr = Start()
+		}
+	}
+	if startErr != nil {
+		tb.Fatalf("clickhousetest: %v", startErr)
+	}
+	return shared
+}
+
+// DB is a fresh database on the shared server, dropped when the test ends.
+type DB struct {
+	*Server
+	Name string
+	Conn driver.Conn
+}
+
+// NewDB creates a database for one test and a connection to it.
+func NewDB(tb testing.TB) *DB {
+	tb.Helper()
+	s := Shared(tb)
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
+	conn, err := s.Connect("default")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("creating database: %v", err)
+	}
+	tb.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name)
+		conn.Close()
+	})
+	return &DB{Server: s, Name: name, Conn: conn}
+}
+
+// Connect opens a native-protocol connection to database.
+func (s *Server) Connect(database string) (driver.Conn, error) {
+	return clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{s.Addr},
+		Auth:        clickhouse.Auth{Database: database, Username: "default"},
+		DialTimeout: 5 * time.Second,
+		ReadTimeout: 60 * time.Second,
+		Settings:    clickhouse.Settings{},
+	})
+}
+
+func attach(addr string) (*Server, error) {
+	s := &Server{Addr: addr}
+	return s, s.wait(10 * time.Second)
+}
+
+// Start starts a new clickhouse-server on a free 127.0.0.1 port with its
+// data in a temporary folder. Stop it with Stop.
+func Start() (*Server, error) {
+	bin, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse-server not found (install it: apt-get install clickhouse-server, or set SLUICE_CLICKHOUSE_ADDR): %w", err)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := startOnce(bin)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func startOnce(bin string) (*Server, error) {
+	dir, err := os.MkdirTemp("", "clickhousetest-")
+	if err != nil {
+		return nil, err
+	}
+	tcp, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	httpPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	config := fmt.Sprintf(`<yandex>
+  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>%[2]d</tcp_port>
+  <http_port>%[3]d</http_port>
+  <path>%[1]s/data/</path>
+  <tmp_path>%[1]s/tmp/</tmp_path>
+  <users_config>%[1]s/users.xml</users_config>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>
+`, dir, tcp, httpPort)
+	users := `<yandex>
+  <profiles><default>
+    <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+  </default></profiles>
+  <users><default>
+    <password></password>
+    <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+    <profile>default</profile>
+    <quota>default</quota>
+  </default></users>
+  <quotas><default></default></quotas>
+</yandex>
+`
+	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(config), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(users), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
+	cmd.Dir = dir
+	out, err := os.Create(filepath.Join(dir, "stdout.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	// The server dies with the test process, even when that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting clickhouse-server: %w", err)
+	}
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", tcp), dir: dir, cmd: cmd, exited: make(chan struct{})}
+	go func() { cmd.Wait(); out.Close(); close(s.exited) }()
+	if err := s.wait(20 * time.Second); err != nil {
+		logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		s.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, tail(string(logs), 2000))
+	}
+	return s, nil
+}
+
+// wait polls the server until it answers SELECT 1, and reads its version.
+func (s *Server) wait(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		if s.exited != nil {
+			select {
+			case <-s.exited:
+				return fmt.Errorf("clickhouse-server exited during start-up")
+			default:
+			}
+		}
+		conn, err := s.Connect("default")
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = conn.Ping(ctx)
+			if err == nil {
+				var v string
+				if err = conn.QueryRow(ctx, "SELECT version()").Scan(&v); err == nil {
+					s.Version = v
+				}
+			}
+			cancel()
+			conn.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("clickhouse-server at %s did not answer within %v: %v", s.Addr, limit, lastErr)
+}
+
+// Stop kills the server and removes its data.
+func (s *Server) Stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-s.exited:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
