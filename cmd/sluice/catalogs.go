@@ -61,4 +61,3 @@ func (u unreachable) DescribeQuery(context.Context, string, map[string]any) ([]p
 func (u unreachable) DescribeTable(context.Context, string) ([]plan.LiveColumn, error) {
 	return nil, u.err
 }
-

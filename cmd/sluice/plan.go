@@ -62,4 +62,3 @@ func runPlan(e *env, args []string) int {
 	}
 	return exitOK
 }
-
