@@ -286,8 +286,12 @@ func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
 		}
 		return
 	}
-	if own != nil && own.Kind != yaml.MappingNode || inherited != nil && inherited.Kind != yaml.MappingNode {
-		own, inherited = nil, nil
+	// defaults may say incremental: false and a stream set its own.
+	if inherited != nil && inherited.Kind != yaml.MappingNode {
+		inherited = nil
+	}
+	if own != nil && own.Kind != yaml.MappingNode {
+		own = nil // the schema reported it
 	}
 	if own == nil && inherited == nil {
 		if len(s.Source.Placeholders) > 0 {
