@@ -1,0 +1,40 @@
+# Sluice: make help lists the targets.
+SHELL := bash
+GO ?= go
+BIN := bin
+# Tests talk to the Snowflake driver with platform detection and minicore off,
+# so nothing leaves 127.0.0.1.
+export SNOWFLAKE_DISABLE_PLATFORM_DETECTION := true
+export SF_DISABLE_MINICORE := true
+
+.PHONY: help build test check bench demo deps fmt vet clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+deps: ## install what tests need beyond Go (clickhouse-server from Debian)
+	@scripts/install-deps
+
+build: ## build bin/sluice (pure Go, static)
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/sluice ./cmd/sluice
+
+test: deps vet fmt ## install deps, then vet, format check and every test
+	$(GO) test -count=1 ./...
+
+check: test ## everything CI runs (same as test)
+
+vet: ## go vet
+	$(GO) vet ./...
+
+fmt: ## fail if any file is not gofmt-clean
+	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [[ -n "$$files" ]]; then echo "not gofmt-clean:"; echo "$$files"; exit 1; fi
+
+bench: deps ## run the benchmarks (medians: go test -bench . -count 6 | benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: build deps ## validate and plan the example pipeline, offline and against a live clickhouse-server
+	@scripts/demo
+
+clean: ## remove build output
+	rm -rf $(BIN)
