@@ -11,7 +11,9 @@ import (
 func Suggest(name string, candidates []string) string {
 	best, bestDist := "", -1
 	lname := strings.ToLower(name)
-	limit := max(1, min(3, len([]rune(name))/3))
+	// One typo per three characters, at most three: a one-letter name
+	// is only ever matched in another case.
+	limit := min(3, len([]rune(name))/3)
 	for _, c := range candidates {
 		if c == name {
 			continue
