@@ -201,6 +201,19 @@ func BindPlaceholders(sql string, bind func(name string) string) string {
 	return b.String()
 }
 
+// nesting is +1 for an opening parenthesis, -1 for a closing one.
+func (t sqlToken) nesting() int {
+	if t.kind == tokPunct {
+		switch t.text {
+		case "(":
+			return 1
+		case ")":
+			return -1
+		}
+	}
+	return 0
+}
+
 func isIdentStart(r rune) bool {
 	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
@@ -240,14 +253,7 @@ var notAlias = map[string]bool{
 func resultColumns(toks []sqlToken, upper bool) (names []string, complete bool) {
 	depth, start := 0, -1
 	for i, t := range toks {
-		if t.kind == tokPunct {
-			switch t.text {
-			case "(":
-				depth++
-			case ")":
-				depth--
-			}
-		}
+		depth += t.nesting()
 		if depth == 0 && t.kind == tokIdent && strings.EqualFold(t.text, "SELECT") {
 			start = i + 1
 			break
@@ -276,14 +282,7 @@ func resultColumns(toks []sqlToken, upper bool) (names []string, complete bool) 
 	}
 	depth = 0
 	for _, t := range toks[start:] {
-		if t.kind == tokPunct {
-			switch t.text {
-			case "(":
-				depth++
-			case ")":
-				depth--
-			}
-		}
+		depth += t.nesting()
 		if depth == 0 {
 			if t.kind == tokIdent && selectEnd[strings.ToUpper(t.text)] || t.kind == tokPunct && t.text == ";" || depth < 0 {
 				break

@@ -33,17 +33,7 @@ func (t ClickHouseTable) Create(ifNotExists bool) string {
 	}
 	b.WriteString(QuoteClickHouseName(t.Name))
 	b.WriteString("\n(\n")
-	width := 0
-	for _, c := range t.Columns {
-		width = max(width, len(QuoteClickHouse(c.Name)))
-	}
-	for i, c := range t.Columns {
-		fmt.Fprintf(&b, "    %-*s %s", width, QuoteClickHouse(c.Name), c.Type)
-		if i < len(t.Columns)-1 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\n')
-	}
+	writeColumns(&b, t.Columns, QuoteClickHouse)
 	b.WriteString(")\nENGINE = ")
 	b.WriteString(t.Engine)
 	if t.PartitionBy != "" {
@@ -91,19 +81,24 @@ func (t SnowflakeTable) Create(ifNotExists bool) string {
 	}
 	b.WriteString(QuoteSnowflakeName(t.Name))
 	b.WriteString(" (\n")
+	writeColumns(&b, t.Columns, QuoteSnowflake)
+	b.WriteString(")")
+	return b.String()
+}
+
+// writeColumns writes column definitions one a line, names aligned.
+func writeColumns(b *strings.Builder, cols []Column, quote func(string) string) {
 	width := 0
-	for _, c := range t.Columns {
-		width = max(width, len(QuoteSnowflake(c.Name)))
+	for _, c := range cols {
+		width = max(width, len(quote(c.Name)))
 	}
-	for i, c := range t.Columns {
-		fmt.Fprintf(&b, "    %-*s %s", width, QuoteSnowflake(c.Name), c.Type)
-		if i < len(t.Columns)-1 {
+	for i, c := range cols {
+		fmt.Fprintf(b, "    %-*s %s", width, quote(c.Name), c.Type)
+		if i < len(cols)-1 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString(")")
-	return b.String()
 }
 
 var (

@@ -114,29 +114,11 @@ func (t Type) NotNull() Type {
 // declared precision, the unit the source reads them in.
 func (t Type) Arrow() arrow.DataType {
 	switch t.Kind {
-	case Int:
-		switch t.Bits {
-		case 8:
-			return arrow.PrimitiveTypes.Int8
-		case 16:
-			return arrow.PrimitiveTypes.Int16
-		case 32:
-			return arrow.PrimitiveTypes.Int32
-		case 64:
-			return arrow.PrimitiveTypes.Int64
+	case Int, UInt:
+		if a, ok := integerTypes[[2]int{int(t.Kind), t.Bits}]; ok {
+			return a
 		}
-		return &arrow.Decimal256Type{Precision: 76, Scale: 0}
-	case UInt:
-		switch t.Bits {
-		case 8:
-			return arrow.PrimitiveTypes.Uint8
-		case 16:
-			return arrow.PrimitiveTypes.Uint16
-		case 32:
-			return arrow.PrimitiveTypes.Uint32
-		case 64:
-			return arrow.PrimitiveTypes.Uint64
-		}
+		// Int128 and wider travel as 76-digit decimals.
 		return &arrow.Decimal256Type{Precision: 76, Scale: 0}
 	case Float:
 		if t.Bits == 32 {
@@ -180,6 +162,13 @@ func (t Type) Arrow() arrow.DataType {
 		return arrow.MapOf(t.Key.Arrow(), t.Elem.Arrow())
 	}
 	return arrow.Null
+}
+
+var integerTypes = map[[2]int]arrow.DataType{
+	{int(Int), 8}: arrow.PrimitiveTypes.Int8, {int(Int), 16}: arrow.PrimitiveTypes.Int16,
+	{int(Int), 32}: arrow.PrimitiveTypes.Int32, {int(Int), 64}: arrow.PrimitiveTypes.Int64,
+	{int(UInt), 8}: arrow.PrimitiveTypes.Uint8, {int(UInt), 16}: arrow.PrimitiveTypes.Uint16,
+	{int(UInt), 32}: arrow.PrimitiveTypes.Uint32, {int(UInt), 64}: arrow.PrimitiveTypes.Uint64,
 }
 
 func unitOf(precision int) arrow.TimeUnit {
