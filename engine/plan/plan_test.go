@@ -269,3 +269,21 @@ func stream(p *plan.Plan, name string) *plan.Stream {
 	}
 	panic("no stream " + name)
 }
+
+// BenchmarkCompileExample loads, checks and plans the example customer's
+// pipeline: the work of `sluice validate` plus `sluice plan` offline.
+func BenchmarkCompileExample(b *testing.B) {
+	conns, ds := config.LoadConnections("../../pipelines/connections.yaml")
+	if ds.HasErrors() {
+		b.Fatal(ds)
+	}
+	for b.Loop() {
+		p, ds := config.Load("../../pipelines/acme", config.Options{Connections: conns})
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		if _, ds := plan.Compile(context.Background(), p, plan.Options{Connections: conns}); ds.HasErrors() {
+			b.Fatal(ds)
+		}
+	}
+}
