@@ -9,8 +9,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
@@ -101,7 +101,7 @@ func Bind(query string, params map[string]any) (string, []any) {
 	query = strings.TrimRight(strings.TrimSpace(query), ";")
 	var args []any
 	seen := map[string]bool{}
-	out := config.BindPlaceholders(query, func(name string) string {
+	out := sqlscan.BindPlaceholders(query, func(name string) string {
 		if !seen[name] {
 			seen[name] = true
 			v := params[name]

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
@@ -235,23 +236,23 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 	}
 	l.p.Files[full] = b
 	s.Source.SQL = string(b)
-	toks := scanSQL(s.Source.SQL)
+	toks := sqlscan.Scan(s.Source.SQL)
 	upper := s.Source.ConnectionKind == "snowflake"
 	if cols, complete := resultColumns(toks, upper); complete {
 		s.Source.Columns = cols
 	}
 	for _, t := range toks {
-		if t.kind != tokPlaceholder {
+		if t.Kind != sqlscan.Placeholder {
 			continue
 		}
-		at := diag.Pos{File: full, Line: t.line, Col: t.col}
-		if t.text != WindowStart && t.text != WindowEnd {
-			d.ds.Errorf(at, len(t.text)+1, "unknown placeholder :%s%s; queries can use :%s and :%s",
-				t.text, didYouMeanPlaceholder(t.text), WindowStart, WindowEnd)
+		at := diag.Pos{File: full, Line: t.Line, Col: t.Col}
+		if t.Text != WindowStart && t.Text != WindowEnd {
+			d.ds.Errorf(at, len(t.Text)+1, "unknown placeholder :%s%s; queries can use :%s and :%s",
+				t.Text, didYouMeanPlaceholder(t.Text), WindowStart, WindowEnd)
 			continue
 		}
-		if !slices.Contains(s.Source.Placeholders, t.text) {
-			s.Source.Placeholders = append(s.Source.Placeholders, t.text)
+		if !slices.Contains(s.Source.Placeholders, t.Text) {
+			s.Source.Placeholders = append(s.Source.Placeholders, t.Text)
 		}
 	}
 	if strings.TrimSpace(stripComments(toks)) == "" {
@@ -266,10 +267,10 @@ func didYouMeanPlaceholder(name string) string {
 	return ""
 }
 
-func stripComments(toks []sqlToken) string {
+func stripComments(toks []sqlscan.Token) string {
 	var b strings.Builder
 	for _, t := range toks {
-		b.WriteString(t.text)
+		b.WriteString(t.Text)
 	}
 	return b.String()
 }
@@ -669,7 +670,7 @@ func checkTableName(name, kind string) error {
 		return fmt.Errorf("%q has %d parts; %s tables are named with at most %d", name, len(parts), kind, maxParts)
 	}
 	for _, p := range parts {
-		if p == "" || !isIdentStart(rune(p[0])) || strings.IndexFunc(p, func(r rune) bool { return !isIdentPart(r) }) >= 0 {
+		if p == "" || !sqlscan.IsIdentStart(rune(p[0])) || strings.IndexFunc(p, func(r rune) bool { return !sqlscan.IsIdentPart(r) }) >= 0 {
 			return fmt.Errorf("%q is not a plain table name (letters, digits, _ and $, dot-separated)", name)
 		}
 	}

@@ -1,36 +1,12 @@
 package config
 
 import (
+	"github.com/hockeystack/sluice/engine/sqlscan"
+
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-func TestPlaceholders(t *testing.T) {
-	src := `-- :not_a_placeholder in a comment
-SELECT v:a.b::string AS X, 'text :nor_in_a_string', "col:x",
-       /* :nor_here */ TO_DATE(:window_start)
-FROM t WHERE ts >= :window_start AND ts<:window_end AND y = $$ :dollar $$`
-	var got []string
-	for _, tok := range scanSQL(src) {
-		if tok.kind == tokPlaceholder {
-			got = append(got, tok.text+"@"+itoa(tok.line)+":"+itoa(tok.col))
-		}
-	}
-	want := []string{"window_start@3:32", "window_start@4:20", "window_end@4:41"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("placeholders (-want +got):\n%s", diff)
-	}
-}
-
-func itoa(n int) string {
-	s := ""
-	for n >= 10 {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-	}
-	return string(rune('0'+n)) + s
-}
 
 func TestResultColumns(t *testing.T) {
 	for _, tc := range []struct {
@@ -49,7 +25,7 @@ func TestResultColumns(t *testing.T) {
 		{"SELECT a + 1 FROM t", true, nil, false},
 		{"SELECT a FROM (SELECT a, b FROM t) WHERE a > 1 QUALIFY ROW_NUMBER() OVER (ORDER BY a) = 1", true, []string{"A"}, true},
 	} {
-		got, complete := resultColumns(scanSQL(tc.sql), tc.upper)
+		got, complete := resultColumns(sqlscan.Scan(tc.sql), tc.upper)
 		if diff := cmp.Diff(tc.want, got); diff != "" || complete != tc.complete {
 			t.Errorf("resultColumns(%q) = %v, %v; want %v, %v", tc.sql, got, complete, tc.want, tc.complete)
 		}
@@ -69,14 +45,5 @@ func TestParseSpan(t *testing.T) {
 		if (err != nil) != tc.err || err == nil && s.String() != tc.want {
 			t.Errorf("ParseSpan(%q) = %v, %v", tc.in, s, err)
 		}
-	}
-}
-
-func TestBindPlaceholders(t *testing.T) {
-	src := "SELECT v:a::int, ':window_start' FROM t -- :window_end\nWHERE x >= :window_start AND x<:window_end"
-	got := BindPlaceholders(src, func(name string) string { return "@" + name })
-	want := "SELECT v:a::int, ':window_start' FROM t -- :window_end\nWHERE x >= @window_start AND x<@window_end"
-	if got != want {
-		t.Errorf("BindPlaceholders:\n got %q\nwant %q", got, want)
 	}
 }

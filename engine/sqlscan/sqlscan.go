@@ -1,0 +1,242 @@
+// Package sqlscan tokenizes Snowflake and ClickHouse SQL just enough for
+// Sluice's needs: finding :name placeholders, reading select lists, and
+// rewriting statements, while keeping string literals, quoted identifiers
+// and comments intact.
+package sqlscan
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Kind classifies SQL tokens; only what Sluice's checks need.
+type Kind int
+
+const (
+	Ident       Kind = iota // identifier or keyword
+	QuotedIdent             // "Name" or `name`
+	String                  // 'text' or $$text$$
+	Number
+	Placeholder // :name bound by Sluice
+	Punct       // anything else, one token per operator run
+)
+
+// Token is one token of a statement.
+type Token struct {
+	Kind Kind
+	// Text is the token as written, except for quoted identifiers and
+	// placeholders, where it is the name alone.
+	Text      string
+	Line, Col int // 1-based, columns in characters
+	Off, End  int // byte offsets of the token in the source
+}
+
+// Scan tokenizes Snowflake or ClickHouse SQL, skipping comments and
+// keeping string literals whole, so that a colon inside a string or a
+// comment is never taken for a placeholder. A :name counts as a placeholder
+// only when the character before the colon cannot end an expression: in
+// v:a.b (a variant path) and x::INT (a cast) it is not one.
+func Scan(src string) []Token {
+	var toks []Token
+	line, col := 1, 1
+	i := 0
+	advance := func(n int) {
+		for _, r := range src[i : i+n] {
+			if r == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		i += n
+	}
+	for i < len(src) {
+		c := src[i]
+		startLine, startCol := line, col
+		startOff := i
+		emit := func(k Kind, text string) {
+			toks = append(toks, Token{Kind: k, Text: text, Line: startLine, Col: startCol, Off: startOff})
+		}
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			advance(1)
+		case strings.HasPrefix(src[i:], "--") || strings.HasPrefix(src[i:], "//"):
+			end := strings.IndexByte(src[i:], '\n')
+			if end < 0 {
+				end = len(src) - i
+			}
+			advance(end)
+		case strings.HasPrefix(src[i:], "/*"):
+			end := strings.Index(src[i+2:], "*/")
+			if end < 0 {
+				advance(len(src) - i)
+			} else {
+				advance(end + 4)
+			}
+		case c == '\'':
+			j := i + 1
+			for j < len(src) {
+				if src[j] == '\\' {
+					j += 2
+					continue
+				}
+				if src[j] == '\'' {
+					if j+1 < len(src) && src[j+1] == '\'' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			j = min(j+1, len(src))
+			emit(String, src[i:j])
+			advance(j - i)
+		case strings.HasPrefix(src[i:], "$$"):
+			end := strings.Index(src[i+2:], "$$")
+			n := len(src) - i
+			if end >= 0 {
+				n = end + 4
+			}
+			emit(String, src[i:i+n])
+			advance(n)
+		case c == '"' || c == '`':
+			j := i + 1
+			var b strings.Builder
+			for j < len(src) {
+				if src[j] == c {
+					if j+1 < len(src) && src[j+1] == c {
+						b.WriteByte(c)
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(src[j])
+				j++
+			}
+			j = min(j+1, len(src))
+			emit(QuotedIdent, b.String())
+			advance(j - i)
+		case c == ':' && i+1 < len(src) && IsIdentStart(rune(src[i+1])) && !endsExpr(src, i):
+			j := i + 1
+			for j < len(src) && IsIdentPart(rune(src[j])) {
+				j++
+			}
+			emit(Placeholder, src[i+1:j])
+			advance(j - i)
+		case IsIdentStart(rune(c)) || c >= utf8.RuneSelf:
+			j := i
+			for j < len(src) {
+				r, w := utf8.DecodeRuneInString(src[j:])
+				if !IsIdentPart(r) && !(r >= utf8.RuneSelf && unicode.IsLetter(r)) {
+					break
+				}
+				j += w
+			}
+			if j == i {
+				_, w := utf8.DecodeRuneInString(src[i:])
+				j = i + w
+				emit(Punct, src[i:j])
+			} else {
+				emit(Ident, src[i:j])
+			}
+			advance(j - i)
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(src) && (IsIdentPart(rune(src[j])) || src[j] == '.') {
+				j++
+			}
+			emit(Number, src[i:j])
+			advance(j - i)
+		default:
+			j := i + 1
+			switch {
+			case c == ':' && j < len(src) && src[j] == ':':
+				j++ // the cast operator
+			case strings.ContainsRune("<>=!|", rune(c)):
+				for j < len(src) && strings.ContainsRune("<>=!|", rune(src[j])) {
+					j++
+				}
+			}
+			emit(Punct, src[i:j])
+			advance(j - i)
+		}
+	}
+	for i := range toks {
+		toks[i].End = tokenEnd(src, toks, i)
+	}
+	return toks
+}
+
+// tokenEnd finds where token i ends: where its text does, for the tokens
+// whose text is the source, else at the next token or the end of input.
+func tokenEnd(src string, toks []Token, i int) int {
+	t := toks[i]
+	switch t.Kind {
+	case Placeholder:
+		return t.Off + 1 + len(t.Text)
+	case Ident, Number, Punct, String:
+		return t.Off + len(t.Text)
+	}
+	if i+1 < len(toks) {
+		end := toks[i+1].Off
+		for end > t.Off && strings.ContainsRune(" \t\r\n", rune(src[end-1])) {
+			end--
+		}
+		return end
+	}
+	return len(strings.TrimRight(src, " \t\r\n"))
+}
+
+// BindPlaceholders rewrites each :name placeholder of a query with
+// bind(name), leaving strings, comments, casts and variant paths alone.
+// Connectors use it to turn placeholders into their driver's parameters.
+func BindPlaceholders(sql string, bind func(name string) string) string {
+	var b strings.Builder
+	last := 0
+	for _, t := range Scan(sql) {
+		if t.Kind != Placeholder {
+			continue
+		}
+		b.WriteString(sql[last:t.Off])
+		b.WriteString(bind(t.Text))
+		last = t.End
+	}
+	b.WriteString(sql[last:])
+	return b.String()
+}
+
+// Nesting is +1 for an opening parenthesis, -1 for a closing one, else 0.
+func (t Token) Nesting() int {
+	if t.Kind == Punct {
+		switch t.Text {
+		case "(":
+			return 1
+		case ")":
+			return -1
+		}
+	}
+	return 0
+}
+
+// IsIdentStart reports whether r can start an unquoted identifier.
+func IsIdentStart(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+// IsIdentPart reports whether r can continue an unquoted identifier.
+func IsIdentPart(r rune) bool {
+	return IsIdentStart(r) || r >= '0' && r <= '9' || r == '$'
+}
+
+// endsExpr reports whether the character before src[i] can end an
+// expression, making a following colon a path or cast operator.
+func endsExpr(src string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	p := rune(src[i-1])
+	return IsIdentPart(p) || p == ']' || p == ')' || p == '"' || p == ':' || p == '`'
+}
