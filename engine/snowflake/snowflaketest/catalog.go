@@ -1,0 +1,338 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// bootstrap creates the macros that give DuckDB Snowflake's functions.
+func (s *Server) bootstrap(ctx context.Context) error {
+	stmts := []string{
+		`CREATE MACRO SF_IFF(c, a, b) AS CASE WHEN c THEN a ELSE b END`,
+		`CREATE MACRO SF_NVL2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END`,
+		`CREATE MACRO SF_ZEROIFNULL(a) AS COALESCE(a, 0)`,
+		`CREATE MACRO SF_NULLIFZERO(a) AS NULLIF(a, 0)`,
+		`CREATE MACRO SF_DIV0(a, b) AS CASE WHEN b = 0 THEN 0 ELSE a / b END`,
+		`CREATE MACRO SF_DIV0NULL(a, b) AS CASE WHEN b = 0 OR b IS NULL THEN 0 ELSE a / b END`,
+		`CREATE MACRO SF_EQUAL_NULL(a, b) AS a IS NOT DISTINCT FROM b`,
+		`CREATE MACRO SF_TRY_PARSE_JSON(a) AS CASE WHEN json_valid(a) THEN json(a) ELSE NULL END`,
+		`CREATE MACRO SF_TO_JSON(a) AS CAST(to_json(a) AS VARCHAR)`,
+		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
+		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
+		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,
+		`CREATE MACRO SF_CONVERT_TIMEZONE(tz, ts) AS timezone(tz, CAST(ts AS TIMESTAMPTZ)),
+			(src, tz, ts) AS timezone(tz, timezone(src, CAST(ts AS TIMESTAMP)))`,
+		`CREATE MACRO SF_DATEADD(part, n, x) AS CASE part
+			WHEN 'year' THEN x + to_years(CAST(n AS INTEGER))
+			WHEN 'quarter' THEN x + to_months(CAST(n AS INTEGER) * 3)
+			WHEN 'month' THEN x + to_months(CAST(n AS INTEGER))
+			WHEN 'week' THEN x + to_days(CAST(n AS INTEGER) * 7)
+			WHEN 'day' THEN x + to_days(CAST(n AS INTEGER))
+			WHEN 'hour' THEN x + to_hours(CAST(n AS BIGINT))
+			WHEN 'minute' THEN x + to_minutes(CAST(n AS BIGINT))
+			WHEN 'second' THEN x + to_seconds(CAST(n AS BIGINT))
+			WHEN 'millisecond' THEN x + to_milliseconds(CAST(n AS BIGINT))
+			WHEN 'microsecond' THEN x + to_microseconds(CAST(n AS BIGINT))
+			ELSE error('unsupported date part ' || part) END`,
+	}
+	for _, q := range stmts {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("snowsim bootstrap: %w\n%s", err, q)
+		}
+	}
+	return nil
+}
+
+// metaSchema is the hidden schema of every database that holds snowsim's
+// catalog of it: the declared columns and tables behind INFORMATION_SCHEMA,
+// DESCRIBE and SHOW. It lives in the database it describes because a DuckDB
+// transaction writes to one attached database only, and DDL and its
+// catalog rows commit together.
+const metaSchema = "__SNOWSIM"
+
+func meta(db, table string) string {
+	return quoteIdent(db) + "." + quoteIdent(metaSchema) + "." + quoteIdent(table)
+}
+
+// createMeta creates the catalog tables of a new database.
+func createMeta(ctx context.Context, conn *sql.Conn, db string) error {
+	for _, q := range []string{
+		"CREATE SCHEMA " + quoteIdent(db) + "." + quoteIdent(metaSchema),
+		"CREATE TABLE " + meta(db, "COLUMNS") + ` (
+			"TABLE_CATALOG" VARCHAR, "TABLE_SCHEMA" VARCHAR, "TABLE_NAME" VARCHAR, "COLUMN_NAME" VARCHAR,
+			"ORDINAL_POSITION" INTEGER, "COLUMN_DEFAULT" VARCHAR, "IS_NULLABLE" VARCHAR, "DATA_TYPE" VARCHAR,
+			"CHARACTER_MAXIMUM_LENGTH" INTEGER, "CHARACTER_OCTET_LENGTH" INTEGER, "NUMERIC_PRECISION" INTEGER,
+			"NUMERIC_PRECISION_RADIX" INTEGER, "NUMERIC_SCALE" INTEGER, "DATETIME_PRECISION" INTEGER,
+			"COMMENT" VARCHAR, "TYPE_TEXT" VARCHAR)`,
+		"CREATE TABLE " + meta(db, "TABLES") + ` (
+			"TABLE_CATALOG" VARCHAR, "TABLE_SCHEMA" VARCHAR, "TABLE_NAME" VARCHAR, "TABLE_OWNER" VARCHAR,
+			"TABLE_TYPE" VARCHAR, "IS_TRANSIENT" VARCHAR, "CLUSTERING_KEY" VARCHAR, "ROW_COUNT" BIGINT,
+			"BYTES" BIGINT, "CREATED" TIMESTAMPTZ, "LAST_ALTERED" TIMESTAMPTZ, "COMMENT" VARCHAR)`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objectName is a resolved DATABASE.SCHEMA.NAME.
+type objectName struct{ db, schema, name string }
+
+func (o objectName) String() string { return o.db + "." + o.schema + "." + o.name }
+
+// duck is the fully quoted DuckDB name.
+func (o objectName) duck() string {
+	if o.db == "" {
+		return quoteIdent(o.name)
+	}
+	return quoteIdent(o.db) + "." + quoteIdent(o.schema) + "." + quoteIdent(o.name)
+}
+
+// resolve completes a one-, two- or three-part name with the session's
+// current database and schema.
+func (sess *session) resolve(parts []string) (objectName, *Error) {
+	switch len(parts) {
+	case 1:
+		if sess.database == "" || sess.schema == "" {
+			return objectName{}, sqlError(90105, "22000", "Cannot perform operation. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.")
+		}
+		return objectName{sess.database, sess.schema, parts[0]}, nil
+	case 2:
+		if sess.database == "" {
+			return objectName{}, sqlError(90105, "22000", "Cannot perform operation. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.")
+		}
+		return objectName{sess.database, parts[0], parts[1]}, nil
+	case 3:
+		return objectName{parts[0], parts[1], parts[2]}, nil
+	}
+	return objectName{}, sqlError(codeSyntax, "42000", "SQL compilation error:\ninvalid object name %s", strings.Join(parts, "."))
+}
+
+// use switches the session's current database or schema.
+func (s *Server) use(sess *session, what, name string) *Error {
+	switch what {
+	case "DATABASE":
+		if !s.databaseExists(sess, name) {
+			return sqlError(codeObjectMissing, "02000", "Object does not exist, or operation cannot be performed.")
+		}
+		sess.database, sess.schema = name, "PUBLIC"
+	case "SCHEMA":
+		db, schema := sess.database, name
+		if d, sc, ok := strings.Cut(name, "."); ok {
+			db, schema = unquoteName(d), unquoteName(sc)
+		}
+		if !s.schemaExists(sess, db, schema) {
+			return sqlError(codeObjectMissing, "02000", "Object does not exist, or operation cannot be performed.")
+		}
+		sess.database, sess.schema = db, schema
+	}
+	if _, err := sess.conn.ExecContext(context.Background(), "USE "+quoteIdent(sess.database)+"."+quoteIdent(sess.schema)); err != nil {
+		return fromDuck(err)
+	}
+	return nil
+}
+
+func (s *Server) databaseExists(sess *session, name string) bool {
+	var n int
+	sess.conn.QueryRowContext(context.Background(), "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", name).Scan(&n)
+	return n > 0
+}
+
+func (s *Server) schemaExists(sess *session, db, schema string) bool {
+	var n int
+	sess.conn.QueryRowContext(context.Background(), "SELECT count(*) FROM duckdb_schemas() WHERE database_name = ? AND schema_name = ?", db, schema).Scan(&n)
+	return n > 0
+}
+
+// columnDef is a column as declared in Snowflake DDL.
+type columnDef struct {
+	name     string
+	typ      sqltype.Type
+	nullable bool
+	def      string // DuckDB default expression
+	defText  string // as written
+	comment  string
+}
+
+// typeText spells a type as DESCRIBE TABLE does: NUMBER(38,0),
+// VARCHAR(16777216), TIMESTAMP_NTZ(9).
+func typeText(t sqltype.Type) string {
+	t.Nullable = true
+	switch t.Kind {
+	case sqltype.String:
+		if t.Fixed || t.Name() == "CHAR" || t.Name() == "CHARACTER" || t.Name() == "NCHAR" {
+			return fmt.Sprintf("VARCHAR(%d)", t.Length)
+		}
+		return fmt.Sprintf("VARCHAR(%d)", max(t.Length, 1))
+	case sqltype.Binary:
+		return fmt.Sprintf("BINARY(%d)", t.Length)
+	}
+	return t.String()
+}
+
+// dataType is INFORMATION_SCHEMA.COLUMNS.DATA_TYPE: the type's family name.
+func dataType(t sqltype.Type) string {
+	switch t.Kind {
+	case sqltype.Decimal:
+		return "NUMBER"
+	case sqltype.Float:
+		return "FLOAT"
+	case sqltype.String:
+		return "TEXT"
+	case sqltype.Binary:
+		return "BINARY"
+	case sqltype.Bool:
+		return "BOOLEAN"
+	case sqltype.Date:
+		return "DATE"
+	case sqltype.Time:
+		return "TIME"
+	case sqltype.Timestamp:
+		switch t.Zone {
+		case sqltype.Local:
+			return "TIMESTAMP_LTZ"
+		case sqltype.Offset:
+			return "TIMESTAMP_TZ"
+		}
+		return "TIMESTAMP_NTZ"
+	case sqltype.JSON:
+		return t.Name()
+	}
+	return "TEXT"
+}
+
+// recordTable writes a table's columns into snowsim's catalog, replacing
+// what was there, on conn (inside the DDL's transaction).
+func recordTable(ctx context.Context, conn *sql.Conn, o objectName, cols []columnDef, owner, kind string, transient bool, comment string) error {
+	if err := forgetTable(ctx, conn, o); err != nil {
+		return err
+	}
+	tr := "NO"
+	if transient {
+		tr = "YES"
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+meta(o.db, "TABLES")+` VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, now(), now(), ?)`,
+		o.db, o.schema, o.name, owner, kind, tr, nullable(comment)); err != nil {
+		return err
+	}
+	for i, c := range cols {
+		t := c.typ
+		var charLen, octLen, prec, radix, scale, dtPrec any
+		switch t.Kind {
+		case sqltype.String:
+			charLen, octLen = t.Length, t.Length*4
+			if t.Length >= 16777216 {
+				octLen = 16777216
+			}
+		case sqltype.Binary:
+			charLen, octLen = t.Length, t.Length
+		case sqltype.Decimal:
+			prec, radix, scale = t.Precision, 10, t.Scale
+		case sqltype.Float:
+			prec, radix = 53, 2
+		case sqltype.Time, sqltype.Timestamp:
+			dtPrec = t.Precision
+		}
+		isNull := "YES"
+		if !c.nullable {
+			isNull = "NO"
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO "+meta(o.db, "COLUMNS")+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.db, o.schema, o.name, c.name, i+1, nullable(c.defText), isNull, dataType(t),
+			charLen, octLen, prec, radix, scale, dtPrec, nullable(c.comment), typeText(t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func forgetTable(ctx context.Context, conn *sql.Conn, o objectName) error {
+	if _, err := conn.ExecContext(ctx, "DELETE FROM "+meta(o.db, "COLUMNS")+` WHERE "TABLE_CATALOG" = ? AND "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ?`, o.db, o.schema, o.name); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "DELETE FROM "+meta(o.db, "TABLES")+` WHERE "TABLE_CATALOG" = ? AND "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ?`, o.db, o.schema, o.name)
+	return err
+}
+
+// tableColumns reads a table's declared columns back from the catalog.
+func tableColumns(ctx context.Context, conn *sql.Conn, o objectName) ([]columnDef, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT "COLUMN_NAME", "TYPE_TEXT", "IS_NULLABLE", "COLUMN_DEFAULT", "COMMENT" FROM `+meta(o.db, "COLUMNS")+`
+		WHERE "TABLE_CATALOG" = ? AND "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ? ORDER BY "ORDINAL_POSITION"`, o.db, o.schema, o.name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []columnDef
+	for rows.Next() {
+		var name, typ, isNull string
+		var def, comment sql.NullString
+		if err := rows.Scan(&name, &typ, &isNull, &def, &comment); err != nil {
+			return nil, err
+		}
+		t, err := sqltype.ParseSnowflake(typ)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, columnDef{name: name, typ: t, nullable: isNull == "YES", defText: def.String, comment: comment.String})
+	}
+	return out, rows.Err()
+}
+
+// snowflakeTypeOf maps a DuckDB column type back to the Snowflake type a
+// table created from a query gets.
+func snowflakeTypeOf(duck string) sqltype.Type {
+	d := strings.ToUpper(duck)
+	text := "VARCHAR"
+	switch {
+	case strings.HasPrefix(d, "DECIMAL"):
+		text = "NUMBER" + strings.TrimPrefix(d, "DECIMAL")
+	case d == "TINYINT" || d == "SMALLINT" || d == "INTEGER" || d == "BIGINT" || d == "HUGEINT" ||
+		d == "UTINYINT" || d == "USMALLINT" || d == "UINTEGER" || d == "UBIGINT":
+		text = "NUMBER(38,0)"
+	case d == "DOUBLE" || d == "FLOAT":
+		text = "FLOAT"
+	case d == "BOOLEAN":
+		text = "BOOLEAN"
+	case d == "DATE":
+		text = "DATE"
+	case d == "TIME":
+		text = "TIME(9)"
+	case d == "TIMESTAMP" || d == "TIMESTAMP_NS" || d == "TIMESTAMP_MS" || d == "TIMESTAMP_S":
+		text = "TIMESTAMP_NTZ(9)"
+	case d == "TIMESTAMP WITH TIME ZONE" || d == "TIMESTAMPTZ":
+		text = "TIMESTAMP_TZ(9)"
+	case d == "BLOB":
+		text = "BINARY"
+	case d == "JSON" || strings.HasSuffix(d, "[]") || strings.HasPrefix(d, "STRUCT") || strings.HasPrefix(d, "MAP"):
+		text = "VARIANT"
+	}
+	t, _ := sqltype.ParseSnowflake(text)
+	return t
+}
+
+// describeTable derives a table's columns from DuckDB, for tables created
+// by CREATE TABLE ... AS SELECT.
+func describeDuck(ctx context.Context, conn *sql.Conn, o objectName) ([]columnDef, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+		WHERE table_catalog = ? AND table_schema = ? AND table_name = ? ORDER BY ordinal_position`, o.db, o.schema, o.name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []columnDef
+	for rows.Next() {
+		var name, typ, isNull string
+		if err := rows.Scan(&name, &typ, &isNull); err != nil {
+			return nil, err
+		}
+		out = append(out, columnDef{name: name, typ: snowflakeTypeOf(typ), nullable: isNull == "YES"})
+	}
+	return out, rows.Err()
+}

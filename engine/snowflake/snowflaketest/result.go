@@ -1,0 +1,681 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// sfKind is a Snowflake result column type, as named in rowtype.
+type sfKind string
+
+const (
+	kFixed    sfKind = "fixed"
+	kReal     sfKind = "real"
+	kText     sfKind = "text"
+	kVariant  sfKind = "variant"
+	kObject   sfKind = "object"
+	kArray    sfKind = "array"
+	kBoolean  sfKind = "boolean"
+	kDate     sfKind = "date"
+	kTime     sfKind = "time"
+	kNTZ      sfKind = "timestamp_ntz"
+	kLTZ      sfKind = "timestamp_ltz"
+	kTZ       sfKind = "timestamp_tz"
+	kBinary   sfKind = "binary"
+	maxLength        = 16777216
+)
+
+// column describes one result column as Snowflake reports it.
+type column struct {
+	Name      string
+	Kind      sfKind
+	Precision int
+	Scale     int
+	Length    int
+	Nullable  bool
+}
+
+func (c column) rowType() map[string]any {
+	rt := map[string]any{
+		"name": c.Name, "type": string(c.Kind), "nullable": c.Nullable,
+		"database": "", "schema": "", "table": "", "collation": nil,
+		"precision": nil, "scale": nil, "length": nil, "byteLength": nil,
+	}
+	switch c.Kind {
+	case kFixed:
+		rt["precision"], rt["scale"] = c.Precision, c.Scale
+	case kTime, kNTZ, kLTZ, kTZ:
+		rt["scale"] = c.Scale
+		rt["precision"] = 0
+	case kText, kVariant, kObject, kArray:
+		l := c.Length
+		if l == 0 {
+			l = maxLength
+		}
+		rt["length"], rt["byteLength"] = l, l
+	case kBinary:
+		rt["length"], rt["byteLength"] = 8388608, 8388608
+	}
+	return rt
+}
+
+// result is a finished statement's result, kept so the client can fetch
+// it again by query id and download its chunks.
+type result struct {
+	id            string
+	columns       []column
+	format        string // "arrow" or "json"
+	statementType int64
+	total         int64
+	// inline is the first chunk, in the response itself; chunks are the
+	// rest, encoded when first downloaded.
+	inline *chunk
+	chunks []*chunk
+	// status for DDL and DML: the single row of a non-query statement.
+	status   [][]*string
+	resultID    []string // statements of a multi-statement request
+	resultTypes []string
+	err      *Error
+	done     chan struct{}
+	finished time.Time
+	session  *session
+}
+
+// chunk is a slice of a result: Snowflake-encoded Arrow records, or the
+// JSON rows, produced once on first use.
+type chunk struct {
+	rows    int
+	records []arrow.RecordBatch // source records (DuckDB's Arrow)
+	columns []column
+	format  string
+	gzip    bool
+
+	once sync.Once
+	data []byte // encoded body
+	json [][]*string
+	err  error
+}
+
+// encode produces the chunk's body: an Arrow IPC stream in Snowflake's
+// encoding, or JSON rows without the enclosing brackets, as Snowflake's
+// storage serves them.
+func (c *chunk) encode() ([]byte, error) {
+	c.once.Do(func() {
+		if c.format == "json" {
+			rows, err := jsonRows(c.records, c.columns)
+			if err != nil {
+				c.err = err
+				return
+			}
+			c.json = rows
+			var b bytes.Buffer
+			for i, r := range rows {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				writeJSONRow(&b, r)
+			}
+			c.data = b.Bytes()
+		} else {
+			c.data, c.err = arrowChunk(c.records, c.columns)
+		}
+		if c.err == nil && c.gzip {
+			var z bytes.Buffer
+			gw := gzip.NewWriter(&z)
+			gw.Write(c.data)
+			gw.Close()
+			c.data = z.Bytes()
+		}
+	})
+	return c.data, c.err
+}
+
+func (c *chunk) release() {
+	for _, r := range c.records {
+		r.Release()
+	}
+	c.records = nil
+}
+
+func writeJSONRow(b *bytes.Buffer, row []*string) {
+	b.WriteByte('[')
+	for i, v := range row {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if v == nil {
+			b.WriteString("null")
+		} else {
+			b.WriteString(strconv.Quote(*v))
+		}
+	}
+	b.WriteByte(']')
+}
+
+// columnOf maps a DuckDB Arrow field to the Snowflake column it is
+// reported as. alias is DuckDB's type alias (JSON for semi-structured).
+func columnOf(f arrow.Field, alias string, declared *column) column {
+	c := column{Name: f.Name, Nullable: true}
+	switch t := f.Type.(type) {
+	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type,
+		*arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type, *arrow.Uint64Type:
+		c.Kind, c.Precision = kFixed, 38
+	case *arrow.Decimal128Type:
+		c.Kind, c.Precision, c.Scale = kFixed, int(t.Precision), int(t.Scale)
+	case *arrow.Float32Type, *arrow.Float64Type:
+		c.Kind = kReal
+	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
+		c.Kind = kText
+		if alias == "JSON" {
+			c.Kind = kVariant
+		}
+	case *arrow.BooleanType:
+		c.Kind = kBoolean
+	case *arrow.Date32Type, *arrow.Date64Type:
+		c.Kind = kDate
+	case *arrow.Time32Type, *arrow.Time64Type:
+		c.Kind, c.Scale = kTime, 9
+	case *arrow.TimestampType:
+		c.Kind, c.Scale = kNTZ, 9
+		if t.TimeZone != "" {
+			c.Kind = kTZ
+		}
+	case *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:
+		c.Kind = kBinary
+	default:
+		c.Kind = kText
+	}
+	if declared != nil {
+		// A table column keeps what its DDL declared: LTZ versus TZ,
+		// OBJECT versus VARIANT, VARCHAR lengths.
+		switch {
+		case declared.Kind == kLTZ && c.Kind == kTZ, declared.Kind == kTZ && c.Kind == kTZ:
+			c.Kind = declared.Kind
+		case (declared.Kind == kObject || declared.Kind == kArray) && c.Kind == kVariant:
+			c.Kind = declared.Kind
+		case declared.Kind == kText && c.Kind == kText:
+			c.Length = declared.Length
+		}
+		if declared.Kind == c.Kind && (c.Kind == kNTZ || c.Kind == kLTZ || c.Kind == kTZ || c.Kind == kTime) {
+			c.Scale = declared.Scale
+		}
+		c.Nullable = declared.Nullable
+	}
+	return c
+}
+
+// arrowChunk encodes records as one IPC stream in Snowflake's Arrow
+// encoding: integers in the narrowest type that holds every value of the
+// chunk, decimals as int64 while they fit, timestamps as epoch/fraction
+// structs, times as nanoseconds.
+func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
+	mem := memory.DefaultAllocator
+	widths := make([]int, len(cols))
+	for i := range cols {
+		widths[i] = integerWidth(records, i)
+	}
+	var fields []arrow.Field
+	var out []arrow.RecordBatch
+	defer func() {
+		for _, r := range out {
+			r.Release()
+		}
+	}()
+	for _, rec := range records {
+		arrs := make([]arrow.Array, len(cols))
+		for i := range cols {
+			a, err := encodeColumn(mem, rec.Column(i), cols[i], widths[i])
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", cols[i].Name, err)
+			}
+			arrs[i] = a
+		}
+		if fields == nil {
+			for i, c := range cols {
+				fields = append(fields, arrow.Field{Name: c.Name, Type: arrs[i].DataType(), Nullable: true,
+					Metadata: arrow.NewMetadata([]string{"logicalType", "precision", "scale"},
+						[]string{strings.ToUpper(string(c.Kind)), strconv.Itoa(c.Precision), strconv.Itoa(c.Scale)})})
+			}
+		}
+		r := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
+		for _, a := range arrs {
+			a.Release()
+		}
+		out = append(out, r)
+	}
+	var b bytes.Buffer
+	if len(out) == 0 {
+		return nil, nil
+	}
+	w := ipc.NewWriter(&b, ipc.WithSchema(out[0].Schema()), ipc.WithAllocator(mem))
+	for _, r := range out {
+		if err := w.Write(r); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// integerWidth returns the byte width of the narrowest signed integer that
+// holds every value of column i across records (unscaled, for decimals),
+// or 16 when some value needs a decimal128. Non-numeric columns get 0.
+func integerWidth(records []arrow.RecordBatch, i int) int {
+	lo, hi := int64(0), int64(0)
+	for _, rec := range records {
+		switch a := rec.Column(i).(type) {
+		case *array.Decimal128:
+			for j := 0; j < a.Len(); j++ {
+				if a.IsNull(j) {
+					continue
+				}
+				v := a.Value(j)
+				hiBits, loBits := v.HighBits(), v.LowBits()
+				if !(hiBits == 0 && loBits <= math.MaxInt64 || hiBits == -1 && loBits >= 1<<63) {
+					return 16
+				}
+				n := int64(loBits)
+				lo, hi = min(lo, n), max(hi, n)
+			}
+		case *array.Int8, *array.Int16, *array.Int32, *array.Int64:
+			for j := 0; j < a.Len(); j++ {
+				if a.IsNull(j) {
+					continue
+				}
+				n := intValue(a, j)
+				lo, hi = min(lo, n), max(hi, n)
+			}
+		case *array.Uint8, *array.Uint16, *array.Uint32:
+			for j := 0; j < a.Len(); j++ {
+				if !a.IsNull(j) {
+					hi = max(hi, intValue(a, j))
+				}
+			}
+		case *array.Uint64:
+			for j := 0; j < a.Len(); j++ {
+				if a.IsNull(j) {
+					continue
+				}
+				if a.Value(j) > math.MaxInt64 {
+					return 16
+				}
+				hi = max(hi, int64(a.Value(j)))
+			}
+		default:
+			return 0
+		}
+	}
+	switch {
+	case lo >= math.MinInt8 && hi <= math.MaxInt8:
+		return 1
+	case lo >= math.MinInt16 && hi <= math.MaxInt16:
+		return 2
+	case lo >= math.MinInt32 && hi <= math.MaxInt32:
+		return 4
+	}
+	return 8
+}
+
+func intValue(a arrow.Array, j int) int64 {
+	switch a := a.(type) {
+	case *array.Int8:
+		return int64(a.Value(j))
+	case *array.Int16:
+		return int64(a.Value(j))
+	case *array.Int32:
+		return int64(a.Value(j))
+	case *array.Int64:
+		return a.Value(j)
+	case *array.Uint8:
+		return int64(a.Value(j))
+	case *array.Uint16:
+		return int64(a.Value(j))
+	case *array.Uint32:
+		return int64(a.Value(j))
+	case *array.Uint64:
+		return int64(a.Value(j))
+	case *array.Decimal128:
+		return int64(a.Value(j).LowBits())
+	}
+	return 0
+}
+
+// encodeColumn converts one DuckDB Arrow column to Snowflake's encoding.
+func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arrow.Array, error) {
+	n := a.Len()
+	switch c.Kind {
+	case kFixed:
+		if width == 16 {
+			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: int32(max(c.Precision, 1)), Scale: int32(c.Scale)})
+			defer b.Release()
+			for j := 0; j < n; j++ {
+				switch {
+				case a.IsNull(j):
+					b.AppendNull()
+				case a.DataType().ID() == arrow.DECIMAL128:
+					b.Append(a.(*array.Decimal128).Value(j))
+				case a.DataType().ID() == arrow.UINT64:
+					b.Append(decimal128.FromU64(a.(*array.Uint64).Value(j)))
+				default:
+					b.Append(decimal128.FromI64(intValue(a, j)))
+				}
+			}
+			return b.NewArray(), nil
+		}
+		return narrowInts(mem, a, width), nil
+	case kReal:
+		if f, ok := a.(*array.Float32); ok {
+			b := array.NewFloat64Builder(mem)
+			defer b.Release()
+			for j := 0; j < n; j++ {
+				if f.IsNull(j) {
+					b.AppendNull()
+				} else {
+					b.Append(float64(f.Value(j)))
+				}
+			}
+			return b.NewArray(), nil
+		}
+	case kTime:
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		for j := 0; j < n; j++ {
+			if a.IsNull(j) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(timeNanos(a, j) / pow10(9-c.Scale))
+		}
+		return b.NewArray(), nil
+	case kNTZ, kLTZ, kTZ:
+		return encodeTimestamps(mem, a, c)
+	case kText, kVariant, kObject, kArray:
+		if _, ok := a.(*array.String); !ok {
+			b := array.NewStringBuilder(mem)
+			defer b.Release()
+			for j := 0; j < n; j++ {
+				if a.IsNull(j) {
+					b.AppendNull()
+				} else {
+					b.Append(a.ValueStr(j))
+				}
+			}
+			return b.NewArray(), nil
+		}
+	case kBinary:
+		if _, ok := a.(*array.Binary); !ok {
+			b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+			defer b.Release()
+			for j := 0; j < n; j++ {
+				if a.IsNull(j) {
+					b.AppendNull()
+				} else {
+					b.Append(a.(interface{ Value(int) []byte }).Value(j))
+				}
+			}
+			return b.NewArray(), nil
+		}
+	}
+	a.Retain()
+	return a, nil
+}
+
+// narrowInts copies integer or decimal values into the integer type of
+// width bytes.
+func narrowInts(mem memory.Allocator, a arrow.Array, width int) arrow.Array {
+	n := a.Len()
+	valid := make([]bool, n)
+	for j := range valid {
+		valid[j] = a.IsValid(j)
+	}
+	switch width {
+	case 1:
+		v := make([]int8, n)
+		for j := range v {
+			if valid[j] {
+				v[j] = int8(intValue(a, j))
+			}
+		}
+		b := array.NewInt8Builder(mem)
+		defer b.Release()
+		b.AppendValues(v, valid)
+		return b.NewArray()
+	case 2:
+		v := make([]int16, n)
+		for j := range v {
+			if valid[j] {
+				v[j] = int16(intValue(a, j))
+			}
+		}
+		b := array.NewInt16Builder(mem)
+		defer b.Release()
+		b.AppendValues(v, valid)
+		return b.NewArray()
+	case 4:
+		v := make([]int32, n)
+		for j := range v {
+			if valid[j] {
+				v[j] = int32(intValue(a, j))
+			}
+		}
+		b := array.NewInt32Builder(mem)
+		defer b.Release()
+		b.AppendValues(v, valid)
+		return b.NewArray()
+	}
+	v := make([]int64, n)
+	for j := range v {
+		if valid[j] {
+			v[j] = intValue(a, j)
+		}
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.AppendValues(v, valid)
+	return b.NewArray()
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// timeNanos returns a time-of-day value in nanoseconds.
+func timeNanos(a arrow.Array, j int) int64 {
+	switch t := a.(type) {
+	case *array.Time64:
+		v := int64(t.Value(j))
+		if t.DataType().(*arrow.Time64Type).Unit == arrow.Microsecond {
+			return v * 1000
+		}
+		return v
+	case *array.Time32:
+		v := int64(t.Value(j))
+		if t.DataType().(*arrow.Time32Type).Unit == arrow.Millisecond {
+			return v * 1_000_000
+		}
+		return v * 1_000_000_000
+	}
+	return 0
+}
+
+// epochNanos returns a timestamp value as seconds and nanoseconds.
+func epochNanos(a *array.Timestamp, j int) (int64, int32) {
+	v := int64(a.Value(j))
+	var unit int64
+	switch a.DataType().(*arrow.TimestampType).Unit {
+	case arrow.Second:
+		unit = 1_000_000_000
+	case arrow.Millisecond:
+		unit = 1_000_000
+	case arrow.Microsecond:
+		unit = 1000
+	default:
+		unit = 1
+	}
+	perSec := 1_000_000_000 / unit
+	sec := v / perSec
+	rem := v % perSec
+	if rem < 0 {
+		sec--
+		rem += perSec
+	}
+	return sec, int32(rem * unit)
+}
+
+// encodeTimestamps writes timestamps as Snowflake does at scale 9: a
+// struct of epoch seconds and nanosecond fraction, plus the time zone
+// offset (minutes + 1440) for TIMESTAMP_TZ.
+func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Array, error) {
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return nil, fmt.Errorf("expected timestamps, got %s", a.DataType())
+	}
+	fields := []arrow.Field{
+		{Name: "epoch", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "fraction", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	}
+	if c.Kind == kTZ {
+		fields = append(fields, arrow.Field{Name: "timezone", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
+	}
+	b := array.NewStructBuilder(mem, arrow.StructOf(fields...))
+	defer b.Release()
+	eb := b.FieldBuilder(0).(*array.Int64Builder)
+	fb := b.FieldBuilder(1).(*array.Int32Builder)
+	for j := 0; j < ts.Len(); j++ {
+		if ts.IsNull(j) {
+			b.AppendNull()
+			eb.Append(0)
+			fb.Append(0)
+			if c.Kind == kTZ {
+				b.FieldBuilder(2).(*array.Int32Builder).Append(0)
+			}
+			continue
+		}
+		b.Append(true)
+		sec, frac := epochNanos(ts, j)
+		eb.Append(sec)
+		fb.Append(frac)
+		if c.Kind == kTZ {
+			b.FieldBuilder(2).(*array.Int32Builder).Append(1440)
+		}
+	}
+	return b.NewArray(), nil
+}
+
+// jsonRows renders records as Snowflake's JSON rowset: every value a
+// string in the form the driver parses for the column's type.
+func jsonRows(records []arrow.RecordBatch, cols []column) ([][]*string, error) {
+	var rows [][]*string
+	for _, rec := range records {
+		base := len(rows)
+		for range rec.NumRows() {
+			rows = append(rows, make([]*string, len(cols)))
+		}
+		for i, c := range cols {
+			a := rec.Column(i)
+			for j := 0; j < a.Len(); j++ {
+				if a.IsNull(j) {
+					continue
+				}
+				v, err := jsonValue(a, j, c)
+				if err != nil {
+					return nil, fmt.Errorf("column %s: %w", c.Name, err)
+				}
+				rows[base+j][i] = &v
+			}
+		}
+	}
+	return rows, nil
+}
+
+func jsonValue(a arrow.Array, j int, c column) (string, error) {
+	switch c.Kind {
+	case kFixed:
+		if d, ok := a.(*array.Decimal128); ok {
+			return formatDecimal(d.Value(j).BigInt(), c.Scale), nil
+		}
+		if u, ok := a.(*array.Uint64); ok {
+			return strconv.FormatUint(u.Value(j), 10), nil
+		}
+		return strconv.FormatInt(intValue(a, j), 10), nil
+	case kReal:
+		switch f := a.(type) {
+		case *array.Float64:
+			return strconv.FormatFloat(f.Value(j), 'g', -1, 64), nil
+		case *array.Float32:
+			return strconv.FormatFloat(float64(f.Value(j)), 'g', -1, 32), nil
+		}
+	case kBoolean:
+		if a.(*array.Boolean).Value(j) {
+			return "1", nil
+		}
+		return "0", nil
+	case kDate:
+		switch d := a.(type) {
+		case *array.Date32:
+			return strconv.Itoa(int(d.Value(j))), nil
+		case *array.Date64:
+			return strconv.FormatInt(int64(d.Value(j))/86_400_000, 10), nil
+		}
+	case kTime:
+		ns := timeNanos(a, j)
+		return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9), nil
+	case kNTZ, kLTZ, kTZ:
+		sec, frac := epochNanos(a.(*array.Timestamp), j)
+		s := fmt.Sprintf("%d.%09d", sec, frac)
+		if c.Kind == kTZ {
+			s += " 1440"
+		}
+		return s, nil
+	case kBinary:
+		return strings.ToUpper(hex.EncodeToString(a.(interface{ Value(int) []byte }).Value(j))), nil
+	}
+	return a.ValueStr(j), nil
+}
+
+// formatDecimal writes an unscaled integer with scale decimal places.
+func formatDecimal(v *big.Int, scale int) string {
+	s := v.String()
+	if scale == 0 {
+		return s
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for len(s) <= scale {
+		s = "0" + s
+	}
+	s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// base64Of encodes an inline chunk for rowsetBase64.
+func base64Of(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+func newGzipReader(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }

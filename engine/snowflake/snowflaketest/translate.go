@@ -1,0 +1,636 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hockeystack/sluice/engine/sqlscan"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// translator rewrites Snowflake SQL into DuckDB SQL, token by token:
+// unquoted identifiers are upper-cased (as Snowflake resolves them), types
+// and functions are mapped, variant paths become JSON extraction, and
+// binds become DuckDB parameters.
+type translator struct {
+	toks []sqlscan.Token
+	i    int
+	out  []string
+	// primary is the index in out where the last identifier chain began,
+	// the operand of a following variant path.
+	primary int
+	err     *Error
+	// binds counts ? placeholders, for the statement-count check.
+	binds int
+	// infoDB is the current database, for INFORMATION_SCHEMA references
+	// without one.
+	infoDB string
+}
+
+// translateSQL rewrites a Snowflake statement (or fragment) into DuckDB
+// SQL.
+func translateSQL(src, currentDB string) (string, int, *Error) {
+	t := &translator{toks: sqlscan.Scan(src), infoDB: currentDB, primary: -1}
+	t.run(len(t.toks))
+	if t.err != nil {
+		return "", 0, t.err
+	}
+	return strings.Join(t.out, " "), t.binds, nil
+}
+
+func (t *translator) peek(k int) sqlscan.Token {
+	if t.i+k < len(t.toks) {
+		return t.toks[t.i+k]
+	}
+	return sqlscan.Token{Kind: -1}
+}
+
+func (t *translator) emit(s string) { t.out = append(t.out, s) }
+
+func isWord(tok sqlscan.Token, words ...string) bool {
+	if tok.Kind != sqlscan.Ident {
+		return false
+	}
+	for _, w := range words {
+		if strings.EqualFold(tok.Text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isPunct(tok sqlscan.Token, p string) bool { return tok.Kind == sqlscan.Punct && tok.Text == p }
+
+// run translates tokens up to index end.
+func (t *translator) run(end int) {
+	for t.i < end && t.err == nil {
+		tok := t.toks[t.i]
+		switch tok.Kind {
+		case sqlscan.Ident:
+			t.ident(end)
+		case sqlscan.QuotedIdent:
+			t.markPrimary()
+			t.emit(quoteIdent(tok.Text))
+			t.i++
+		case sqlscan.String:
+			t.emit(sqlString(tok.Text))
+			t.i++
+		case sqlscan.Placeholder:
+			// :1 style binds scan as a number after a colon; a named
+			// placeholder has no Snowflake meaning.
+			t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error unexpected ':%s'", tok.Text)
+		case sqlscan.Punct:
+			t.punct(end)
+		default:
+			t.emit(tok.Text)
+			t.i++
+		}
+	}
+}
+
+func (t *translator) markPrimary() {
+	if t.i > 0 && isPunct(t.toks[t.i-1], ".") {
+		return // continues a chain
+	}
+	t.primary = len(t.out)
+}
+
+func (t *translator) punct(end int) {
+	tok := t.toks[t.i]
+	switch {
+	case tok.Text == "::":
+		t.i++
+		typ, ok := t.typeAt(end)
+		if !ok {
+			return
+		}
+		t.emit("::")
+		t.emit(typ)
+	case tok.Text == ":" && t.peek(1).Kind == sqlscan.Number:
+		t.emit("$" + t.peek(1).Text)
+		t.i += 2
+	case tok.Text == ":" && t.primary >= 0 && (t.peek(1).Kind == sqlscan.Ident || t.peek(1).Kind == sqlscan.QuotedIdent):
+		t.variantPath(end)
+	case tok.Text == "?":
+		t.binds++
+		t.emit("?")
+		t.i++
+	case tok.Text == ".":
+		t.emit(".")
+		t.i++
+	default:
+		t.primary = -1
+		t.emit(tok.Text)
+		t.i++
+	}
+}
+
+// variantPath turns base:a.b[0].c into json_extract(base, '$.a.b[0].c'),
+// or json_extract_string when a cast follows, so that v:plan::string is
+// the text without JSON quotes, as in Snowflake.
+func (t *translator) variantPath(end int) {
+	base := strings.Join(t.out[t.primary:], "")
+	t.out = t.out[:t.primary]
+	path := "$"
+	t.i++ // the colon
+	first := true
+	for t.i < end {
+		tok := t.toks[t.i]
+		switch {
+		case (tok.Kind == sqlscan.Ident || tok.Kind == sqlscan.QuotedIdent) && first:
+			path += "." + jsonKey(tok.Text)
+			t.i++
+			first = false
+		case isPunct(tok, ".") && (t.peek(1).Kind == sqlscan.Ident || t.peek(1).Kind == sqlscan.QuotedIdent):
+			path += "." + jsonKey(t.peek(1).Text)
+			t.i += 2
+		case isPunct(tok, "[") && t.peek(1).Kind == sqlscan.Number && isPunct(t.peek(2), "]"):
+			path += "[" + t.peek(1).Text + "]"
+			t.i += 3
+		case isPunct(tok, "[") && t.peek(1).Kind == sqlscan.String && isPunct(t.peek(2), "]"):
+			key, _ := unquoteString(t.peek(1).Text)
+			path += "." + jsonKey(key)
+			t.i += 3
+		default:
+			goto done
+		}
+	}
+done:
+	fn := "json_extract"
+	if isPunct(t.peek(0), "::") {
+		fn = "json_extract_string"
+	}
+	t.emit(fmt.Sprintf("%s(%s, %s)", fn, base, sqlQuote(path)))
+	t.primary = -1
+}
+
+func jsonKey(k string) string {
+	if strings.IndexFunc(k, func(r rune) bool { return !sqlscan.IsIdentPart(r) }) >= 0 {
+		return strconv.Quote(k)
+	}
+	return k
+}
+
+// typeAt reads a Snowflake type at the current token and returns its
+// DuckDB spelling.
+func (t *translator) typeAt(end int) (string, bool) {
+	start := t.i
+	if t.i >= end || t.toks[t.i].Kind != sqlscan.Ident {
+		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error: expected a type")
+		return "", false
+	}
+	text := t.toks[t.i].Text
+	t.i++
+	if isWord(t.toks[start], "DOUBLE") && isWord(t.peek(0), "PRECISION") {
+		text += " PRECISION"
+		t.i++
+	}
+	if isPunct(t.peek(0), "(") {
+		depth := 0
+		for t.i < end {
+			tok := t.toks[t.i]
+			text += tok.Text
+			depth += tok.Nesting()
+			t.i++
+			if depth == 0 {
+				break
+			}
+		}
+	}
+	typ, err := sqltype.ParseSnowflake(text)
+	if err != nil {
+		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nUnsupported data type '%s'.", strings.ToUpper(text))
+		return "", false
+	}
+	return duckType(typ), true
+}
+
+// duckType is the DuckDB type a Snowflake type is stored as.
+func duckType(t sqltype.Type) string {
+	switch t.Kind {
+	case sqltype.Decimal:
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision, t.Scale)
+	case sqltype.Float:
+		return "DOUBLE"
+	case sqltype.String:
+		return "VARCHAR"
+	case sqltype.Binary:
+		return "BLOB"
+	case sqltype.Bool:
+		return "BOOLEAN"
+	case sqltype.Date:
+		return "DATE"
+	case sqltype.Time:
+		return "TIME"
+	case sqltype.Timestamp:
+		if t.Zone == sqltype.NoZone {
+			return "TIMESTAMP"
+		}
+		return "TIMESTAMPTZ"
+	case sqltype.JSON:
+		return "JSON"
+	}
+	return "VARCHAR"
+}
+
+// functions maps Snowflake functions to DuckDB ones or to the macros
+// bootstrap defines. Functions not listed keep their name.
+var functions = map[string]string{
+	"NVL": "COALESCE", "IFNULL": "COALESCE", "LISTAGG": "STRING_AGG", "PARSE_JSON": "JSON",
+	"TRY_PARSE_JSON": "SF_TRY_PARSE_JSON", "OBJECT_CONSTRUCT": "JSON_OBJECT", "ARRAY_CONSTRUCT": "JSON_ARRAY",
+	"ARRAY_SIZE": "JSON_ARRAY_LENGTH", "SHA2": "SHA256", "UUID_STRING": "SF_UUID_STRING",
+	"SYSDATE": "SF_SYSDATE", "CURRENT_TIMESTAMP": "SF_CURRENT_TIMESTAMP", "GETDATE": "SF_CURRENT_TIMESTAMP",
+	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
+	"IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
+	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
+	"ARRAY_AGG": "SF_ARRAY_AGG", "TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
+	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
+	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
+	"CURRENT_WAREHOUSE": "SF_CURRENT_WAREHOUSE", "CURRENT_ROLE": "SF_CURRENT_ROLE",
+	"CURRENT_DATABASE": "SF_CURRENT_DATABASE", "CURRENT_SCHEMA": "SF_CURRENT_SCHEMA",
+	"CURRENT_USER": "SF_CURRENT_USER", "CURRENT_ACCOUNT": "SF_CURRENT_ACCOUNT",
+}
+
+// datePartFunctions take a date part as a bare word first argument, which
+// DuckDB wants as a string.
+var datePartFunctions = map[string]bool{
+	"DATEADD": true, "TIMESTAMPADD": true, "TIMEADD": true, "DATEDIFF": true, "TIMESTAMPDIFF": true,
+	"TIMEDIFF": true, "DATE_TRUNC": true, "DATE_PART": true, "TIME_SLICE": false, "LAST_DAY": false,
+}
+
+// castFunctions convert their argument to a type, with an optional
+// Snowflake format string.
+var castFunctions = map[string]string{
+	"TO_DATE": "DATE", "DATE": "DATE", "TRY_TO_DATE": "DATE",
+	"TO_TIMESTAMP": "TIMESTAMP", "TO_TIMESTAMP_NTZ": "TIMESTAMP", "TRY_TO_TIMESTAMP": "TIMESTAMP", "TRY_TO_TIMESTAMP_NTZ": "TIMESTAMP",
+	"TO_TIMESTAMP_LTZ": "TIMESTAMPTZ", "TO_TIMESTAMP_TZ": "TIMESTAMPTZ", "TRY_TO_TIMESTAMP_TZ": "TIMESTAMPTZ", "TRY_TO_TIMESTAMP_LTZ": "TIMESTAMPTZ",
+	"TO_VARCHAR": "VARCHAR", "TO_CHAR": "VARCHAR", "TO_DOUBLE": "DOUBLE", "TRY_TO_DOUBLE": "DOUBLE",
+	"TO_BOOLEAN": "BOOLEAN", "TRY_TO_BOOLEAN": "BOOLEAN", "TO_TIME": "TIME", "TRY_TO_TIME": "TIME",
+	"TO_NUMBER": "DECIMAL", "TO_DECIMAL": "DECIMAL", "TO_NUMERIC": "DECIMAL",
+	"TRY_TO_NUMBER": "DECIMAL", "TRY_TO_DECIMAL": "DECIMAL", "TRY_TO_NUMERIC": "DECIMAL",
+	"TO_BINARY": "BLOB",
+}
+
+func (t *translator) ident(end int) {
+	tok := t.toks[t.i]
+	name := strings.ToUpper(tok.Text)
+	next := t.peek(1)
+	if isPunct(next, "(") && !(t.i > 0 && isPunct(t.toks[t.i-1], ".")) {
+		t.call(name, end)
+		return
+	}
+	// [DB.]INFORMATION_SCHEMA.COLUMNS and friends read snowsim's catalog.
+	if name == "INFORMATION_SCHEMA" && isPunct(next, ".") && t.peek(2).Kind == sqlscan.Ident {
+		db := t.infoDB
+		if len(t.out) >= 2 && t.out[len(t.out)-1] == "." {
+			db = strings.Trim(t.out[len(t.out)-2], `"`)
+			t.out = t.out[:len(t.out)-2]
+		}
+		view := strings.ToUpper(t.peek(2).Text)
+		t.i += 3
+		t.emit(infoSchemaView(view, db))
+		if !(t.peek(0).Kind == sqlscan.Ident && !isClauseWord(t.peek(0))) && !isWord(t.peek(0), "AS") {
+			t.emit("AS " + quoteIdent(view))
+		}
+		return
+	}
+	if name == "WITHIN" && isWord(next, "GROUP") {
+		t.withinGroup(end)
+		return
+	}
+	t.markPrimary()
+	switch {
+	case name == "TRUE" || name == "FALSE" || name == "NULL":
+		t.emit(name)
+	case isKeyword(name):
+		t.emit(name)
+	default:
+		t.emit(quoteIdent(name))
+	}
+	t.i++
+}
+
+// isClauseWord reports words that follow a table reference without being
+// its alias.
+func isClauseWord(tok sqlscan.Token) bool {
+	return isWord(tok, "WHERE", "ORDER", "GROUP", "LIMIT", "JOIN", "LEFT", "RIGHT", "INNER", "FULL",
+		"CROSS", "ON", "UNION", "HAVING", "QUALIFY", "NATURAL", "USING", "EXCEPT", "MINUS", "INTERSECT", "WINDOW", "OFFSET")
+}
+
+// call translates a function call, with the functions whose arguments
+// change shape.
+func (t *translator) call(name string, end int) {
+	closeAt := t.matching(t.i + 1)
+	if closeAt < 0 {
+		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error: missing ) after %s(", name)
+		return
+	}
+	args := t.splitArgs(t.i+2, closeAt)
+	t.primary = len(t.out)
+	switch {
+	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
+		fn := name
+		if f, ok := functions[name]; ok {
+			fn = f
+		}
+		part := t.toks[args[0][0]].Text
+		if t.toks[args[0][0]].Kind == sqlscan.String {
+			part, _ = unquoteString(part)
+		}
+		t.emit(fn + "(" + sqlQuote(datePart(part)))
+		for _, a := range args[1:] {
+			t.emit(",")
+			t.sub(a[0], a[len(a)-1]+1)
+		}
+		t.emit(")")
+	case castFunctions[name] != "":
+		t.castCall(name, args)
+	default:
+		fn := name
+		if f, ok := functions[name]; ok {
+			fn = f
+		}
+		t.emit(fn + "(")
+		for k, a := range args {
+			if k > 0 {
+				t.emit(",")
+			}
+			t.sub(a[0], a[len(a)-1]+1)
+		}
+		t.emit(")")
+	}
+	t.i = closeAt + 1
+}
+
+// castCall translates TO_DATE(x [, fmt]) and its kin.
+func (t *translator) castCall(name string, args [][]int) {
+	target := castFunctions[name]
+	try := strings.HasPrefix(name, "TRY_")
+	if len(args) == 0 {
+		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nnot enough arguments for function [%s]", name)
+		return
+	}
+	cast := "CAST"
+	if try {
+		cast = "TRY_CAST"
+	}
+	if target == "DECIMAL" {
+		p, s := "38", "0"
+		if len(args) >= 2 && len(args[1]) == 1 && t.toks[args[1][0]].Kind == sqlscan.Number {
+			p = t.toks[args[1][0]].Text
+		}
+		if len(args) >= 3 && len(args[2]) == 1 && t.toks[args[2][0]].Kind == sqlscan.Number {
+			s = t.toks[args[2][0]].Text
+		}
+		target = "DECIMAL(" + p + "," + s + ")"
+		args = args[:1]
+	}
+	if len(args) >= 2 && len(args[1]) == 1 && t.toks[args[1][0]].Kind == sqlscan.String {
+		format, _ := unquoteString(t.toks[args[1][0]].Text)
+		fn := "STRPTIME"
+		if target == "VARCHAR" {
+			fn = "STRFTIME"
+		} else if try {
+			fn = "TRY_STRPTIME"
+		}
+		t.emit(cast + "(" + fn + "(")
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		t.emit(", " + sqlQuote(strftimeFormat(format)) + ") AS " + target + ")")
+		return
+	}
+	t.emit(cast + "(")
+	t.sub(args[0][0], args[0][len(args[0])-1]+1)
+	t.emit(" AS " + target + ")")
+}
+
+// withinGroup moves WITHIN GROUP (ORDER BY ...) into the preceding
+// aggregate call, where DuckDB takes it.
+func (t *translator) withinGroup(end int) {
+	open := t.i + 2
+	if !isPunct(t.peek(2), "(") || len(t.out) == 0 || t.out[len(t.out)-1] != ")" {
+		t.emit("WITHIN")
+		t.i++
+		return
+	}
+	closeAt := t.matching(open)
+	if closeAt < 0 {
+		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error in WITHIN GROUP")
+		return
+	}
+	t.out = t.out[:len(t.out)-1] // drop the aggregate's )
+	t.sub(open+1, closeAt)
+	t.emit(")")
+	t.i = closeAt + 1
+}
+
+// sub translates tokens [from, to) into the output.
+func (t *translator) sub(from, to int) {
+	saveI := t.i
+	t.i = from
+	t.run(to)
+	t.i = saveI
+}
+
+// matching returns the index of the parenthesis closing the one at open.
+func (t *translator) matching(open int) int {
+	depth := 0
+	for k := open; k < len(t.toks); k++ {
+		depth += t.toks[k].Nesting()
+		if depth == 0 {
+			return k
+		}
+	}
+	return -1
+}
+
+// splitArgs splits tokens (from, to) at top-level commas into argument
+// token index lists.
+func (t *translator) splitArgs(from, to int) [][]int {
+	var args [][]int
+	var cur []int
+	depth := 0
+	for k := from; k < to; k++ {
+		tok := t.toks[k]
+		depth += tok.Nesting()
+		if depth == 0 && isPunct(tok, ",") {
+			args = append(args, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, k)
+	}
+	if len(cur) > 0 {
+		args = append(args, cur)
+	}
+	return args
+}
+
+// datePart normalizes Snowflake's date part names and abbreviations.
+func datePart(p string) string {
+	switch strings.ToLower(p) {
+	case "y", "yy", "yyy", "yyyy", "yr", "years", "yrs", "year":
+		return "year"
+	case "q", "qtr", "qtrs", "quarters", "quarter":
+		return "quarter"
+	case "mm", "mon", "mons", "months", "month":
+		return "month"
+	case "w", "wk", "weekofyear", "woy", "wy", "weeks", "week":
+		return "week"
+	case "d", "dd", "days", "dayofmonth", "day":
+		return "day"
+	case "h", "hh", "hr", "hours", "hrs", "hour":
+		return "hour"
+	case "m", "mi", "min", "minutes", "mins", "minute":
+		return "minute"
+	case "s", "sec", "seconds", "secs", "second":
+		return "second"
+	case "ms", "msec", "milliseconds", "millisecond":
+		return "millisecond"
+	case "us", "usec", "microseconds", "microsecond":
+		return "microsecond"
+	case "ns", "nsec", "nanosec", "nanoseconds", "nanosecond":
+		return "nanosecond"
+	case "dow", "dayofweek", "weekday":
+		return "dow"
+	case "doy", "dayofyear", "yearday":
+		return "doy"
+	case "epoch_second", "epoch":
+		return "epoch"
+	}
+	return strings.ToLower(p)
+}
+
+// strftimeFormat converts a Snowflake format string (YYYY-MM-DD HH24:MI:SS)
+// to strftime's (%Y-%m-%d %H:%M:%S).
+func strftimeFormat(f string) string {
+	repl := []struct{ sf, c string }{
+		{"YYYY", "%Y"}, {"YY", "%y"}, {"MMMM", "%B"}, {"MON", "%b"}, {"MM", "%m"}, {"DD", "%d"},
+		{"DY", "%a"}, {"HH24", "%H"}, {"HH12", "%I"}, {"HH", "%H"}, {"MI", "%M"}, {"SS", "%S"},
+		{"FF9", "%n"}, {"FF6", "%f"}, {"FF3", "%g"}, {"FF", "%f"}, {"AM", "%p"}, {"PM", "%p"},
+		{"TZH:TZM", "%z"}, {"TZHTZM", "%z"},
+	}
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		if f[i] == '"' {
+			j := strings.IndexByte(f[i+1:], '"')
+			if j < 0 {
+				b.WriteString(f[i+1:])
+				break
+			}
+			b.WriteString(f[i+1 : i+1+j])
+			i += j + 2
+			continue
+		}
+		matched := false
+		for _, r := range repl {
+			if strings.HasPrefix(strings.ToUpper(f[i:]), r.sf) {
+				b.WriteString(r.c)
+				i += len(r.sf)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			if f[i] == '%' {
+				b.WriteString("%%")
+			} else {
+				b.WriteByte(f[i])
+			}
+			i++
+		}
+	}
+	return b.String()
+}
+
+// quoteIdent quotes a name for DuckDB.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// sqlQuote writes s as a standard SQL string literal.
+func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// unquoteString decodes a Snowflake string literal: '...' with '' and
+// backslash escapes, or $$...$$ taken literally.
+func unquoteString(lit string) (string, bool) {
+	if strings.HasPrefix(lit, "$$") {
+		return strings.TrimSuffix(strings.TrimPrefix(lit, "$$"), "$$"), true
+	}
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return lit, false
+	}
+	body := lit[1 : len(lit)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\'' && i+1 < len(body) && body[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == '\\' && i+1 < len(body):
+			i++
+			switch body[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'r':
+				b.WriteByte('\r')
+			case '0':
+				b.WriteByte(0)
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			default:
+				b.WriteByte(body[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// sqlString re-encodes a Snowflake string literal for DuckDB.
+func sqlString(lit string) string {
+	s, _ := unquoteString(lit)
+	return sqlQuote(s)
+}
+
+// keywords are the words left unquoted: SQL syntax DuckDB must see as
+// such. Every other unquoted word is an identifier, upper-cased and quoted
+// so that DuckDB never mistakes a column called TYPE or NAME for syntax.
+var keywords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`SELECT FROM WHERE AND OR NOT NULL IS IN AS ON JOIN LEFT RIGHT INNER OUTER FULL
+		CROSS NATURAL USING GROUP BY ORDER HAVING LIMIT OFFSET UNION ALL DISTINCT CASE WHEN THEN ELSE END
+		TRUE FALSE ASC DESC NULLS FIRST LAST LIKE ILIKE BETWEEN EXISTS ANY SOME WITH RECURSIVE OVER PARTITION
+		ROWS RANGE UNBOUNDED PRECEDING FOLLOWING CURRENT ROW QUALIFY INSERT INTO VALUES UPDATE SET DELETE
+		MERGE MATCHED CREATE TABLE VIEW OR REPLACE TEMPORARY TEMP IF DROP ALTER ADD COLUMN RENAME TO
+		DEFAULT PRIMARY KEY UNIQUE CHECK REFERENCES FOREIGN CONSTRAINT CAST TRY_CAST INTERVAL EXCEPT
+		INTERSECT LATERAL WINDOW FILTER RESPECT IGNORE EXCLUDE ESCAPE COLLATE TABLESAMPLE SAMPLE
+		AT ZONE SCHEMA DATABASE TRUNCATE BEGIN COMMIT ROLLBACK TRANSACTION WORK START EXTRACT
+		DAY MONTH YEAR HOUR MINUTE SECOND WEEK QUARTER MILLISECOND MICROSECOND RLIKE REGEXP
+		DATE TIME TIMESTAMP`) {
+		keywords[w] = true
+	}
+}
+
+func isKeyword(w string) bool { return keywords[w] }
+
+// infoSchemaView is the query that stands for a Snowflake
+// INFORMATION_SCHEMA view of database db.
+func infoSchemaView(view, db string) string {
+	switch view {
+	case "COLUMNS":
+		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + ")"
+	case "TABLES":
+		return "(SELECT * FROM " + meta(db, "TABLES") + ")"
+	case "SCHEMATA":
+		return fmt.Sprintf(`(SELECT catalog_name AS "CATALOG_NAME", schema_name AS "SCHEMA_NAME" FROM information_schema.schemata WHERE catalog_name = %s AND schema_name NOT IN ('main', %s))`, sqlQuote(db), sqlQuote(metaSchema))
+	}
+	return fmt.Sprintf(`(SELECT NULL AS "UNSUPPORTED_%s" WHERE FALSE)`, view)
+}
