@@ -37,7 +37,7 @@ const (
 	codeQueryCancelled    = 604    // query execution was canceled
 	codeResultMissing     = 2003
 	codeGeneric           = 2000 // SQL compilation error, anything else
-	codeUnsupported       = 2   // unsupported feature
+	codeUnsupported       = 2    // unsupported feature
 
 	codeBadCredentials = 390100 // incorrect username or password
 	codeBadJWT         = 390144 // JWT token is invalid

@@ -90,13 +90,13 @@ type result struct {
 	inline *chunk
 	chunks []*chunk
 	// status for DDL and DML: the single row of a non-query statement.
-	status   [][]*string
+	status      [][]*string
 	resultID    []string // statements of a multi-statement request
 	resultTypes []string
-	err      *Error
-	done     chan struct{}
-	finished time.Time
-	session  *session
+	err         *Error
+	done        chan struct{}
+	finished    time.Time
+	session     *session
 }
 
 // chunk is a slice of a result: Snowflake-encoded Arrow records, or the

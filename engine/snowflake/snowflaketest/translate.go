@@ -551,7 +551,7 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // sqlQuote writes s as a standard SQL string literal.
 func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// unquoteString decodes a Snowflake string literal: '...' with '' and
+// unquoteString decodes a Snowflake string literal: '...' with ” and
 // backslash escapes, or $$...$$ taken literally.
 func unquoteString(lit string) (string, bool) {
 	if strings.HasPrefix(lit, "$$") {
