@@ -246,12 +246,26 @@ var functions = map[string]string{
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
 	"IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
-	"ARRAY_AGG": "SF_ARRAY_AGG", "TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
+	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
 	"CURRENT_WAREHOUSE": "SF_CURRENT_WAREHOUSE", "CURRENT_ROLE": "SF_CURRENT_ROLE",
 	"CURRENT_DATABASE": "SF_CURRENT_DATABASE", "CURRENT_SCHEMA": "SF_CURRENT_SCHEMA",
 	"CURRENT_USER": "SF_CURRENT_USER", "CURRENT_ACCOUNT": "SF_CURRENT_ACCOUNT",
+}
+
+// functionName is the DuckDB function for a Snowflake one. snowsim's own
+// macros live in the default catalog, outside the search path of a session
+// that has switched databases, so they are called by qualified name.
+func functionName(name string) string {
+	f, ok := functions[name]
+	if !ok {
+		return name
+	}
+	if strings.HasPrefix(f, "SF_") {
+		return `"memory"."main".` + f
+	}
+	return f
 }
 
 // datePartFunctions take a date part as a bare word first argument, which
@@ -271,7 +285,6 @@ var castFunctions = map[string]string{
 	"TO_BOOLEAN": "BOOLEAN", "TRY_TO_BOOLEAN": "BOOLEAN", "TO_TIME": "TIME", "TRY_TO_TIME": "TIME",
 	"TO_NUMBER": "DECIMAL", "TO_DECIMAL": "DECIMAL", "TO_NUMERIC": "DECIMAL",
 	"TRY_TO_NUMBER": "DECIMAL", "TRY_TO_DECIMAL": "DECIMAL", "TRY_TO_NUMERIC": "DECIMAL",
-	"TO_BINARY": "BLOB",
 }
 
 func (t *translator) ident(end int) {
@@ -332,10 +345,7 @@ func (t *translator) call(name string, end int) {
 	t.primary = len(t.out)
 	switch {
 	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
-		fn := name
-		if f, ok := functions[name]; ok {
-			fn = f
-		}
+		fn := functionName(name)
 		part := t.toks[args[0][0]].Text
 		if t.toks[args[0][0]].Kind == sqlscan.String {
 			part, _ = unquoteString(part)
@@ -348,12 +358,33 @@ func (t *translator) call(name string, end int) {
 		t.emit(")")
 	case castFunctions[name] != "":
 		t.castCall(name, args)
-	default:
-		fn := name
-		if f, ok := functions[name]; ok {
-			fn = f
+	case name == "ARRAY_AGG":
+		// An aggregate: it cannot hide in a macro, as WITHIN GROUP must
+		// reach it.
+		t.emit("TO_JSON(LIST(")
+		for k, a := range args {
+			if k > 0 {
+				t.emit(",")
+			}
+			t.sub(a[0], a[len(a)-1]+1)
+		}
+		t.emit("))")
+	case name == "TO_BINARY" || name == "TRY_TO_BINARY":
+		fn := "UNHEX"
+		if len(args) == 2 && len(args[1]) == 1 {
+			f, _ := unquoteString(t.toks[args[1][0]].Text)
+			switch strings.ToUpper(f) {
+			case "BASE64":
+				fn = "FROM_BASE64"
+			case "UTF-8", "UTF8":
+				fn = "ENCODE"
+			}
 		}
 		t.emit(fn + "(")
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		t.emit(")")
+	default:
+		t.emit(functionName(name) + "(")
 		for k, a := range args {
 			if k > 0 {
 				t.emit(",")
@@ -410,7 +441,11 @@ func (t *translator) castCall(name string, args [][]int) {
 // aggregate call, where DuckDB takes it.
 func (t *translator) withinGroup(end int) {
 	open := t.i + 2
-	if !isPunct(t.peek(2), "(") || len(t.out) == 0 || t.out[len(t.out)-1] != ")" {
+	closers := ""
+	if len(t.out) > 0 {
+		closers = t.out[len(t.out)-1]
+	}
+	if !isPunct(t.peek(2), "(") || closers == "" || strings.Trim(closers, ")") != "" {
 		t.emit("WITHIN")
 		t.i++
 		return
@@ -420,9 +455,9 @@ func (t *translator) withinGroup(end int) {
 		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error in WITHIN GROUP")
 		return
 	}
-	t.out = t.out[:len(t.out)-1] // drop the aggregate's )
+	t.out = t.out[:len(t.out)-1] // the aggregate's closing parentheses
 	t.sub(open+1, closeAt)
-	t.emit(")")
+	t.emit(closers)
 	t.i = closeAt + 1
 }
 
