@@ -18,6 +18,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_NVL2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END`,
 		`CREATE MACRO SF_ZEROIFNULL(a) AS COALESCE(a, 0)`,
 		`CREATE MACRO SF_NULLIFZERO(a) AS NULLIF(a, 0)`,
+		`CREATE MACRO SF_DIV(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b END`,
 		`CREATE MACRO SF_DIV0(a, b) AS CASE WHEN b = 0 THEN 0 ELSE a / b END`,
 		`CREATE MACRO SF_DIV0NULL(a, b) AS CASE WHEN b = 0 OR b IS NULL THEN 0 ELSE a / b END`,
 		`CREATE MACRO SF_EQUAL_NULL(a, b) AS a IS NOT DISTINCT FROM b`,

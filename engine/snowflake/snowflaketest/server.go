@@ -295,3 +295,10 @@ func (s *Server) record(q QueryRecord) {
 	s.history = append(s.history, q)
 	s.mu.Unlock()
 }
+
+// Sessions returns the number of open sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}

@@ -33,7 +33,7 @@ type translator struct {
 // translateSQL rewrites a Snowflake statement (or fragment) into DuckDB
 // SQL.
 func translateSQL(src, currentDB string) (string, int, *Error) {
-	t := &translator{toks: sqlscan.Scan(src), infoDB: currentDB, primary: -1}
+	t := &translator{toks: divisions(sqlscan.Scan(src)), infoDB: currentDB, primary: -1}
 	t.run(len(t.toks))
 	if t.err != nil {
 		return "", 0, t.err
@@ -244,7 +244,7 @@ var functions = map[string]string{
 	"ARRAY_SIZE": "JSON_ARRAY_LENGTH", "SHA2": "SHA256", "UUID_STRING": "SF_UUID_STRING",
 	"SYSDATE": "SF_SYSDATE", "CURRENT_TIMESTAMP": "SF_CURRENT_TIMESTAMP", "GETDATE": "SF_CURRENT_TIMESTAMP",
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
-	"IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
+	"SF_DIV": "SF_DIV", "IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
 	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
@@ -318,12 +318,52 @@ func (t *translator) ident(end int) {
 	switch {
 	case name == "TRUE" || name == "FALSE" || name == "NULL":
 		t.emit(name)
-	case isKeyword(name):
+	case isKeyword(name) || t.contextualKeyword(name):
 		t.emit(name)
 	default:
 		t.emit(quoteIdent(name))
 	}
 	t.i++
+}
+
+// contextualKeyword reports whether a word that is often a column name
+// (DATE, TIME, AT, DAY, ...) is syntax where it stands.
+func (t *translator) contextualKeyword(name string) bool {
+	next := t.peek(1)
+	var prev sqlscan.Token
+	if t.i > 0 {
+		prev = t.toks[t.i-1]
+	}
+	switch name {
+	case "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_NTZ", "TIMESTAMP_TZ", "TIMESTAMP_LTZ", "INTERVAL":
+		return next.Kind == sqlscan.String || name == "TIME" && (isWord(next, "ZONE") || isWord(prev, "AT"))
+	case "AT":
+		return isWord(next, "TIME") || isWord(next, "LOCAL")
+	case "ZONE":
+		return isWord(prev, "TIME")
+	case "YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR", "MINUTE", "SECOND", "MILLISECOND", "MICROSECOND",
+		"YEARS", "MONTHS", "DAYS", "HOURS", "MINUTES", "SECONDS":
+		// INTERVAL '3' DAY, INTERVAL (n) DAY
+		return prev.Kind == sqlscan.String && t.i > 1 && isWord(t.toks[t.i-2], "INTERVAL") || isPunct(prev, ")") && t.intervalBefore()
+	case "FIRST", "LAST":
+		return isWord(prev, "NULLS")
+	case "KEY":
+		return isWord(prev, "PRIMARY", "FOREIGN")
+	}
+	return false
+}
+
+// intervalBefore reports whether the parenthesized group before the
+// current token follows INTERVAL.
+func (t *translator) intervalBefore() bool {
+	depth := 0
+	for k := t.i - 1; k >= 0; k-- {
+		depth -= t.toks[k].Nesting()
+		if depth == 0 {
+			return k > 0 && isWord(t.toks[k-1], "INTERVAL")
+		}
+	}
+	return false
 }
 
 // isClauseWord reports words that follow a table reference without being
@@ -358,6 +398,41 @@ func (t *translator) call(name string, end int) {
 		t.emit(")")
 	case castFunctions[name] != "":
 		t.castCall(name, args)
+	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
+		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing.
+		n := "0"
+		for _, k := range args[0] {
+			if t.toks[k].Kind == sqlscan.Number {
+				n = t.toks[k].Text
+			}
+		}
+		t.emit("range(" + n + ") AS __generator(__row)")
+	case name == "SEQ1" || name == "SEQ2" || name == "SEQ4" || name == "SEQ8":
+		t.emit("(row_number() OVER () - 1)")
+	case name == "CAST" || name == "TRY_CAST":
+		// CAST(x AS type): the type is Snowflake's.
+		as := -1
+		depth := 0
+		for k := t.i + 2; k < closeAt; k++ {
+			depth += t.toks[k].Nesting()
+			if depth == 0 && isWord(t.toks[k], "AS") {
+				as = k
+			}
+		}
+		if as < 0 {
+			t.err = syntax("%s(value AS type)", name)
+			return
+		}
+		t.emit(name + "(")
+		t.sub(t.i+2, as)
+		save := t.i
+		t.i = as + 1
+		typ, ok := t.typeAt(closeAt)
+		t.i = save
+		if !ok {
+			return
+		}
+		t.emit("AS " + typ + ")")
 	case name == "ARRAY_AGG":
 		// An aggregate: it cannot hide in a macro, as WITHIN GROUP must
 		// reach it.
@@ -642,14 +717,13 @@ var keywords = map[string]bool{}
 func init() {
 	for _, w := range strings.Fields(`SELECT FROM WHERE AND OR NOT NULL IS IN AS ON JOIN LEFT RIGHT INNER OUTER FULL
 		CROSS NATURAL USING GROUP BY ORDER HAVING LIMIT OFFSET UNION ALL DISTINCT CASE WHEN THEN ELSE END
-		TRUE FALSE ASC DESC NULLS FIRST LAST LIKE ILIKE BETWEEN EXISTS ANY SOME WITH RECURSIVE OVER PARTITION
-		ROWS RANGE UNBOUNDED PRECEDING FOLLOWING CURRENT ROW QUALIFY INSERT INTO VALUES UPDATE SET DELETE
+		TRUE FALSE ASC DESC NULLS LIKE ILIKE BETWEEN EXISTS ANY SOME WITH RECURSIVE OVER PARTITION
+		ROWS UNBOUNDED PRECEDING FOLLOWING CURRENT ROW QUALIFY INSERT INTO VALUES UPDATE SET DELETE
 		MERGE MATCHED CREATE TABLE VIEW OR REPLACE TEMPORARY TEMP IF DROP ALTER ADD COLUMN RENAME TO
-		DEFAULT PRIMARY KEY UNIQUE CHECK REFERENCES FOREIGN CONSTRAINT CAST TRY_CAST INTERVAL EXCEPT
+		DEFAULT PRIMARY UNIQUE CHECK REFERENCES FOREIGN CONSTRAINT CAST TRY_CAST INTERVAL EXCEPT
 		INTERSECT LATERAL WINDOW FILTER RESPECT IGNORE EXCLUDE ESCAPE COLLATE TABLESAMPLE SAMPLE
-		AT ZONE SCHEMA DATABASE TRUNCATE BEGIN COMMIT ROLLBACK TRANSACTION WORK START EXTRACT
-		DAY MONTH YEAR HOUR MINUTE SECOND WEEK QUARTER MILLISECOND MICROSECOND RLIKE REGEXP
-		DATE TIME TIMESTAMP`) {
+		SCHEMA DATABASE TRUNCATE BEGIN COMMIT ROLLBACK TRANSACTION WORK START EXTRACT RLIKE REGEXP
+		CURRENT_TIMESTAMP CURRENT_DATE CURRENT_TIME LOCALTIMESTAMP`) {
 		keywords[w] = true
 	}
 }
@@ -668,4 +742,138 @@ func infoSchemaView(view, db string) string {
 		return fmt.Sprintf(`(SELECT catalog_name AS "CATALOG_NAME", schema_name AS "SCHEMA_NAME" FROM information_schema.schemata WHERE catalog_name = %s AND schema_name NOT IN ('main', %s))`, sqlQuote(db), sqlQuote(metaSchema))
 	}
 	return fmt.Sprintf(`(SELECT NULL AS "UNSUPPORTED_%s" WHERE FALSE)`, view)
+}
+
+// divisions rewrites a / b as SF_DIV(a, b), which fails on a zero divisor
+// as Snowflake does, where DuckDB would return NULL. The left operand is
+// the run of operands joined by *, / and % before the slash (they
+// associate left), the right operand the single operand after it.
+func divisions(toks []sqlscan.Token) []sqlscan.Token {
+	for {
+		k := slashAt(toks)
+		if k < 0 {
+			return toks
+		}
+		l := leftOperand(toks, k)
+		r := rightOperand(toks, k)
+		if l == k || r == k+1 {
+			return toks // not a division we can see the operands of
+		}
+		out := append([]sqlscan.Token{}, toks[:l]...)
+		out = append(out, ident("SF_DIV"), punct("("))
+		out = append(out, toks[l:k]...)
+		out = append(out, punct(","))
+		out = append(out, toks[k+1:r]...)
+		out = append(out, punct(")"))
+		toks = append(out, toks[r:]...)
+	}
+}
+
+func ident(s string) sqlscan.Token { return sqlscan.Token{Kind: sqlscan.Ident, Text: s} }
+func punct(s string) sqlscan.Token { return sqlscan.Token{Kind: sqlscan.Punct, Text: s} }
+
+func slashAt(toks []sqlscan.Token) int {
+	for k, t := range toks {
+		if isPunct(t, "/") {
+			return k
+		}
+	}
+	return -1
+}
+
+// operandStart returns where the operand ending just before index end
+// starts: a literal, a name chain, a call, a parenthesized group, with
+// casts and subscripts after it.
+func operandStart(toks []sqlscan.Token, end int) int {
+	k := end - 1
+	for k >= 0 {
+		t := toks[k]
+		switch {
+		case isPunct(t, ")") || isPunct(t, "]"):
+			depth := 0
+			for ; k >= 0; k-- {
+				depth -= toks[k].Nesting()
+				if isPunct(toks[k], "]") {
+					depth++
+				} else if isPunct(toks[k], "[") {
+					depth--
+				}
+				if depth == 0 {
+					break
+				}
+			}
+			k--
+			if k >= 0 && (toks[k].Kind == sqlscan.Ident || toks[k].Kind == sqlscan.QuotedIdent) && !isKeyword(strings.ToUpper(toks[k].Text)) {
+				k-- // a function name
+			}
+		case t.Kind == sqlscan.Ident || t.Kind == sqlscan.QuotedIdent || t.Kind == sqlscan.Number || t.Kind == sqlscan.String:
+			if t.Kind == sqlscan.Ident && isKeyword(strings.ToUpper(t.Text)) {
+				return k + 1
+			}
+			k--
+		default:
+			return k + 1
+		}
+		// continue through . :: and : links
+		if k >= 0 && (isPunct(toks[k], ".") || isPunct(toks[k], "::") || isPunct(toks[k], ":")) {
+			k--
+			continue
+		}
+		return k + 1
+	}
+	return 0
+}
+
+func leftOperand(toks []sqlscan.Token, slash int) int {
+	start := operandStart(toks, slash)
+	for start > 0 && (isPunct(toks[start-1], "*") || isPunct(toks[start-1], "%")) {
+		s := operandStart(toks, start-1)
+		if s == start-1 {
+			break
+		}
+		start = s
+	}
+	return start
+}
+
+func rightOperand(toks []sqlscan.Token, slash int) int {
+	k := slash + 1
+	if k < len(toks) && (isPunct(toks[k], "-") || isPunct(toks[k], "+")) {
+		k++
+	}
+	for k < len(toks) {
+		t := toks[k]
+		switch {
+		case isPunct(t, "("):
+			depth := 0
+			for ; k < len(toks); k++ {
+				depth += toks[k].Nesting()
+				if depth == 0 {
+					break
+				}
+			}
+			k++
+		case t.Kind == sqlscan.Ident || t.Kind == sqlscan.QuotedIdent || t.Kind == sqlscan.Number || t.Kind == sqlscan.String:
+			if t.Kind == sqlscan.Ident && isKeyword(strings.ToUpper(t.Text)) {
+				return k
+			}
+			k++
+			if k < len(toks) && isPunct(toks[k], "(") {
+				continue
+			}
+		default:
+			return k
+		}
+		if k < len(toks) && (isPunct(toks[k], ".") || isPunct(toks[k], "::") || isPunct(toks[k], ":")) {
+			k++
+			continue
+		}
+		if k < len(toks) && isPunct(toks[k], "[") {
+			for ; k < len(toks) && !isPunct(toks[k], "]"); k++ {
+			}
+			k++
+		}
+		return k
+	}
+	return k
 }

@@ -1,0 +1,445 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	sf "github.com/snowflakedb/gosnowflake/v2"
+	"github.com/snowflakedb/gosnowflake/v2/arrowbatches"
+)
+
+func snowflakeErr(t *testing.T, err error) *sf.SnowflakeError {
+	t.Helper()
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) {
+		t.Fatalf("got %v (%T), want a *gosnowflake.SnowflakeError", err, err)
+	}
+	return se
+}
+
+func newKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestLogins(t *testing.T) {
+	key, other := newKey(t), newKey(t)
+	s := Start(t, Options{Users: []User{
+		{Name: "SVC", PublicKey: &key.PublicKey},
+		{Name: "PAT_USER", Token: "pat-secret"},
+		{Name: "OAUTH_USER", Token: "oauth-secret"},
+	}})
+	ping := func(cfg *sf.Config) error {
+		db := Open(cfg)
+		defer db.Close()
+		return db.PingContext(context.Background())
+	}
+	if err := ping(s.KeyPairConfig("svc", key)); err != nil {
+		t.Errorf("key-pair login: %v", err)
+	}
+	if se := snowflakeErr(t, ping(s.KeyPairConfig("svc", other))); se.Number != 390144 {
+		t.Errorf("key-pair login with another key: %d, want 390144", se.Number)
+	}
+	pat := s.Config("pat_user", "")
+	pat.Authenticator, pat.Token = sf.AuthTypePat, "pat-secret"
+	if err := ping(pat); err != nil {
+		t.Errorf("PAT login: %v", err)
+	}
+	oauth := s.Config("oauth_user", "")
+	oauth.Authenticator, oauth.Token = sf.AuthTypeOAuth, "oauth-secret"
+	if err := ping(oauth); err != nil {
+		t.Errorf("OAuth login: %v", err)
+	}
+	oauth.Token = "stale"
+	if err := ping(oauth); err == nil {
+		t.Error("OAuth login with a bad token succeeded")
+	}
+	s.RemoveUser("PAT_USER")
+	if se := snowflakeErr(t, ping(pat)); se.Number != 390100 {
+		t.Errorf("login of a removed user: %d, want 390100", se.Number)
+	}
+}
+
+func TestSessionRenewalAndLogout(t *testing.T) {
+	s := Start(t, Options{})
+	db := Open(s.Config("sluice", "sluice"))
+	db.SetMaxOpenConns(1)
+	var n int
+	if err := db.QueryRow("SELECT 1").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireSessions()
+	if err := db.QueryRow("SELECT 2").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("query after the session expired: %v", err)
+	}
+	if s.Sessions() != 1 {
+		t.Errorf("sessions = %d, want 1 (renewed, not replaced)", s.Sessions())
+	}
+	db.Close()
+	if s.Sessions() != 0 {
+		t.Errorf("sessions after close = %d, want 0", s.Sessions())
+	}
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	s := Start(t, Options{})
+	db := Open(s.Config("sluice", "sluice"))
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	s.FailRequests("/queries/v1/query-request", 0, 2, 503)
+	var n int
+	if err := db.QueryRow("SELECT 7").Scan(&n); err != nil || n != 7 {
+		t.Fatalf("query through two 503s: %d, %v", n, err)
+	}
+}
+
+func TestChunkedResults(t *testing.T) {
+	s := Start(t, Options{ChunkRows: 40_000})
+	seed(t, s, `CREATE DATABASE D;
+		CREATE TABLE D.PUBLIC.BIG AS SELECT seq4() AS ID FROM TABLE(GENERATOR(ROWCOUNT => 1))`)
+	// DuckDB's range() stands in for GENERATOR in the seed.
+	if err := s.Exec(context.Background(), `CREATE OR REPLACE TABLE D.PUBLIC.BIG (ID NUMBER(38,0), SMALL NUMBER(38,0), AMOUNT NUMBER(12,2), TS TIMESTAMP_NTZ, NAME VARCHAR)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`INSERT INTO "D"."PUBLIC"."BIG" SELECT i, i % 100, i / 100, TIMESTAMP '2024-01-01' + to_microseconds(i), 'n' || i FROM range(100000) t(i)`); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	ctx := context.Background()
+
+	// database/sql over the chunks, with one chunk cut short and retried.
+	s.CutChunks(1)
+	var count, sum int64
+	rows, err := db.QueryContext(ctx, "SELECT ID FROM BIG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		count++
+		sum += id
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if count != 100000 || sum != 100000*99999/2 {
+		t.Errorf("rows = %d, sum = %d", count, sum)
+	}
+
+	// Arrow batches with higher precision and microsecond timestamps, as
+	// the pull engine reads: the narrowest integer per chunk, decimals
+	// scaled, timestamps in microseconds.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	actx := arrowbatches.WithTimestampOption(sf.WithHigherPrecision(arrowbatches.WithArrowBatches(ctx)), arrowbatches.UseMicrosecondTimestamp)
+	var total int64
+	var smallType, amountType, tsType string
+	err = conn.Raw(func(dc any) error {
+		rows, err := dc.(driver.QueryerContext).QueryContext(actx, "SELECT ID, SMALL, AMOUNT, TS, NAME FROM BIG", nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		batches, err := arrowbatches.GetArrowBatches(rows.(sf.SnowflakeRows))
+		if err != nil {
+			return err
+		}
+		if len(batches) != 3 {
+			return fmt.Errorf("%d batches, want 3 chunks", len(batches))
+		}
+		for _, b := range batches {
+			recs, err := b.Fetch()
+			if err != nil {
+				return err
+			}
+			for _, r := range *recs {
+				total += r.NumRows()
+				smallType = r.Schema().Field(1).Type.String()
+				amountType = r.Schema().Field(2).Type.String()
+				tsType = r.Schema().Field(3).Type.String()
+				r.Release()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 100000 {
+		t.Errorf("arrow rows = %d", total)
+	}
+	if smallType != arrow.PrimitiveTypes.Int8.String() || amountType != "int32" || tsType != "timestamp[us]" {
+		t.Errorf("arrow types: SMALL %s, AMOUNT %s, TS %s; want int8, int32 (scaled), timestamp[us]", smallType, amountType, tsType)
+	}
+}
+
+func TestMultiStatementAsyncAndResultByID(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, "CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (A NUMBER)")
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+
+	if _, err := db.ExecContext(sf.WithMultiStatement(ctx, 2), "INSERT INTO T VALUES (1); INSERT INTO T VALUES (2), (3)"); err != nil {
+		t.Fatalf("multi-statement: %v", err)
+	}
+	_, err := db.ExecContext(ctx, "INSERT INTO T VALUES (4); INSERT INTO T VALUES (5)")
+	if se := snowflakeErr(t, err); se.Number != 8 {
+		t.Errorf("two statements without MULTI_STATEMENT_COUNT: %d, want 000008", se.Number)
+	}
+
+	rows, err := db.QueryContext(sf.WithAsyncMode(ctx), "SELECT COUNT(*) FROM T")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for rows.Next() {
+		rows.Scan(&n)
+	}
+	rows.Close()
+	if n != 3 {
+		t.Errorf("async count = %d, want 3", n)
+	}
+
+	ids := make(chan string, 1)
+	if err := db.QueryRowContext(sf.WithQueryIDChan(ctx, ids), "SELECT SUM(A) FROM T").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	qid := <-ids
+	if err := db.QueryRowContext(sf.WithFetchResultByID(ctx, qid), "").Scan(&n); err != nil || n != 6 {
+		t.Errorf("result by id %s: %d, %v", qid, n, err)
+	}
+	conn, _ := db.Conn(ctx)
+	defer conn.Close()
+	conn.Raw(func(dc any) error {
+		st, err := dc.(sf.SnowflakeConnection).GetQueryStatus(ctx, qid)
+		if err != nil {
+			t.Errorf("query status: %v", err)
+		} else if st == nil {
+			t.Error("no query status")
+		}
+		return nil
+	})
+}
+
+func TestDescribeOnlyAndQueryTag(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, "CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (ID NUMBER(18,0) NOT NULL, EMAIL VARCHAR(64), TS TIMESTAMP_TZ); INSERT INTO D.PUBLIC.T VALUES (1, 'x', CURRENT_TIMESTAMP())")
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	ctx := sf.WithQueryTag(sf.WithDescribeOnly(context.Background()), `{"pipeline":"acme"}`)
+	rows, err := db.QueryContext(ctx, "SELECT ID, EMAIL, TS FROM T WHERE TS >= ?", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, _ := rows.ColumnTypes()
+	var got []string
+	for _, ct := range types {
+		got = append(got, ct.Name()+" "+ct.DatabaseTypeName())
+	}
+	if rows.Next() {
+		t.Error("describe-only returned rows")
+	}
+	rows.Close()
+	if strings.Join(got, ", ") != "ID FIXED, EMAIL TEXT, TS TIMESTAMP_TZ" {
+		t.Errorf("described columns: %v", got)
+	}
+	h := s.QueryHistory()
+	if last := h[len(h)-1]; last.QueryTag != `{"pipeline":"acme"}` {
+		t.Errorf("query tag = %q", last.QueryTag)
+	}
+}
+
+func TestBinds(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE D; CREATE TABLE D.PUBLIC.B (I NUMBER(38,0), F FLOAT, S VARCHAR, OK BOOLEAN, D DATE,
+		NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, BIN BINARY, N VARCHAR)`)
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	ts := time.Date(2024, 3, 4, 5, 6, 7, 123456000, time.UTC)
+	_, err := db.Exec("INSERT INTO B VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		int64(9007199254740993), 0.25, "it's", true, sf.DataTypeDate, ts, sf.DataTypeTimestampNtz, ts,
+		sf.DataTypeTimestampTz, ts, sf.DataTypeBinary, []byte{0xCA, 0xFE}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{1, 2, 3}
+	names := []string{"a", "b", "c"}
+	ia, _ := sf.Array(&ids)
+	na, _ := sf.Array(&names)
+	res, err := db.Exec("INSERT INTO B (I, S) VALUES (?, ?)", ia, na)
+	if err != nil {
+		t.Fatalf("array binds: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 3 {
+		t.Errorf("array insert affected %d rows, want 3", n)
+	}
+	var i int64
+	var f float64
+	var str string
+	var ok bool
+	var d, ntz, tz time.Time
+	var bin []byte
+	var null sql.NullString
+	err = db.QueryRow("SELECT I, F, S, OK, D, NTZ, TZ, BIN, N FROM B WHERE S = ? AND I > ?", "it's", 5).Scan(&i, &f, &str, &ok, &d, &ntz, &tz, &bin, &null)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i != 9007199254740993 || f != 0.25 || str != "it's" || !ok || d.Format(time.DateOnly) != "2024-03-04" ||
+		!ntz.Equal(ts) || !tz.Equal(ts) || fmt.Sprintf("%X", bin) != "CAFE" || null.Valid {
+		t.Errorf("read back %d %v %q %v %v %v %v %X %v", i, f, str, ok, d, ntz, tz, bin, null)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	s := Start(t, Options{Users: []User{{Name: "SLUICE", Password: "sluice"}, {Name: "READER", Password: "r", ReadOnly: true}}})
+	seed(t, s, "CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (ID NUMBER NOT NULL, NAME VARCHAR)")
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	rcfg := s.Config("reader", "r")
+	rcfg.Database = "D"
+	reader := Open(rcfg)
+	defer reader.Close()
+	for _, tc := range []struct {
+		db         *sql.DB
+		sql        string
+		code       int
+		state, msg string
+	}{
+		{db, "SELECT * FROM MISSING", 2003, "42S02", "does not exist or not authorized"},
+		{db, "SELEC 1", 1003, "42000", "syntax error"},
+		{db, "SELECT NOPE FROM T", 904, "42000", "invalid identifier"},
+		{db, "SELECT 1/0", 100051, "22012", "Division by zero"},
+		{db, "INSERT INTO T (NAME) VALUES ('x')", 100072, "22000", "NULL result in a non-nullable column"},
+		{reader, "INSERT INTO T VALUES (1, 'x')", 3001, "42501", "Insufficient privileges"},
+		{reader, "DROP TABLE T", 3001, "42501", "Insufficient privileges"},
+	} {
+		_, err := tc.db.Exec(tc.sql)
+		if err == nil {
+			t.Errorf("%s: succeeded", tc.sql)
+			continue
+		}
+		se := snowflakeErr(t, err)
+		if se.Number != tc.code || se.SQLState != tc.state || !strings.Contains(se.Message, tc.msg) {
+			t.Errorf("%s: %d %s %q, want %d %s containing %q", tc.sql, se.Number, se.SQLState, se.Message, tc.code, tc.state, tc.msg)
+		}
+	}
+	var n int
+	if err := reader.QueryRow("SELECT COUNT(*) FROM T").Scan(&n); err != nil {
+		t.Errorf("read-only user cannot read: %v", err)
+	}
+}
+
+func TestCatalogViews(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE ANALYTICS; CREATE SCHEMA ANALYTICS.HOCKEYSTACK;
+		CREATE TRANSIENT TABLE ANALYTICS.HOCKEYSTACK.TOUCHPOINTS (TOUCHPOINT_ID VARCHAR(64) NOT NULL, REVENUE_USD NUMBER(10,2),
+		TOUCHED_AT TIMESTAMP_TZ(6), PAYLOAD VARIANT, PRIMARY KEY (TOUCHPOINT_ID)) CLUSTER BY (TOUCHED_AT) COMMENT = 'from HockeyStack'`)
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "ANALYTICS"
+	cfg.Schema = "HOCKEYSTACK"
+	db := Open(cfg)
+	defer db.Close()
+	got, err := render(context.Background(), db, `SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
+		FROM ANALYTICS.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'HOCKEYSTACK' AND TABLE_NAME = 'TOUCHPOINTS' ORDER BY ORDINAL_POSITION`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"COLUMN_NAME\tDATA_TYPE\tIS_NULLABLE\tCHARACTER_MAXIMUM_LENGTH\tNUMERIC_PRECISION\tNUMERIC_SCALE\tDATETIME_PRECISION",
+		"TOUCHPOINT_ID\tTEXT\tNO\t64\tNULL\tNULL\tNULL",
+		"REVENUE_USD\tNUMBER\tYES\tNULL\t10\t2\tNULL",
+		"TOUCHED_AT\tTIMESTAMP_TZ\tYES\tNULL\tNULL\tNULL\t6",
+		"PAYLOAD\tVARIANT\tYES\tNULL\tNULL\tNULL\tNULL",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("INFORMATION_SCHEMA.COLUMNS:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	got, err = render(context.Background(), db, "DESCRIBE TABLE TOUCHPOINTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || !strings.HasPrefix(got[1], "TOUCHPOINT_ID\tVARCHAR(64) NOT NULL\tCOLUMN\tN") || !strings.HasPrefix(got[3], "TOUCHED_AT\tTIMESTAMP_TZ(6)\tCOLUMN\tY") {
+		t.Errorf("DESCRIBE TABLE:\n%s", strings.Join(got, "\n"))
+	}
+	got, err = render(context.Background(), db, "SHOW TABLES LIKE 'TOUCH%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.Contains(got[1], "TOUCHPOINTS\tANALYTICS\tHOCKEYSTACK\tTRANSIENT\tfrom HockeyStack") {
+		t.Errorf("SHOW TABLES:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestTransactionsAndSwap(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, "CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (A NUMBER); INSERT INTO D.PUBLIC.T VALUES (1)")
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{"BEGIN", "INSERT INTO T VALUES (2)", "ROLLBACK",
+		"CREATE OR REPLACE TRANSIENT TABLE T_STAGE LIKE T", "INSERT INTO T_STAGE VALUES (10), (20)", "ALTER TABLE T SWAP WITH T_STAGE"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var n, old int
+	db.QueryRow("SELECT SUM(A) FROM T").Scan(&n)
+	db.QueryRow("SELECT SUM(A) FROM T_STAGE").Scan(&old)
+	if n != 30 || old != 1 {
+		t.Errorf("after swap T sums %d (want 30), T_STAGE %d (want 1: the rollback undid 2)", n, old)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := Start(t, Options{})
+	db := Open(s.Config("sluice", "sluice"))
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := db.ExecContext(ctx, "SELECT COUNT(*) FROM range(100000000000) a")
+	if err == nil {
+		t.Fatal("a cancelled query succeeded")
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("cancel took %v", time.Since(start))
+	}
+}
