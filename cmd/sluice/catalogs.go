@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"sort"
 
 	"github.com/hockeystack/sluice/engine/clickhouse"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/snowflake"
 )
 
 // openCatalogs opens a live catalog for every connection the pipeline
@@ -41,7 +41,13 @@ func openCatalogs(ctx context.Context, e *env, l loaded) (map[string]plan.Catalo
 			closers = append(closers, conn.Close)
 			cats[n] = clickhouse.NewCatalog(conn, c.Database)
 		case "snowflake":
-			cats[n] = unreachable{errors.New("reading live Snowflake schemas is not supported yet")}
+			db, err := snowflake.Open(ctx, c, e.getenv)
+			if err != nil {
+				cats[n] = unreachable{err}
+				continue
+			}
+			closers = append(closers, db.Close)
+			cats[n] = snowflake.NewCatalog(db, c.Database, c.Schema)
 		}
 	}
 	return cats, func() {

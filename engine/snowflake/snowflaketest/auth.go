@@ -25,6 +25,7 @@ type session struct {
 	token    string
 	master   string
 	user     *User
+	account  string
 	role     string
 	expires  time.Time
 	masterTo time.Time
@@ -82,6 +83,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		token:     newToken(),
 		master:    newToken(),
 		user:      user,
+		account:   s.opts.Account,
 		role:      strings.ToUpper(orDefault(q.Get("roleName"), user.Role)),
 		expires:   now.Add(s.opts.SessionValidity),
 		masterTo:  now.Add(4 * time.Hour),

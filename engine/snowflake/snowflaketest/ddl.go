@@ -359,7 +359,7 @@ func (s *Server) createView(ctx context.Context, res *result, sess *session, p *
 	if !p.accept("AS") {
 		return syntax("CREATE VIEW ... AS SELECT")
 	}
-	body, _, e := translateSQL(p.rest(), sess.database)
+	body, _, e := translateSQL(p.rest(), sess)
 	if e != nil {
 		return e
 	}
@@ -469,7 +469,7 @@ func (s *Server) createTable(ctx context.Context, res *result, sess *session, p 
 		}
 		switch {
 		case asQuery != "":
-			q, _, e := translateSQL(asQuery, sess.database)
+			q, _, e := translateSQL(asQuery, sess)
 			if e != nil {
 				return e
 			}
@@ -653,7 +653,7 @@ func (s *Server) columnDef(p *stmt, sess *session) (columnDef, *Error) {
 				p.i++
 			}
 			c.defText = strings.TrimSpace(p.src[p.toks[dstart].Off:p.toks[p.i-1].End])
-			d, _, e := translateSQL(c.defText, sess.database)
+			d, _, e := translateSQL(c.defText, sess)
 			if e != nil {
 				return c, e
 			}

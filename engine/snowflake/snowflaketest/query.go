@@ -250,7 +250,7 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 	if handled := s.special(ctx, res, sess, toks, text, args); handled {
 		return
 	}
-	duckSQL, _, e := translateSQL(text, sess.database)
+	duckSQL, _, e := translateSQL(text, sess)
 	if e != nil {
 		res.err = e
 		return

@@ -28,12 +28,22 @@ type translator struct {
 	// infoDB is the current database, for INFORMATION_SCHEMA references
 	// without one.
 	infoDB string
+	// context answers CURRENT_USER() and its kin.
+	context map[string]string
 }
 
 // translateSQL rewrites a Snowflake statement (or fragment) into DuckDB
 // SQL.
-func translateSQL(src, currentDB string) (string, int, *Error) {
-	t := &translator{toks: divisions(sqlscan.Scan(src)), infoDB: currentDB, primary: -1}
+func translateSQL(src string, sess *session) (string, int, *Error) {
+	t := &translator{toks: divisions(sqlscan.Scan(src)), primary: -1, context: map[string]string{}}
+	if sess != nil {
+		t.infoDB = sess.database
+		t.context = map[string]string{
+			"CURRENT_USER": sess.user.Name, "CURRENT_ROLE": sess.role, "CURRENT_WAREHOUSE": sess.warehouse,
+			"CURRENT_DATABASE": sess.database, "CURRENT_SCHEMA": sess.schema, "CURRENT_VERSION": "9.0.0",
+			"CURRENT_ACCOUNT": sess.account, "CURRENT_REGION": "SNOWSIM", "CURRENT_CLIENT": "snowsim",
+		}
+	}
 	t.run(len(t.toks))
 	if t.err != nil {
 		return "", 0, t.err
@@ -249,9 +259,12 @@ var functions = map[string]string{
 	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
-	"CURRENT_WAREHOUSE": "SF_CURRENT_WAREHOUSE", "CURRENT_ROLE": "SF_CURRENT_ROLE",
-	"CURRENT_DATABASE": "SF_CURRENT_DATABASE", "CURRENT_SCHEMA": "SF_CURRENT_SCHEMA",
-	"CURRENT_USER": "SF_CURRENT_USER", "CURRENT_ACCOUNT": "SF_CURRENT_ACCOUNT",
+}
+
+// contextFunctions answer from the session, as literals.
+var contextFunctions = map[string]bool{
+	"CURRENT_USER": true, "CURRENT_ROLE": true, "CURRENT_WAREHOUSE": true, "CURRENT_DATABASE": true,
+	"CURRENT_SCHEMA": true, "CURRENT_VERSION": true, "CURRENT_ACCOUNT": true, "CURRENT_REGION": true, "CURRENT_CLIENT": true,
 }
 
 // functionName is the DuckDB function for a Snowflake one. snowsim's own
@@ -398,6 +411,12 @@ func (t *translator) call(name string, end int) {
 		t.emit(")")
 	case castFunctions[name] != "":
 		t.castCall(name, args)
+	case t.context[name] != "" || len(args) == 0 && contextFunctions[name]:
+		if v := t.context[name]; v != "" {
+			t.emit(sqlQuote(v))
+		} else {
+			t.emit("CAST(NULL AS VARCHAR)")
+		}
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
 		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing.
 		n := "0"

@@ -1,0 +1,179 @@
+package snowflake
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake/v2"
+
+	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqlscan"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// Catalog reads live schemas from Snowflake: query result columns through
+// describe-only requests (nothing runs, no warehouse time), tables through
+// INFORMATION_SCHEMA.COLUMNS. It only reads.
+type Catalog struct {
+	db               *sql.DB
+	database, schema string // defaults for partial table names
+}
+
+// NewCatalog returns a catalog over db; the caller keeps ownership of db.
+// database and schema complete table names given with fewer parts.
+func NewCatalog(db *sql.DB, database, schema string) *Catalog {
+	if schema == "" {
+		schema = "PUBLIC"
+	}
+	return &Catalog{db: db, database: strings.ToUpper(database), schema: strings.ToUpper(schema)}
+}
+
+var _ plan.Catalog = (*Catalog)(nil)
+
+// Server returns "Snowflake" and CURRENT_VERSION().
+func (c *Catalog) Server(ctx context.Context) (string, string, error) {
+	var v string
+	if err := c.db.QueryRowContext(ctx, "SELECT CURRENT_VERSION()").Scan(&v); err != nil {
+		return "", "", fmt.Errorf("reading the version: %w", err)
+	}
+	return "Snowflake", v, nil
+}
+
+// Bind turns :name placeholders into positional ? binds, in order, with
+// their values: times as TIMESTAMP_TZ, so window bounds keep their instant
+// whatever the session's time zone.
+func Bind(query string, params map[string]any) (string, []any) {
+	var args []any
+	out := sqlscan.BindPlaceholders(query, func(name string) string {
+		v := params[name]
+		if t, ok := v.(time.Time); ok {
+			args = append(args, sf.DataTypeTimestampTz, t)
+		} else {
+			args = append(args, v)
+		}
+		return "?"
+	})
+	return out, args
+}
+
+// DescribeQuery returns a query's result columns without running it.
+func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.LiveColumn, error) {
+	q, args := Bind(strings.TrimRight(strings.TrimSpace(query), ";"), params)
+	rows, err := c.db.QueryContext(sf.WithDescribeOnly(ctx), q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]plan.LiveColumn, len(types))
+	for i, ct := range types {
+		t, err := typeOf(ct)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", ct.Name(), err)
+		}
+		cols[i] = plan.LiveColumn{Name: ct.Name(), Type: t}
+	}
+	return cols, nil
+}
+
+// typeOf maps a result column's rowtype to a Snowflake type.
+func typeOf(ct *sql.ColumnType) (sqltype.Type, error) {
+	text := ct.DatabaseTypeName()
+	switch text {
+	case "FIXED":
+		p, s, ok := ct.DecimalSize()
+		if !ok || p == 0 {
+			p, s = 38, 0
+		}
+		text = fmt.Sprintf("NUMBER(%d,%d)", p, s)
+	case "REAL":
+		text = "FLOAT"
+	case "TEXT":
+		text = "VARCHAR"
+		if l, ok := ct.Length(); ok && l > 0 {
+			text = fmt.Sprintf("VARCHAR(%d)", l)
+		}
+	case "BINARY":
+		if l, ok := ct.Length(); ok && l > 0 {
+			text = fmt.Sprintf("BINARY(%d)", l)
+		}
+	}
+	t, err := sqltype.ParseSnowflake(text)
+	if err != nil {
+		return t, err
+	}
+	if n, ok := ct.Nullable(); ok {
+		t.Nullable = n
+	}
+	return t, nil
+}
+
+// DescribeTable reads a table's columns from its database's
+// INFORMATION_SCHEMA, with their declared types.
+func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveColumn, error) {
+	parts := strings.Split(table, ".")
+	for i, p := range parts {
+		parts[i] = strings.ToUpper(p)
+	}
+	db, schema, name := c.database, c.schema, parts[len(parts)-1]
+	switch len(parts) {
+	case 2:
+		schema = parts[0]
+	case 3:
+		db, schema = parts[0], parts[1]
+	}
+	if db == "" {
+		return nil, fmt.Errorf("table %s: no database (name it as DATABASE.SCHEMA.TABLE or set the connection's database)", table)
+	}
+	q := fmt.Sprintf(`SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
+		FROM %s.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, quoteIdent(db))
+	rows, err := c.db.QueryContext(ctx, q, schema, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s.INFORMATION_SCHEMA.COLUMNS: %w", db, err)
+	}
+	defer rows.Close()
+	var cols []plan.LiveColumn
+	for rows.Next() {
+		var col, dataType, isNull string
+		var length, prec, scale, dtPrec sql.NullInt64
+		if err := rows.Scan(&col, &dataType, &isNull, &length, &prec, &scale, &dtPrec); err != nil {
+			return nil, err
+		}
+		text := dataType
+		switch dataType {
+		case "NUMBER":
+			text = fmt.Sprintf("NUMBER(%d,%d)", prec.Int64, scale.Int64)
+		case "TEXT":
+			text = fmt.Sprintf("VARCHAR(%d)", length.Int64)
+		case "BINARY":
+			text = fmt.Sprintf("BINARY(%d)", length.Int64)
+		case "TIME", "TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "TIMESTAMP_TZ":
+			if dtPrec.Valid {
+				text = fmt.Sprintf("%s(%d)", dataType, dtPrec.Int64)
+			}
+		}
+		if isNull == "NO" {
+			text += " NOT NULL"
+		}
+		t, err := sqltype.ParseSnowflake(text)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: type %s: %w", col, text, err)
+		}
+		cols = append(cols, plan.LiveColumn{Name: col, Type: t})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, plan.ErrNoTable
+	}
+	return cols, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
