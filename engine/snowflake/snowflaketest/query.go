@@ -139,25 +139,27 @@ func (s *Server) finish(res *result, sess *session, sqlText, tag string) {
 	close(res.done)
 }
 
-// store keeps a result for fetching by id, dropping the oldest beyond a
-// bound so long benchmarks do not hold every result.
+// store keeps a result for fetching by id. It bounds what is kept: at
+// most 256 results, and at most 8 with downloadable chunks (the large
+// ones), dropping the oldest finished first.
 func (s *Server) store(res *result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.results[res.id] = res
-	if len(s.results) <= 256 {
-		return
-	}
-	var oldest *result
-	for _, r := range s.results {
-		if r.finished.IsZero() {
-			continue
+	for s.over() {
+		var oldest *result
+		large := s.largeResults() > 8
+		for _, r := range s.results {
+			if r.finished.IsZero() || large && len(r.chunks) == 0 {
+				continue
+			}
+			if oldest == nil || r.finished.Before(oldest.finished) {
+				oldest = r
+			}
 		}
-		if oldest == nil || r.finished.Before(oldest.finished) {
-			oldest = r
+		if oldest == nil {
+			return
 		}
-	}
-	if oldest != nil {
 		delete(s.results, oldest.id)
 		for _, c := range append(oldest.chunks, oldest.inline) {
 			if c != nil {
@@ -165,6 +167,18 @@ func (s *Server) store(res *result) {
 			}
 		}
 	}
+}
+
+func (s *Server) over() bool { return len(s.results) > 256 || s.largeResults() > 8 }
+
+func (s *Server) largeResults() int {
+	n := 0
+	for _, r := range s.results {
+		if len(r.chunks) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Server) lookup(id string) *result {
@@ -468,6 +482,18 @@ func (s *Server) cut(res *result, records []arrow.RecordBatch) {
 	if len(cur) > 0 {
 		res.chunks = append(res.chunks, newChunk(cur))
 	}
+	// Encode the chunks ahead of their downloads, a few at a time, so the
+	// client's parallel fetches find them ready.
+	go func() {
+		sem := make(chan struct{}, 2)
+		for _, c := range res.chunks {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				c.encode()
+			}()
+		}
+	}()
 }
 
 // respond writes a finished result as the query response.

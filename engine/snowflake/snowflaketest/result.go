@@ -148,7 +148,10 @@ func (c *chunk) encode() ([]byte, error) {
 	return c.data, c.err
 }
 
+// release frees the chunk's records, after any encoding under way.
 func (c *chunk) release() {
+	c.once.Do(func() { c.err = fmt.Errorf("result evicted") })
+	c.data, c.json = nil, nil
 	for _, r := range c.records {
 		r.Release()
 	}
@@ -261,11 +264,18 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 		}
 		out = append(out, r)
 	}
-	var b bytes.Buffer
 	if len(out) == 0 {
 		return nil, nil
 	}
-	w := ipc.NewWriter(&b, ipc.WithSchema(out[0].Schema()), ipc.WithAllocator(mem))
+	// Size the buffer up front: growing it copies and clears megabytes.
+	size := 4096
+	for _, r := range out {
+		for _, c := range r.Columns() {
+			size += dataSize(c.Data()) + 64
+		}
+	}
+	b := bytes.NewBuffer(make([]byte, 0, size))
+	w := ipc.NewWriter(b, ipc.WithSchema(out[0].Schema()), ipc.WithAllocator(mem))
 	for _, r := range out {
 		if err := w.Write(r); err != nil {
 			return nil, err
@@ -275,6 +285,20 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// dataSize is the bytes an array's buffers hold, children included.
+func dataSize(d arrow.ArrayData) int {
+	n := 0
+	for _, buf := range d.Buffers() {
+		if buf != nil {
+			n += buf.Len() + 8
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
+	}
+	return n
 }
 
 // integerWidth returns the byte width of the narrowest signed integer that
