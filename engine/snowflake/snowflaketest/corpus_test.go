@@ -128,7 +128,7 @@ func errorCode(err error) string {
 // driver, once with JSON results and once with Arrow results; both must
 // give the recorded output.
 func TestCorpus(t *testing.T) {
-	files, _ := filepath.Glob("testdata/sql/*.test")
+	files, _ := filepath.Glob("testdata/sql/*.slt")
 	if len(files) == 0 {
 		t.Fatal("no corpus files")
 	}
