@@ -100,6 +100,8 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 		e = s.describe(ctx, res, sess, p)
 	case p.accept("SHOW"):
 		e = s.show(ctx, res, sess, p)
+	case p.accept("COPY", "INTO"):
+		e = s.copyInto(ctx, res, sess, text)
 	default:
 		return false
 	}

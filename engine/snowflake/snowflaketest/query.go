@@ -72,6 +72,19 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.respond(w, res, sess)
 		return
 	}
+	if len(stmts) == 1 && strings.HasPrefix(strings.ToUpper(strings.TrimSpace(stmts[0])), "PUT") {
+		if sess.user.ReadOnly {
+			res.err = sqlError(codeInsufficientPriv, "42501", "SQL access control error:\nInsufficient privileges to operate on stage")
+		} else if !s.put(w, res, sess, stmts[0]) && res.err == nil {
+			res.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error: PUT 'file://<path>' @<stage>")
+		} else if res.err == nil {
+			s.finish(res, sess, req.SQLText, tag)
+			return
+		}
+		s.finish(res, sess, req.SQLText, tag)
+		s.respond(w, res, sess)
+		return
+	}
 	args, e := bindArgs(req.Bindings)
 	if e != nil {
 		res.err = e

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,6 +86,8 @@ type Server struct {
 	db       *sql.DB
 	listener net.Listener
 	http     *http.Server
+	// stageRoot holds the stages' files; removed on Close.
+	stageRoot string
 
 	mu       sync.Mutex
 	users    map[string]*User // by upper-case name
@@ -153,6 +156,12 @@ func NewServer(opts Options) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	root, err := os.MkdirTemp("", "snowsim-stages-")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.stageRoot = root
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		db.Close()
@@ -197,6 +206,7 @@ func (s *Server) Close() error {
 	}
 	s.sessions = map[string]*session{}
 	s.mu.Unlock()
+	os.RemoveAll(s.stageRoot)
 	return s.db.Close()
 }
 

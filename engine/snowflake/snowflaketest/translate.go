@@ -757,6 +757,8 @@ func infoSchemaView(view, db string) string {
 		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + ")"
 	case "TABLES":
 		return "(SELECT * FROM " + meta(db, "TABLES") + ")"
+	case "LOAD_HISTORY":
+		return `(SELECT * EXCLUDE ("ETAG") FROM ` + meta(db, "LOAD_HISTORY") + ")"
 	case "SCHEMATA":
 		return fmt.Sprintf(`(SELECT catalog_name AS "CATALOG_NAME", schema_name AS "SCHEMA_NAME" FROM information_schema.schemata WHERE catalog_name = %s AND schema_name NOT IN ('main', %s))`, sqlQuote(db), sqlQuote(metaSchema))
 	}
