@@ -417,6 +417,11 @@ func (t *translator) call(name string, end int) {
 		} else {
 			t.emit("CAST(NULL AS VARCHAR)")
 		}
+	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "FLATTEN"):
+		// TABLE(FLATTEN(...)) is FLATTEN(...).
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+	case name == "FLATTEN":
+		t.flatten(args)
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
 		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing.
 		n := "0"
@@ -488,6 +493,40 @@ func (t *translator) call(name string, end int) {
 		t.emit(")")
 	}
 	t.i = closeAt + 1
+}
+
+// flatten translates FLATTEN(input => expr [, path => 'a.b']) into a
+// subquery over DuckDB's json_each with Snowflake's output columns: SEQ,
+// KEY (object keys), PATH, INDEX (array positions), VALUE and THIS.
+func (t *translator) flatten(args [][]int) {
+	named := map[string][]int{}
+	for i, a := range args {
+		if len(a) >= 2 && t.toks[a[0]].Kind == sqlscan.Ident && isPunct(t.toks[a[1]], "=>") {
+			named[strings.ToUpper(t.toks[a[0]].Text)] = a[2:]
+		} else if i == 0 {
+			named["INPUT"] = a
+		}
+	}
+	in, ok := named["INPUT"]
+	if !ok || len(in) == 0 {
+		t.err = syntax("FLATTEN needs input => <expression>")
+		return
+	}
+	save := t.out
+	t.out = nil
+	t.sub(in[0], in[len(in)-1]+1)
+	expr := "CAST(" + strings.Join(t.out, " ") + " AS JSON)"
+	t.out = save
+	if p, ok := named["PATH"]; ok && len(p) == 1 && t.toks[p[0]].Kind == sqlscan.String {
+		path, _ := unquoteString(t.toks[p[0]].Text)
+		expr = "json_extract(" + expr + ", " + sqlQuote("$."+path) + ")"
+	}
+	t.emit(`(SELECT CAST(1 AS BIGINT) AS "SEQ",
+		CASE WHEN json_type(` + expr + `) = 'OBJECT' THEN __je.key END AS "KEY",
+		__je.fullkey AS "PATH",
+		CASE WHEN json_type(` + expr + `) = 'ARRAY' THEN CAST(__je.key AS BIGINT) END AS "INDEX",
+		__je.value AS "VALUE", ` + expr + ` AS "THIS"
+		FROM json_each(` + expr + `) AS __je)`)
 }
 
 // castCall translates TO_DATE(x [, fmt]) and its kin.
