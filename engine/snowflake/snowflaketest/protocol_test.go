@@ -8,8 +8,10 @@ import (
 	"crypto/rsa"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -284,15 +286,15 @@ func TestDescribeOnlyAndQueryTag(t *testing.T) {
 func TestBinds(t *testing.T) {
 	s := Start(t, Options{})
 	seed(t, s, `CREATE DATABASE D; CREATE TABLE D.PUBLIC.B (I NUMBER(38,0), F FLOAT, S VARCHAR, OK BOOLEAN, D DATE,
-		NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, BIN BINARY, N VARCHAR)`)
+		NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, TM TIME, LTZ TIMESTAMP_LTZ, BIN BINARY, N VARCHAR)`)
 	cfg := s.Config("sluice", "sluice")
 	cfg.Database = "D"
 	db := Open(cfg)
 	defer db.Close()
 	ts := time.Date(2024, 3, 4, 5, 6, 7, 123456000, time.UTC)
-	_, err := db.Exec("INSERT INTO B VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err := db.Exec("INSERT INTO B VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		int64(9007199254740993), 0.25, "it's", true, sf.DataTypeDate, ts, sf.DataTypeTimestampNtz, ts,
-		sf.DataTypeTimestampTz, ts, sf.DataTypeBinary, []byte{0xCA, 0xFE}, nil)
+		sf.DataTypeTimestampTz, ts, sf.DataTypeTime, ts, sf.DataTypeTimestampLtz, ts, sf.DataTypeBinary, []byte{0xCA, 0xFE}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,13 +316,15 @@ func TestBinds(t *testing.T) {
 	var d, ntz, tz time.Time
 	var bin []byte
 	var null sql.NullString
-	err = db.QueryRow("SELECT I, F, S, OK, D, NTZ, TZ, BIN, N FROM B WHERE S = ? AND I > ?", "it's", 5).Scan(&i, &f, &str, &ok, &d, &ntz, &tz, &bin, &null)
+	var tm, ltz time.Time
+	err = db.QueryRow("SELECT I, F, S, OK, D, NTZ, TZ, BIN, N, TM, LTZ FROM B WHERE S = ? AND I > ?", "it's", 5).Scan(&i, &f, &str, &ok, &d, &ntz, &tz, &bin, &null, &tm, &ltz)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if i != 9007199254740993 || f != 0.25 || str != "it's" || !ok || d.Format(time.DateOnly) != "2024-03-04" ||
-		!ntz.Equal(ts) || !tz.Equal(ts) || fmt.Sprintf("%X", bin) != "CAFE" || null.Valid {
-		t.Errorf("read back %d %v %q %v %v %v %v %X %v", i, f, str, ok, d, ntz, tz, bin, null)
+		!ntz.Equal(ts) || !tz.Equal(ts) || fmt.Sprintf("%X", bin) != "CAFE" || null.Valid ||
+		tm.Format("15:04:05.000000") != "05:06:07.123456" || !ltz.Equal(ts) {
+		t.Errorf("read back %d %v %q %v %v %v %v %X %v %v %v", i, f, str, ok, d, ntz, tz, bin, null, tm, ltz)
 	}
 }
 
@@ -441,5 +445,35 @@ func TestCancel(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("cancel took %v", time.Since(start))
+	}
+}
+
+func TestHeartbeatAndAbort(t *testing.T) {
+	s := Start(t, Options{})
+	cfg := s.Config("sluice", "sluice")
+	cfg.ServerSessionKeepAlive = true
+	cfg.Params["CLIENT_SESSION_KEEP_ALIVE"] = ptr("true")
+	db := Open(cfg)
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	// The heartbeat endpoint answers a live session and rejects others.
+	for _, tc := range []struct {
+		token string
+		ok    bool
+	}{{s.anyToken(), true}, {"bogus", false}} {
+		req, _ := http.NewRequest("POST", s.URL+"/session/heartbeat", nil)
+		req.Header.Set("Authorization", `Snowflake Token="`+tc.token+`"`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Success bool }
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if body.Success != tc.ok {
+			t.Errorf("heartbeat with token %q: success %v", tc.token, body.Success)
+		}
 	}
 }

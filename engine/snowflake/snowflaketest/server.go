@@ -312,3 +312,13 @@ func (s *Server) Sessions() int {
 	defer s.mu.Unlock()
 	return len(s.sessions)
 }
+
+// anyToken returns the token of some open session, for protocol tests.
+func (s *Server) anyToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.sessions {
+		return t
+	}
+	return ""
+}
