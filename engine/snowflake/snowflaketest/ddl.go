@@ -782,21 +782,9 @@ func (s *Server) drop(ctx context.Context, res *result, sess *session, p *stmt) 
 }
 
 func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *stmt) *Error {
-	ifExists := p.accept("IF", "EXISTS")
-	parts, ok := p.name()
-	if !ok {
-		return syntax("ALTER TABLE needs a name")
-	}
-	o, e := sess.resolve(parts)
-	if e != nil {
+	o, found, e := s.tableArg(ctx, res, sess, p, "ALTER TABLE")
+	if e != nil || !found {
 		return e
-	}
-	if !s.tableExists(ctx, sess, o) {
-		if ifExists {
-			res.setStatus("status", "Statement executed successfully.")
-			return nil
-		}
-		return sqlError(codeObjectMissing, "42S02", "SQL compilation error:\nTable '%s' does not exist or not authorized.", o)
 	}
 	cols, err := tableColumns(ctx, sess.conn, o)
 	if err != nil {
@@ -943,23 +931,34 @@ func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *
 	return nil
 }
 
-func (s *Server) truncate(ctx context.Context, res *result, sess *session, p *stmt) *Error {
-	p.accept("TABLE")
+// tableArg reads [IF EXISTS] name and resolves an existing table. found is
+// false, with res set to Snowflake's no-op status, when IF EXISTS names a
+// missing table.
+func (s *Server) tableArg(ctx context.Context, res *result, sess *session, p *stmt, what string) (objectName, bool, *Error) {
 	ifExists := p.accept("IF", "EXISTS")
 	parts, ok := p.name()
 	if !ok {
-		return syntax("TRUNCATE needs a table")
+		return objectName{}, false, syntax("%s needs a table name", what)
 	}
 	o, e := sess.resolve(parts)
 	if e != nil {
-		return e
+		return o, false, e
 	}
 	if !s.tableExists(ctx, sess, o) {
 		if ifExists {
 			res.setStatus("status", "Statement executed successfully.")
-			return nil
+			return o, false, nil
 		}
-		return sqlError(codeObjectMissing, "42S02", "SQL compilation error:\nTable '%s' does not exist or not authorized.", o)
+		return o, false, sqlError(codeObjectMissing, "42S02", "SQL compilation error:\nTable '%s' does not exist or not authorized.", o)
+	}
+	return o, true, nil
+}
+
+func (s *Server) truncate(ctx context.Context, res *result, sess *session, p *stmt) *Error {
+	p.accept("TABLE")
+	o, found, e := s.tableArg(ctx, res, sess, p, "TRUNCATE")
+	if e != nil || !found {
+		return e
 	}
 	if err := s.exec(ctx, sess, "DELETE FROM "+o.duck()); err != nil {
 		return fromDuck(err)

@@ -467,54 +467,34 @@ func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arr
 // narrowInts copies integer or decimal values into the integer type of
 // width bytes.
 func narrowInts(mem memory.Allocator, a arrow.Array, width int) arrow.Array {
-	n := a.Len()
-	valid := make([]bool, n)
-	for j := range valid {
-		valid[j] = a.IsValid(j)
-	}
 	switch width {
 	case 1:
-		v := make([]int8, n)
-		for j := range v {
-			if valid[j] {
-				v[j] = int8(intValue(a, j))
-			}
-		}
-		b := array.NewInt8Builder(mem)
-		defer b.Release()
-		b.AppendValues(v, valid)
-		return b.NewArray()
+		return narrowTo[int8](a, array.NewInt8Builder(mem))
 	case 2:
-		v := make([]int16, n)
-		for j := range v {
-			if valid[j] {
-				v[j] = int16(intValue(a, j))
-			}
-		}
-		b := array.NewInt16Builder(mem)
-		defer b.Release()
-		b.AppendValues(v, valid)
-		return b.NewArray()
+		return narrowTo[int16](a, array.NewInt16Builder(mem))
 	case 4:
-		v := make([]int32, n)
-		for j := range v {
-			if valid[j] {
-				v[j] = int32(intValue(a, j))
-			}
-		}
-		b := array.NewInt32Builder(mem)
-		defer b.Release()
-		b.AppendValues(v, valid)
-		return b.NewArray()
+		return narrowTo[int32](a, array.NewInt32Builder(mem))
 	}
-	v := make([]int64, n)
-	for j := range v {
-		if valid[j] {
-			v[j] = intValue(a, j)
-		}
-	}
-	b := array.NewInt64Builder(mem)
+	return narrowTo[int64](a, array.NewInt64Builder(mem))
+}
+
+// intBuilder is the part of Arrow's integer builders narrowTo needs.
+type intBuilder[T int8 | int16 | int32 | int64] interface {
+	AppendValues([]T, []bool)
+	NewArray() arrow.Array
+	Release()
+}
+
+func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) arrow.Array {
 	defer b.Release()
+	n := a.Len()
+	v := make([]T, n)
+	valid := make([]bool, n)
+	for j := range v {
+		if valid[j] = a.IsValid(j); valid[j] {
+			v[j] = T(intValue(a, j))
+		}
+	}
 	b.AppendValues(v, valid)
 	return b.NewArray()
 }
