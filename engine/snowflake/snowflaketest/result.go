@@ -571,12 +571,7 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	fb := b.FieldBuilder(1).(*array.Int32Builder)
 	for j := 0; j < ts.Len(); j++ {
 		if ts.IsNull(j) {
-			b.AppendNull()
-			eb.Append(0)
-			fb.Append(0)
-			if c.Kind == kTZ {
-				b.FieldBuilder(2).(*array.Int32Builder).Append(0)
-			}
+			b.AppendNull() // appends a null to every field too
 			continue
 		}
 		b.Append(true)

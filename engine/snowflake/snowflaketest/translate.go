@@ -304,6 +304,10 @@ func (t *translator) ident(end int) {
 	tok := t.toks[t.i]
 	name := strings.ToUpper(tok.Text)
 	next := t.peek(1)
+	if name == "VALUES" && t.i > 0 && isWord(t.toks[t.i-1], "FROM", "JOIN") && isPunct(next, "(") {
+		t.valuesTable(end)
+		return
+	}
 	if isPunct(next, "(") && !(t.i > 0 && isPunct(t.toks[t.i-1], ".")) {
 		t.call(name, end)
 		return
@@ -568,6 +572,48 @@ func (t *translator) castCall(name string, args [][]int) {
 	t.emit(cast + "(")
 	t.sub(args[0][0], args[0][len(args[0])-1]+1)
 	t.emit(" AS " + target + ")")
+}
+
+// valuesTable translates FROM VALUES (...), (...) [alias], whose columns
+// Snowflake names COLUMN1, COLUMN2, ..., into a DuckDB subquery.
+func (t *translator) valuesTable(end int) {
+	start := t.i + 1
+	k := start
+	width := 0
+	for k < end && isPunct(t.toks[k], "(") {
+		closeAt := t.matching(k)
+		if closeAt < 0 {
+			break
+		}
+		if width == 0 {
+			width = len(t.splitArgs(k+1, closeAt))
+		}
+		k = closeAt + 1
+		if k < end && isPunct(t.toks[k], ",") && k+1 < end && isPunct(t.toks[k+1], "(") {
+			k++
+			continue
+		}
+		break
+	}
+	t.emit("(VALUES")
+	t.sub(start, k)
+	alias := "__values"
+	if k < end && isWord(t.toks[k], "AS") {
+		k++
+	}
+	if k < end && (t.toks[k].Kind == sqlscan.QuotedIdent || t.toks[k].Kind == sqlscan.Ident && !isClauseWord(t.toks[k]) && !isKeyword(strings.ToUpper(t.toks[k].Text))) {
+		alias = t.toks[k].Text
+		if t.toks[k].Kind == sqlscan.Ident {
+			alias = strings.ToUpper(alias)
+		}
+		k++
+	}
+	cols := make([]string, width)
+	for i := range cols {
+		cols[i] = quoteIdent(fmt.Sprintf("COLUMN%d", i+1))
+	}
+	t.emit(") AS " + quoteIdent(alias) + "(" + strings.Join(cols, ", ") + ")")
+	t.i = k
 }
 
 // withinGroup moves WITHIN GROUP (ORDER BY ...) into the preceding

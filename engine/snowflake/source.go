@@ -1,0 +1,396 @@
+package snowflake
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	sf "github.com/snowflakedb/gosnowflake/v2"
+	"github.com/snowflakedb/gosnowflake/v2/arrowbatches"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// Source reads Snowflake query results as Arrow record batches, through
+// the driver's Arrow batches with higher precision and microsecond
+// timestamps, fetching chunks in parallel.
+type Source struct {
+	db    *sql.DB
+	alloc memory.Allocator
+	// Prefetch is how many result chunks download ahead of the reader.
+	Prefetch int
+}
+
+// NewSource returns a source over db; the caller keeps ownership of db.
+func NewSource(db *sql.DB, alloc memory.Allocator) *Source {
+	if alloc == nil {
+		alloc = memory.DefaultAllocator
+	}
+	return &Source{db: db, alloc: alloc, Prefetch: 4}
+}
+
+var _ engine.Source = (*Source)(nil)
+
+// Read runs r and returns its result in its canonical Arrow schema: each
+// column in the Arrow type of its Snowflake type (sqltype's mapping:
+// NUMBER(p<=18,0) as int64, other NUMBERs as decimal128(p,s), timestamps
+// in microseconds, TIMESTAMP_TZ and _LTZ in UTC), however the driver
+// encoded each chunk.
+func (s *Source) Read(ctx context.Context, r engine.Read) (array.RecordReader, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connecting: %w", err)
+	}
+	q, args := Bind(r.SQL, r.Params)
+	qctx := arrowbatches.WithTimestampOption(sf.WithHigherPrecision(arrowbatches.WithArrowBatches(ctx)), arrowbatches.UseMicrosecondTimestamp)
+	qctx = sf.WithArrowAllocator(qctx, s.alloc)
+	if r.Tag != "" {
+		qctx = sf.WithQueryTag(qctx, r.Tag)
+	}
+	var batches []*arrowbatches.ArrowBatch
+	var rows driver.Rows
+	err = conn.Raw(func(dc any) error {
+		named := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		var err error
+		rows, err = dc.(driver.QueryerContext).QueryContext(qctx, q, named)
+		if err != nil {
+			return err
+		}
+		batches, err = arrowbatches.GetArrowBatches(rows.(sf.SnowflakeRows))
+		return err
+	})
+	if err != nil {
+		if rows != nil {
+			rows.Close()
+		}
+		conn.Close()
+		return nil, err
+	}
+	schema, cols, err := canonicalSchema(rows.(sf.SnowflakeRows), q)
+	if err != nil {
+		rows.Close()
+		conn.Close()
+		return nil, err
+	}
+	rd := &reader{
+		refs: 1, schema: schema, cols: cols, alloc: s.alloc, batches: batches,
+		close: func() { rows.Close(); conn.Close() },
+	}
+	// Fetches keep the query's options (higher precision, microseconds).
+	rd.start(qctx, max(1, s.Prefetch))
+	return rd, nil
+}
+
+// sourceColumn is a result column's Snowflake type and scale, which
+// decide how its Arrow values are read.
+type sourceColumn struct {
+	typ   sqltype.Type
+	scale int
+}
+
+func canonicalSchema(rows sf.SnowflakeRows, q string) (*arrow.Schema, []sourceColumn, error) {
+	types, ok := rows.(interface {
+		ColumnTypeDatabaseTypeName(int) string
+		ColumnTypePrecisionScale(int) (int64, int64, bool)
+		ColumnTypeNullable(int) (bool, bool)
+		Columns() []string
+	})
+	if !ok {
+		return nil, nil, errors.New("driver rows do not describe their columns")
+	}
+	names := types.Columns()
+	fields := make([]arrow.Field, len(names))
+	cols := make([]sourceColumn, len(names))
+	for i, name := range names {
+		text := types.ColumnTypeDatabaseTypeName(i)
+		p, sc, _ := types.ColumnTypePrecisionScale(i)
+		switch text {
+		case "FIXED":
+			text = fmt.Sprintf("NUMBER(%d,%d)", max(p, 1), sc)
+		case "REAL":
+			text = "FLOAT"
+		case "TEXT":
+			text = "VARCHAR"
+		}
+		t, err := sqltype.ParseSnowflake(text)
+		if err != nil {
+			return nil, nil, fmt.Errorf("column %s: type %s: %w", name, text, err)
+		}
+		if n, ok := types.ColumnTypeNullable(i); ok {
+			t.Nullable = n
+		}
+		cols[i] = sourceColumn{typ: t, scale: int(sc)}
+		fields[i] = arrow.Field{Name: name, Type: t.Arrow(), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil), cols, nil
+}
+
+// reader streams converted batches in result order while later chunks
+// download.
+type reader struct {
+	refs    int64
+	schema  *arrow.Schema
+	cols    []sourceColumn
+	alloc   memory.Allocator
+	batches []*arrowbatches.ArrowBatch
+	close   func()
+
+	results chan chunkResult
+	cancel  context.CancelFunc
+	pending []arrow.RecordBatch
+	cur     arrow.RecordBatch
+	err     error
+	once    sync.Once
+}
+
+type chunkResult struct {
+	recs []arrow.RecordBatch
+	err  error
+}
+
+// start downloads chunks with up to n in flight and delivers them in
+// order.
+func (r *reader) start(ctx context.Context, n int) {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.results = make(chan chunkResult, n)
+	slots := make([]chan chunkResult, len(r.batches))
+	for i := range slots {
+		slots[i] = make(chan chunkResult, 1)
+	}
+	sem := make(chan struct{}, n)
+	go func() {
+		for i, b := range r.batches {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				recs, err := b.WithContext(ctx).Fetch()
+				var out []arrow.RecordBatch
+				if err == nil && recs != nil {
+					for _, rec := range *recs {
+						if err == nil {
+							var c arrow.RecordBatch
+							c, err = r.convert(rec)
+							if err == nil {
+								out = append(out, c)
+							}
+						}
+						rec.Release()
+					}
+				}
+				slots[i] <- chunkResult{out, err}
+			}()
+		}
+	}()
+	go func() {
+		defer close(r.results)
+		for _, slot := range slots {
+			select {
+			case res := <-slot:
+				select {
+				case r.results <- res:
+				case <-ctx.Done():
+					for _, rec := range res.recs {
+						rec.Release()
+					}
+					return
+				}
+				if res.err != nil {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+func (r *reader) Schema() *arrow.Schema { return r.schema }
+
+func (r *reader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	for len(r.pending) == 0 {
+		if r.err != nil {
+			return false
+		}
+		res, ok := <-r.results
+		if !ok {
+			return false
+		}
+		if res.err != nil {
+			r.err = res.err
+			return false
+		}
+		r.pending = res.recs
+	}
+	r.cur, r.pending = r.pending[0], r.pending[1:]
+	return true
+}
+
+func (r *reader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Record is RecordBatch under its deprecated name.
+func (r *reader) Record() arrow.RecordBatch { return r.cur }
+
+func (r *reader) Err() error { return r.err }
+
+func (r *reader) Retain() { r.refs++ }
+
+func (r *reader) Release() {
+	r.refs--
+	if r.refs > 0 {
+		return
+	}
+	r.once.Do(func() {
+		r.cancel()
+		if r.cur != nil {
+			r.cur.Release()
+		}
+		for _, p := range r.pending {
+			p.Release()
+		}
+		for res := range r.results {
+			for _, rec := range res.recs {
+				rec.Release()
+			}
+		}
+		r.close()
+	})
+}
+
+// convert turns one driver record into the canonical schema.
+func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, len(r.cols))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, sc := range r.cols {
+		c, err := canonicalColumn(r.alloc, rec.Column(i), r.schema.Field(i).Type, sc.scale)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err)
+		}
+		cols[i] = c
+	}
+	return array.NewRecordBatch(r.schema, cols, rec.NumRows()), nil
+}
+
+// canonicalColumn converts one column: integers of any width (scaled by
+// scale) and decimals into the target int64 or decimal128, timestamps
+// relabelled into the target zone; other types pass through.
+func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType, scale int) (arrow.Array, error) {
+	if arrow.TypeEqual(a.DataType(), target) {
+		a.Retain()
+		return a, nil
+	}
+	n := a.Len()
+	switch t := target.(type) {
+	case *arrow.Int64Type:
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		b.Reserve(n)
+		for j := 0; j < n; j++ {
+			if a.IsNull(j) {
+				b.AppendNull()
+				continue
+			}
+			v, ok := integer(a, j)
+			if !ok {
+				return nil, fmt.Errorf("row %d: value out of Int64 range", j)
+			}
+			b.UnsafeAppend(v)
+		}
+		return b.NewArray(), nil
+	case *arrow.Decimal128Type:
+		b := array.NewDecimal128Builder(mem, t)
+		defer b.Release()
+		b.Reserve(n)
+		for j := 0; j < n; j++ {
+			if a.IsNull(j) {
+				b.AppendNull()
+				continue
+			}
+			var v decimal128.Num
+			if d, ok := a.(*array.Decimal128); ok {
+				v = d.Value(j)
+			} else {
+				i, _ := integer(a, j)
+				v = decimal128.FromI64(i)
+			}
+			if scale != int(t.Scale) {
+				v = rescale(v, scale, int(t.Scale))
+			}
+			b.UnsafeAppend(v)
+		}
+		return b.NewArray(), nil
+	case *arrow.TimestampType:
+		if ts, ok := a.(*array.Timestamp); ok && ts.DataType().(*arrow.TimestampType).Unit == t.Unit {
+			data := array.NewData(t, n, ts.Data().Buffers(), nil, ts.NullN(), ts.Data().Offset())
+			defer data.Release()
+			return array.MakeFromData(data), nil
+		}
+	}
+	return nil, fmt.Errorf("cannot read %s as %s", a.DataType(), target)
+}
+
+// integer reads an integer value of any integer or decimal array.
+func integer(a arrow.Array, j int) (int64, bool) {
+	switch a := a.(type) {
+	case *array.Int8:
+		return int64(a.Value(j)), true
+	case *array.Int16:
+		return int64(a.Value(j)), true
+	case *array.Int32:
+		return int64(a.Value(j)), true
+	case *array.Int64:
+		return a.Value(j), true
+	case *array.Decimal128:
+		v := a.Value(j)
+		if !v.BigInt().IsInt64() {
+			return 0, false
+		}
+		return v.BigInt().Int64(), true
+	}
+	return 0, false
+}
+
+// rescale moves an unscaled decimal from scale from to scale to, rounding
+// half away from zero when digits are dropped.
+func rescale(v decimal128.Num, from, to int) decimal128.Num {
+	if to > from {
+		out, _ := v.Rescale(int32(from), int32(to))
+		return out
+	}
+	b := v.BigInt()
+	div := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(from-to)), nil)
+	q, m := new(big.Int).QuoRem(b, div, new(big.Int))
+	if new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2)).Cmp(div) >= 0 {
+		if b.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return decimal128.FromBigInt(q)
+}

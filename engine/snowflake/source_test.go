@@ -1,0 +1,94 @@
+//go:build duckdb_arrow
+
+package snowflake
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+)
+
+// TestSourceCanonicalTypes reads every Snowflake type of the mapping
+// through the source, in both the small inline result and chunked results,
+// and checks the canonical Arrow types and values.
+func TestSourceCanonicalTypes(t *testing.T) {
+	for _, chunkRows := range []int{100_000, 3} {
+		t.Run(fmt.Sprintf("chunks of %d", chunkRows), func(t *testing.T) {
+			s := snowflaketest.Start(t, snowflaketest.Options{ChunkRows: chunkRows, FirstChunkRows: 2})
+			err := s.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+				CREATE TABLE ACME.CRM.ALLTYPES (ID NUMBER(18,0), BIG NUMBER(38,0), AMOUNT NUMBER(12,2), RATIO FLOAT,
+					NAME VARCHAR, OK BOOLEAN, DAY DATE, NTZ TIMESTAMP_NTZ, TZ TIMESTAMP_TZ, LTZ TIMESTAMP_LTZ,
+					DOC VARIANT, BIN BINARY);
+				INSERT INTO ACME.CRM.ALLTYPES VALUES
+					(1, 123456789012345678901234567890, 1234567890.12, 0.5, 'ünïcode', TRUE, '1969-07-20',
+					 '2024-02-29 12:34:56.789012', '2024-01-01 00:00:00+00:00', '2024-01-01 00:00:00+00:00', PARSE_JSON('{"a":1}'), TO_BINARY('00FF', 'HEX')),
+					(2, -5, -0.01, -1e300, '', FALSE, '2262-04-11', '1900-01-01 00:00:00', NULL, NULL, PARSE_JSON('[]'), NULL),
+					(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+					(4, 9223372036854775807, 0, 0, 'x', TRUE, '2024-01-01', '2024-01-01', NULL, NULL, NULL, NULL)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(context.Background(), connection(s, "sluice", config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}),
+				func(string) string { return "sluice" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			src := NewSource(db, mem)
+			rr, err := src.Read(context.Background(), engine.Read{
+				SQL:    "SELECT * FROM ALLTYPES WHERE DAY IS NULL OR DAY < :window_end ORDER BY ID",
+				Params: map[string]any{"window_end": time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)},
+				Tag:    `{"stream":"alltypes"}`,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rr.Release()
+			var types []string
+			for _, f := range rr.Schema().Fields() {
+				types = append(types, f.Name+" "+f.Type.String())
+			}
+			wantTypes := "ID int64, BIG decimal(38, 0), AMOUNT decimal(12, 2), RATIO float64, NAME utf8, OK bool, DAY date32, " +
+				"NTZ timestamp[us], TZ timestamp[us, tz=UTC], LTZ timestamp[us, tz=UTC], DOC utf8, BIN binary"
+			if strings.Join(types, ", ") != wantTypes {
+				t.Errorf("schema:\n got %s\nwant %s", strings.Join(types, ", "), wantTypes)
+			}
+			var rows []string
+			for rr.Next() {
+				rec := rr.RecordBatch()
+				for i := 0; i < int(rec.NumRows()); i++ {
+					var cells []string
+					for c := 0; c < int(rec.NumCols()); c++ {
+						cells = append(cells, rec.Column(c).ValueStr(i))
+					}
+					rows = append(rows, strings.Join(cells, "|"))
+				}
+			}
+			if err := rr.Err(); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{
+				"1|123456789012345678901234567890|1234567890.12|0.5|ünïcode|true|1969-07-20|2024-02-29T12:34:56.789012|2024-01-01T00:00:00Z|2024-01-01T00:00:00Z|{\"a\":1}|AP8=",
+				"2|-5|-0.01|-1e+300||false|2262-04-11|1900-01-01T00:00:00|(null)|(null)|[]|(null)",
+				"3|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)",
+				"4|9223372036854775807|0|0|x|true|2024-01-01|2024-01-01T00:00:00|(null)|(null)|(null)|(null)",
+			}
+			if strings.Join(rows, "\n") != strings.Join(want, "\n") {
+				t.Errorf("rows:\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+			}
+			if h := s.QueryHistory(); h[len(h)-1].QueryTag != `{"stream":"alltypes"}` {
+				t.Errorf("query tag %q", h[len(h)-1].QueryTag)
+			}
+		})
+	}
+}
