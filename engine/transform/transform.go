@@ -29,6 +29,18 @@ func CheckOptions(names []string, asBool bool) []expr.Option {
 	return opts
 }
 
+// runOptions are the compile options for running an expression over rows
+// given as maps from source column name to value. Names were checked when
+// the pipeline validated (CheckOptions); at run time every name holds any
+// type, NULL included.
+func runOptions(asBool bool) []expr.Option {
+	opts := []expr.Option{expr.Env(map[string]any{}), expr.AllowUndefinedVariables()}
+	if asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	return opts
+}
+
 // untypedEnv returns a struct value with one field of type any per name,
 // each tagged with its column name: expr then knows every name and lets each
 // hold any type, where a map of nils would make every name untyped nil.

@@ -1,0 +1,244 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// Column is one destination column of a stream's mapping.
+type Column struct {
+	Name string
+	// Type is the destination type; values are produced in its Arrow type.
+	Type sqltype.Type
+	// From names the source column copied; Expr is an expr-lang
+	// expression over source columns. Exactly one is set.
+	From, Expr string
+	// Default replaces NULL; nil means a NULL into a non-nullable column
+	// is an error.
+	Default *string
+}
+
+// Program is a stream's compiled mapping from the source's schema to the
+// destination's: a row filter and one producer per destination column.
+// It is safe for concurrent use; Apply allocates from the given allocator.
+type Program struct {
+	in, out *arrow.Schema
+	filter  *vm.Program
+	cols    []producer
+	// exprInputs are the source columns expressions and the filter read.
+	exprInputs []int
+}
+
+type producer struct {
+	col  Column
+	src  int // source column index, for From
+	prog *vm.Program
+}
+
+// Where locates a batch for error messages: stream, window, and the row
+// number of the batch's first row within the window.
+type Where struct {
+	Stream, Window string
+	Row            int64
+}
+
+// Error is a value a mapping cannot write. It names stream, window,
+// column and row (1-based within the window).
+type Error struct {
+	Where  Where
+	Column string
+	Row    int64
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("stream %s, window %s, column %s, row %d: %s", e.Where.Stream, e.Where.Window, e.Column, e.Row, e.Msg)
+}
+
+// Compile prepares a mapping over batches of schema in. Column names in
+// From and in expressions are the source's; a missing one is an error.
+func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
+	p := &Program{in: in}
+	names := make([]string, 0, len(in.Fields()))
+	for _, f := range in.Fields() {
+		names = append(names, f.Name)
+	}
+	// Check names against the source first, as validation did, then
+	// compile for running over row maps.
+	opts := func(asBool bool) []expr.Option { return runOptions(asBool) }
+	check := func(text string, asBool bool) error {
+		_, err := expr.Compile(text, CheckOptions(names, asBool)...)
+		return err
+	}
+	usesExpr := false
+	if filter != "" {
+		if err := check(filter, true); err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		prog, err := expr.Compile(filter, opts(true)...)
+		if err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		p.filter = prog
+		usesExpr = true
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		pr := producer{col: c, src: -1}
+		switch {
+		case c.Expr != "":
+			if err := check(c.Expr, false); err != nil {
+				return nil, fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			prog, err := expr.Compile(c.Expr, opts(false)...)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			pr.prog = prog
+			usesExpr = true
+		default:
+			idx := in.FieldIndices(c.From)
+			if len(idx) == 0 {
+				return nil, fmt.Errorf("column %s: the source has no column %s", c.Name, c.From)
+			}
+			pr.src = idx[0]
+		}
+		p.cols = append(p.cols, pr)
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type.Arrow(), Nullable: c.Type.Nullable}
+	}
+	if usesExpr {
+		for i := range in.Fields() {
+			p.exprInputs = append(p.exprInputs, i)
+		}
+	}
+	p.out = arrow.NewSchema(fields, nil)
+	return p, nil
+}
+
+// Schema is the destination schema Apply produces.
+func (p *Program) Schema() *arrow.Schema { return p.out }
+
+// Apply maps one source batch. It returns a new batch the caller
+// releases, or an *Error for the first value that cannot be written; on
+// error nothing is returned.
+func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where) (arrow.RecordBatch, error) {
+	n := int(rec.NumRows())
+	var keep []int // rows that pass the filter; nil keeps all
+	var rows []map[string]any
+	if len(p.exprInputs) > 0 {
+		rows = make([]map[string]any, n)
+		for r := range rows {
+			rows[r] = make(map[string]any, len(p.exprInputs))
+		}
+		for _, c := range p.exprInputs {
+			a := rec.Column(c)
+			name := p.in.Field(c).Name
+			for r := 0; r < n; r++ {
+				rows[r][name] = goValue(a, r)
+			}
+		}
+	}
+	if p.filter != nil {
+		keep = make([]int, 0, n)
+		for r := 0; r < n; r++ {
+			v, err := vm.Run(p.filter, rows[r])
+			if err != nil {
+				return nil, &Error{Where: where, Column: "(filter)", Row: where.Row + int64(r) + 1, Msg: err.Error()}
+			}
+			if b, _ := v.(bool); b {
+				keep = append(keep, r)
+			}
+		}
+	}
+	out := make([]arrow.Array, len(p.cols))
+	release := func() {
+		for _, a := range out {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}
+	for i, pr := range p.cols {
+		var a arrow.Array
+		var err error
+		if pr.prog != nil {
+			a, err = p.evaluate(mem, pr, rows, keep, n)
+		} else {
+			a, err = castColumn(mem, rec.Column(pr.src), pr.col, keep)
+		}
+		if err != nil {
+			release()
+			if ce, ok := err.(*cellError); ok {
+				row := int64(ce.row)
+				if keep != nil {
+					row = int64(keep[ce.row])
+				}
+				return nil, &Error{Where: where, Column: pr.col.Name, Row: where.Row + row + 1, Msg: ce.msg}
+			}
+			return nil, &Error{Where: where, Column: pr.col.Name, Row: where.Row + 1, Msg: err.Error()}
+		}
+		out[i] = a
+	}
+	rows2 := int64(n)
+	if keep != nil {
+		rows2 = int64(len(keep))
+	}
+	res := array.NewRecordBatch(p.out, out, rows2)
+	release()
+	return res, nil
+}
+
+// cellError is a value at row (an index into the produced rows) that
+// cannot be written.
+type cellError struct {
+	row int
+	msg string
+}
+
+func (e *cellError) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.msg) }
+
+// evaluate runs an expression per row and builds its column.
+func (p *Program) evaluate(mem memory.Allocator, pr producer, rows []map[string]any, keep []int, n int) (arrow.Array, error) {
+	vals := make([]any, 0, n)
+	each := func(r int) error {
+		v, err := vm.Run(pr.prog, rows[r])
+		if err != nil {
+			return &cellError{row: len(vals), msg: "expr: " + strings.TrimSpace(err.Error())}
+		}
+		vals = append(vals, v)
+		return nil
+	}
+	if keep != nil {
+		for _, r := range keep {
+			if err := each(r); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for r := 0; r < n; r++ {
+			if err := each(r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buildFromValues(mem, pr.col, vals)
+}
+
+// validUTF8 reports the first invalid string of a string array, or -1.
+func invalidUTF8(a *array.String) int {
+	for i := 0; i < a.Len(); i++ {
+		if a.IsValid(i) && !utf8.ValidString(a.Value(i)) {
+			return i
+		}
+	}
+	return -1
+}

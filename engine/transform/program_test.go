@@ -1,0 +1,131 @@
+package transform
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+func ch(t *testing.T, s string) sqltype.Type {
+	t.Helper()
+	typ, err := sqltype.ParseClickHouse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return typ
+}
+
+// source builds a batch like the Snowflake source produces for
+// ID NUMBER(18,0), AMOUNT NUMBER(12,2), EMAIL VARCHAR, TS TIMESTAMP_NTZ.
+func source(mem memory.Allocator, ids []int64, amounts []string, emails []*string, ts []time.Time) arrow.RecordBatch {
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "ID", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "AMOUNT", Type: &arrow.Decimal128Type{Precision: 12, Scale: 2}, Nullable: true},
+		{Name: "EMAIL", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "TS", Type: &arrow.TimestampType{Unit: arrow.Microsecond}, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := range ids {
+		b.Field(0).(*array.Int64Builder).Append(ids[i])
+		if amounts[i] == "" {
+			b.Field(1).AppendNull()
+		} else {
+			d, _ := decimal128.FromString(amounts[i], 12, 2)
+			b.Field(1).(*array.Decimal128Builder).Append(d)
+		}
+		if emails[i] == nil {
+			b.Field(2).AppendNull()
+		} else {
+			b.Field(2).(*array.StringBuilder).Append(*emails[i])
+		}
+		tsv, _ := arrow.TimestampFromTime(ts[i], arrow.Microsecond)
+		b.Field(3).(*array.TimestampBuilder).Append(tsv)
+	}
+	return b.NewRecordBatch()
+}
+
+func str(s string) *string { return &s }
+
+func render(rec arrow.RecordBatch) string {
+	var rows []string
+	for i := 0; i < int(rec.NumRows()); i++ {
+		var cells []string
+		for c := 0; c < int(rec.NumCols()); c++ {
+			cells = append(cells, rec.Column(c).ValueStr(i))
+		}
+		rows = append(rows, strings.Join(cells, "|"))
+	}
+	return strings.Join(rows, "\n")
+}
+
+func TestApply(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ts := time.Date(2024, 1, 2, 3, 4, 5, 678901000, time.UTC)
+	rec := source(mem, []int64{1, 2, 3}, []string{"10.25", "", "7.50"}, []*string{str("A@X.COM "), nil, str("b@y.com")}, []time.Time{ts, ts, ts})
+	defer rec.Release()
+	free := "free"
+	prog, err := Compile(rec.Schema(), []Column{
+		{Name: "id", Type: ch(t, "Int32"), From: "ID"},
+		{Name: "amount", Type: ch(t, "Decimal(38, 4)"), From: "AMOUNT", Default: str("0")},
+		{Name: "email", Type: ch(t, "String"), Expr: "lower(trim(EMAIL ?? ''))"},
+		{Name: "plan", Type: ch(t, "LowCardinality(String)"), Expr: "nil", Default: &free},
+		{Name: "doubled", Type: ch(t, "Nullable(Float64)"), Expr: "AMOUNT == nil ? nil : AMOUNT * 2"},
+		{Name: "ts", Type: ch(t, "DateTime('UTC')"), From: "TS"},
+	}, "ID != 2 || EMAIL == nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := prog.Apply(mem, rec, Where{Stream: "s", Window: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	want := "1|10.25|a@x.com|free|20.5|2024-01-02T03:04:05Z\n" +
+		"2|0||free|(null)|2024-01-02T03:04:05Z\n" +
+		"3|7.5|b@y.com|free|15|2024-01-02T03:04:05Z"
+	if got := render(out); got != want {
+		t.Errorf("Apply:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestApplyErrors(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ts := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	rec := source(mem, []int64{1, 3_000_000_000}, []string{"1.00", ""}, []*string{str("ok"), str("bad\xff")}, []time.Time{ts, ts})
+	defer rec.Release()
+	where := Where{Stream: "contacts", Window: "[2024-01-01, 2024-01-08)", Row: 100}
+	for _, tc := range []struct {
+		col  Column
+		want string
+	}{
+		{Column{Name: "id", Type: ch(t, "Int32"), From: "ID"}, "stream contacts, window [2024-01-01, 2024-01-08), column id, row 102: 3000000000 overflows Int32"},
+		{Column{Name: "amount", Type: ch(t, "Decimal(38, 2)"), From: "AMOUNT"}, "column amount, row 102: NULL into the non-nullable column type Decimal(38, 2)"},
+		{Column{Name: "email", Type: ch(t, "String"), From: "EMAIL"}, "column email, row 102: invalid UTF-8 in a String value"},
+		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999")}, "column small, row 102: 100.00 overflows Decimal(3, 2)"},
+		{Column{Name: "e", Type: ch(t, "Int64"), Expr: "int(EMAIL)"}, "column e, row 101: expr:"},
+	} {
+		prog, err := Compile(rec.Schema(), []Column{tc.col}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := prog.Apply(mem, rec, where)
+		if err == nil {
+			out.Release()
+			t.Errorf("column %s: no error", tc.col.Name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("column %s: %v\nwant %q", tc.col.Name, err, tc.want)
+		}
+	}
+}
