@@ -137,7 +137,9 @@ const listEvents = "SELECT concat(toString(id), ':', toString(toFloat64(amount))
 func TestAppendReplacesWindows(t *testing.T) {
 	db := clickhousetest.NewDB(t)
 	k := newSink(t, db, "append")
-	week := func(i int) Window { return Window{Start: day(1 + 7*i).Truncate(24 * time.Hour), End: day(8 + 7*i).Truncate(24 * time.Hour)} }
+	week := func(i int) Window {
+		return Window{Start: day(1 + 7*i).Truncate(24 * time.Hour), End: day(8 + 7*i).Truncate(24 * time.Hour)}
+	}
 	write(t, k, week(0), event{1, "1.10", note("a"), day(1)}, event{2, "2.20", nil, day(5)})
 	write(t, k, week(1), event{3, "3.30", note("c"), day(9)})
 	// The first week again: row 2 is gone at the source, row 1 changed,
@@ -181,4 +183,3 @@ func TestUpsertAndReplace(t *testing.T) {
 		t.Errorf("tables left behind: %s", got)
 	}
 }
-
