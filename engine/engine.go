@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
@@ -27,4 +28,32 @@ type Read struct {
 // the next call to Next. Sources are safe for concurrent reads.
 type Source interface {
 	Read(ctx context.Context, r Read) (array.RecordReader, error)
+}
+
+// Window is a half-open interval [Start, End) of a stream's cursor. The
+// zero Window stands for a whole, unwindowed read.
+type Window struct {
+	Start, End time.Time
+}
+
+// IsZero reports whether w is the whole-read window.
+func (w Window) IsZero() bool { return w.Start.IsZero() && w.End.IsZero() }
+
+func (w Window) String() string {
+	if w.IsZero() {
+		return "full"
+	}
+	return "[" + w.Start.Format(time.RFC3339) + ", " + w.End.Format(time.RFC3339) + ")"
+}
+
+// A Sink writes a stream's rows into its destination table.
+type Sink interface {
+	// Prepare checks the destination, creating it when the stream may,
+	// before any row moves.
+	Prepare(ctx context.Context) error
+	// WriteWindow writes all batches of one window and returns how many
+	// rows it wrote. When it returns nil the rows are durable and have
+	// replaced any earlier write of the window; when it fails, re-running
+	// the window is safe and leaves no duplicates.
+	WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (int64, error)
 }

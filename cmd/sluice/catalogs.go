@@ -2,18 +2,31 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"sort"
 
+	chdriver "github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/hockeystack/sluice/engine/clickhouse"
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake"
 )
 
-// openCatalogs opens a live catalog for every connection the pipeline
-// uses. A connection that cannot be opened gets a catalog that reports why,
-// so the plan says it was planned offline. It returns a function that
-// closes every connection opened.
-func openCatalogs(ctx context.Context, e *env, l loaded) (map[string]plan.Catalog, func()) {
+// links are the live connections of one command, opened once and shared
+// by catalogs, sources and sinks.
+type links struct {
+	snowflake  map[string]*sql.DB
+	clickhouse map[string]chdriver.Conn
+	conns      map[string]*config.Connection
+	failed     map[string]error
+}
+
+// openLinks connects to every connection the pipeline's streams use. A
+// connection that cannot be opened is remembered with its error.
+func openLinks(ctx context.Context, e *env, l loaded) *links {
+	k := &links{snowflake: map[string]*sql.DB{}, clickhouse: map[string]chdriver.Conn{}, conns: map[string]*config.Connection{}, failed: map[string]error{}}
 	used := map[string]bool{}
 	for _, s := range l.pipeline.Streams {
 		used[s.Source.Connection] = true
@@ -24,37 +37,69 @@ func openCatalogs(ctx context.Context, e *env, l loaded) (map[string]plan.Catalo
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	cats := map[string]plan.Catalog{}
-	var closers []func() error
 	for _, n := range names {
 		c := l.connections.Get(n)
 		if c == nil {
 			continue
 		}
+		k.conns[n] = c
 		switch c.Kind {
 		case "clickhouse":
 			conn, err := clickhouse.Open(ctx, c, e.getenv)
 			if err != nil {
-				cats[n] = unreachable{err}
+				k.failed[n] = err
 				continue
 			}
-			closers = append(closers, conn.Close)
-			cats[n] = clickhouse.NewCatalog(conn, c.Database)
+			k.clickhouse[n] = conn
 		case "snowflake":
 			db, err := snowflake.Open(ctx, c, e.getenv)
 			if err != nil {
-				cats[n] = unreachable{err}
+				k.failed[n] = err
 				continue
 			}
-			closers = append(closers, db.Close)
-			cats[n] = snowflake.NewCatalog(db, c.Database, c.Schema)
+			k.snowflake[n] = db
 		}
 	}
-	return cats, func() {
-		for _, c := range closers {
-			c()
-		}
+	return k
+}
+
+func (k *links) close() {
+	for _, db := range k.snowflake {
+		db.Close()
 	}
+	for _, c := range k.clickhouse {
+		c.Close()
+	}
+}
+
+// catalogs returns a catalog per connection; one that failed to open
+// reports why, so the plan says it was planned offline.
+func (k *links) catalogs() map[string]plan.Catalog {
+	cats := map[string]plan.Catalog{}
+	for n, err := range k.failed {
+		cats[n] = unreachable{err}
+	}
+	for n, db := range k.snowflake {
+		cats[n] = snowflake.NewCatalog(db, k.conns[n].Database, k.conns[n].Schema)
+	}
+	for n, c := range k.clickhouse {
+		cats[n] = clickhouse.NewCatalog(c, k.conns[n].Database)
+	}
+	return cats
+}
+
+// need returns the error of a connection that did not open.
+func (k *links) need(name string) error {
+	if err, ok := k.failed[name]; ok {
+		return err
+	}
+	if _, ok := k.snowflake[name]; ok {
+		return nil
+	}
+	if _, ok := k.clickhouse[name]; ok {
+		return nil
+	}
+	return fmt.Errorf("connection %s is not open", name)
 }
 
 // unreachable is the catalog of a connection that could not be opened.

@@ -39,6 +39,9 @@ func commands() []command {
 	return []command{
 		{"validate", "check pipeline folders offline", "sluice validate [--connections FILE] DIR...", runValidate},
 		{"plan", "show what a pipeline would do", "sluice plan [--connections FILE] [--json] [--live] DIR", runPlan},
+		{"run", "run a pipeline once: missing windows, then the incremental one", "sluice run [--connections FILE] [--state FILE] [--stream S] DIR", runRun},
+		{"backfill", "load (again) every window in a range", "sluice backfill [--connections FILE] [--state FILE] [--stream S] --from DATE [--to DATE] DIR", runBackfill},
+		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},
 		{"version", "print the version", "sluice version", runVersion},
 	}
 }

@@ -40,9 +40,9 @@ func runPlan(e *env, args []string) int {
 	opts.Connections = l.connections
 	ctx := context.Background()
 	if *live {
-		cats, closeAll := openCatalogs(ctx, e, l)
-		defer closeAll()
-		opts.Catalogs = cats
+		k := openLinks(ctx, e, l)
+		defer k.close()
+		opts.Catalogs = k.catalogs()
 	}
 	p, ds := plan.Compile(ctx, l.pipeline, opts)
 	all := append(l.diags, ds...).Sort()

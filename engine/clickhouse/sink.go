@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/shopspring/decimal"
 
+	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -56,13 +57,9 @@ func NewSink(conn driver.Conn, s *plan.Stream, version ddl.ClickHouseVersion, wi
 }
 
 // Window is a half-open interval of the window column's values.
-type Window struct {
-	Start, End time.Time
-}
+type Window = engine.Window
 
-func (w Window) String() string {
-	return "[" + w.Start.Format(time.RFC3339) + ", " + w.End.Format(time.RFC3339) + ")"
-}
+var _ engine.Sink = (*Sink)(nil)
 
 // Prepare makes sure the table exists, creating it from the plan's DDL
 // when the stream may, before any row moves.

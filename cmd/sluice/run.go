@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/clickhouse"
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/exec"
+	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/snowflake"
+	"github.com/hockeystack/sluice/engine/state"
+)
+
+// stateFlag adds --state to a flag set.
+func stateFlag(e *env, fs interface {
+	String(name, value, usage string) *string
+}) *string {
+	def := e.getenv("SLUICE_STATE")
+	if def == "" {
+		def = filepath.Join(".sluice", "state.db")
+	}
+	return fs.String("state", def, "state `file` holding the window ledger and run history ($SLUICE_STATE)")
+}
+
+// runRun runs a pipeline once: the missing backfill windows, then the
+// incremental window.
+func runRun(e *env, args []string) int {
+	fs := newFlags(e, "run")
+	conns := connectionsFlag(fs)
+	statePath := stateFlag(e, fs)
+	only := fs.String("stream", "", "run only this `stream`")
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 {
+		return usageError(e, fs, "want exactly one pipeline folder, got %d", len(dirs))
+	}
+	return execute(e, dirs[0], *conns, *statePath, *only, exec.Options{})
+}
+
+// runBackfill runs (again) every window in a range.
+func runBackfill(e *env, args []string) int {
+	fs := newFlags(e, "backfill")
+	conns := connectionsFlag(fs)
+	statePath := stateFlag(e, fs)
+	only := fs.String("stream", "", "backfill only this `stream`")
+	from := fs.String("from", "", "first `date` (2024-01-01 or RFC 3339), in the pipeline's time zone")
+	to := fs.String("to", "", "end `date`, exclusive (default: now)")
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 || *from == "" {
+		return usageError(e, fs, "want one pipeline folder and --from")
+	}
+	l := load(e, dirs[0], *conns)
+	loc, _ := time.LoadLocation(l.pipeline.Timezone)
+	if loc == nil {
+		loc = time.UTC
+	}
+	opts := exec.Options{Force: true}
+	if opts.From, err = parseWhen(*from, loc); err != nil {
+		return usageError(e, fs, "--from: %v", err)
+	}
+	if *to != "" {
+		if opts.To, err = parseWhen(*to, loc); err != nil {
+			return usageError(e, fs, "--to: %v", err)
+		}
+	}
+	return execute(e, dirs[0], *conns, *statePath, *only, opts)
+}
+
+func parseWhen(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+// execute loads, plans against the live databases, and runs.
+func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) int {
+	l := load(e, dir, connsPath)
+	if l.diags.HasErrors() {
+		report(e, l.diags, l.sources)
+		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
+		return exitProblems
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	k := openLinks(ctx, e, l)
+	defer k.close()
+	p, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
+	all := append(l.diags, ds...).Sort()
+	report(e, all, l.sources)
+	if ds.HasErrors() {
+		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
+		return exitProblems
+	}
+	st, err := state.Open(statePath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	defer st.Close()
+	var streams []exec.Stream
+	for i, s := range l.pipeline.Streams {
+		if only != "" && s.Name != only {
+			continue
+		}
+		if s.Direction != config.Pull {
+			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake run with the push engine, which is not built yet\n", s.Name)
+			continue
+		}
+		es, err := pullStream(k, s, p.Streams[i])
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
+			return exitProblems
+		}
+		streams = append(streams, es)
+	}
+	if only != "" && len(streams) == 0 {
+		fmt.Fprintf(e.stderr, "sluice: no pull stream %q in %s\n", only, dir)
+		return exitUsage
+	}
+	r := &exec.Runner{
+		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second,
+		Log: slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Progress: func(stream string, w exec.Slot, rows int64, err error) {
+			label := "full"
+			if !w.Start.Equal(w.End) {
+				label = engine.Window{Start: w.Start, End: w.End}.String()
+			}
+			if err != nil {
+				fmt.Fprintf(e.stdout, "%s %s: failed\n", stream, label)
+				return
+			}
+			fmt.Fprintf(e.stdout, "%s %s: %d rows\n", stream, label, rows)
+		},
+	}
+	start := time.Now()
+	sum, err := r.Run(ctx, streams, opts)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(e.stdout, "%s: %d windows, %d rows in %s\n", l.pipeline.Name, sum.Windows, sum.Rows, elapsed.Round(time.Millisecond))
+	return exitOK
+}
+
+// pullStream wires a Snowflake source and a ClickHouse sink for a stream.
+func pullStream(k *links, s *config.Stream, ps *plan.Stream) (exec.Stream, error) {
+	if err := k.need(s.Source.Connection); err != nil {
+		return exec.Stream{}, err
+	}
+	if err := k.need(s.Destination.Connection); err != nil {
+		return exec.Stream{}, err
+	}
+	v := ddl.CurrentClickHouse
+	if server := ps.Destination.Server; strings.HasPrefix(server, "ClickHouse ") {
+		if parsed, err := ddl.ParseClickHouseVersion(strings.TrimPrefix(server, "ClickHouse ")); err == nil {
+			v = parsed
+		}
+	}
+	window := ""
+	if c := s.WindowColumn(); c != nil {
+		window = c.Name
+	}
+	sink, err := clickhouse.NewSink(k.clickhouse[s.Destination.Connection], ps, v, window)
+	if err != nil {
+		return exec.Stream{}, err
+	}
+	return exec.Stream{Config: s, Source: snowflake.NewSource(k.snowflake[s.Source.Connection], nil), Sink: sink}, nil
+}
+
+// runState shows a pipeline's windows and recent runs.
+func runState(e *env, args []string) int {
+	fs := newFlags(e, "state")
+	conns := connectionsFlag(fs)
+	statePath := stateFlag(e, fs)
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 {
+		return usageError(e, fs, "want exactly one pipeline folder")
+	}
+	l := load(e, dirs[0], *conns)
+	if l.pipeline.Name == "" {
+		report(e, l.diags, l.sources)
+		return exitProblems
+	}
+	st, err := state.Open(*statePath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	defer st.Close()
+	ctx := context.Background()
+	ws, err := st.Windows(ctx, l.pipeline.Name, "")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	fmt.Fprintf(e.stdout, "Pipeline %s (state %s)\n\nWindows:\n", l.pipeline.Name, *statePath)
+	watermark := map[string]time.Time{}
+	for _, w := range ws {
+		mark := ""
+		if !w.Complete {
+			mark = " (partial)"
+		}
+		line := fmt.Sprintf("  %-22s %s..%s%s  %-9s %8d rows  %d attempt(s)", w.Stream, w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), mark, w.State, w.Rows, w.Attempts)
+		if w.Error != "" {
+			line += "  " + w.Error
+		}
+		fmt.Fprintln(e.stdout, line)
+		if w.State == state.Committed && w.End.After(watermark[w.Stream]) {
+			watermark[w.Stream] = w.End
+		}
+	}
+	fmt.Fprintln(e.stdout, "\nWatermarks (end of the newest committed window):")
+	for _, s := range l.pipeline.Streams {
+		if wm, ok := watermark[s.Name]; ok {
+			fmt.Fprintf(e.stdout, "  %-22s %s\n", s.Name, wm.Format(time.RFC3339))
+		}
+	}
+	runs, err := st.Runs(ctx, l.pipeline.Name, 10)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	fmt.Fprintln(e.stdout, "\nRecent runs:")
+	for _, r := range runs {
+		line := fmt.Sprintf("  #%d %s %-9s %d windows, %d rows", r.ID, r.Started.Format(time.RFC3339), r.Status, r.Windows, r.Rows)
+		if r.Error != "" {
+			line += ": " + r.Error
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	return exitOK
+}

@@ -1,0 +1,267 @@
+// Package exec runs compiled pipelines: it cuts incremental streams into
+// windows, reads each window from the source, maps its batches, writes them
+// to the sink, and records every window in the ledger only once its rows
+// are durable. Failing windows are retried with backoff when the failure
+// is transient; bad data stops the window with an error that names stream,
+// window, column and row.
+package exec
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/state"
+	"github.com/hockeystack/sluice/engine/transform"
+)
+
+// Stream is one stream ready to run.
+type Stream struct {
+	Config *config.Stream
+	Source engine.Source
+	Sink   engine.Sink
+}
+
+// Runner runs streams. Its fields are read-only once running.
+type Runner struct {
+	Pipeline *config.Pipeline
+	State    *state.Store
+	Alloc    memory.Allocator
+	Log      *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Retries is how many times a window is tried again after a transient
+	// failure; Backoff the first wait, doubling.
+	Retries int
+	Backoff time.Duration
+	// Progress, when set, hears about each finished window.
+	Progress func(stream string, w Slot, rows int64, err error)
+}
+
+// Options narrow a run.
+type Options struct {
+	// From and To bound the windows run (backfill); zero means unbounded.
+	From, To time.Time
+	// Force runs windows the ledger holds committed.
+	Force bool
+}
+
+// Summary is what a run did.
+type Summary struct {
+	Windows int
+	Rows    int64
+}
+
+// Run runs the streams: all pending windows of each incremental stream,
+// one full read of each other stream. It stops at the first stream that
+// fails and returns its error; windows committed before stay committed.
+func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summary, error) {
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.Alloc == nil {
+		r.Alloc = memory.DefaultAllocator
+	}
+	if r.Log == nil {
+		r.Log = slog.New(slog.DiscardHandler)
+	}
+	loc, err := time.LoadLocation(r.Pipeline.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	run, err := r.State.StartRun(ctx, r.Pipeline.Name)
+	if err != nil {
+		return Summary{}, fmt.Errorf("recording the run: %w", err)
+	}
+	var sum Summary
+	var runErr error
+	now := r.Now()
+	for _, s := range streams {
+		if err := s.Sink.Prepare(ctx); err != nil {
+			runErr = fmt.Errorf("stream %s: %w", s.Config.Name, err)
+			break
+		}
+		var slots []Slot
+		if inc := s.Config.Incremental; inc != nil {
+			ledger, err := r.State.Windows(ctx, r.Pipeline.Name, s.Config.Name)
+			if err != nil {
+				runErr = err
+				break
+			}
+			slots = Windows(inc, loc, now, ledger, opts.From, opts.To, opts.Force)
+		} else {
+			slots = []Slot{{Start: now.UTC(), End: now.UTC(), Complete: true}}
+		}
+		for _, slot := range slots {
+			rows, err := r.window(ctx, run, s, slot)
+			if r.Progress != nil {
+				r.Progress(s.Config.Name, slot, rows, err)
+			}
+			if err != nil {
+				runErr = err
+				break
+			}
+			sum.Windows++
+			sum.Rows += rows
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	if err := r.State.FinishRun(context.WithoutCancel(ctx), run, sum.Windows, sum.Rows, runErr); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+// window runs one window with retries and records it in the ledger.
+func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (int64, error) {
+	name := s.Config.Name
+	if err := r.State.Begin(ctx, r.Pipeline.Name, name, slot.Start, slot.End, slot.Complete, run); err != nil {
+		return 0, fmt.Errorf("recording window: %w", err)
+	}
+	wait := r.Backoff
+	var rows int64
+	var err error
+	for attempt := 0; ; attempt++ {
+		rows, err = r.load(ctx, s, slot)
+		if err == nil || attempt >= r.Retries || !transient(err) || ctx.Err() != nil {
+			break
+		}
+		r.Log.Warn("window failed, retrying", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "error", err, "wait", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait *= 2
+	}
+	bg := context.WithoutCancel(ctx)
+	if err != nil {
+		r.State.Fail(bg, r.Pipeline.Name, name, slot.Start, err)
+		r.Log.Error("window failed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "error", err)
+		return 0, err
+	}
+	if err := r.State.Commit(bg, r.Pipeline.Name, name, slot.Start, rows); err != nil {
+		return 0, fmt.Errorf("recording window: %w", err)
+	}
+	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "rows", rows)
+	return rows, nil
+}
+
+// transient reports whether a failure may pass on retry: everything but
+// bad data.
+func transient(err error) bool {
+	var te *transform.Error
+	return !errors.As(err, &te)
+}
+
+func windowLabel(s Stream, slot Slot) string {
+	if s.Config.Incremental == nil {
+		return "full"
+	}
+	return engine.Window{Start: slot.Start, End: slot.End}.String()
+}
+
+// load reads, maps and writes one window.
+func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
+	c := s.Config
+	read := engine.Read{SQL: c.Source.SQL, Params: map[string]any{}}
+	w := engine.Window{}
+	if c.Incremental != nil {
+		read.Params[config.WindowStart] = slot.Start
+		read.Params[config.WindowEnd] = slot.End
+		w = engine.Window{Start: slot.Start, End: slot.End}
+	}
+	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": r.Pipeline.Name, "stream": c.Name, "window": windowLabel(s, slot)})
+	read.Tag = string(tag)
+	rr, err := s.Source.Read(ctx, read)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
+	}
+	defer rr.Release()
+	cols := make([]transform.Column, len(c.Columns))
+	for i, col := range c.Columns {
+		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default}
+		if col.Expr != nil {
+			cols[i].Expr = col.Expr.Text
+		}
+	}
+	filter := ""
+	if c.Filter != nil {
+		filter = c.Filter.Text
+	}
+	prog, err := transform.Compile(rr.Schema(), cols, filter)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", c.Name, err)
+	}
+	mapped := &mapReader{in: rr, prog: prog, mem: r.Alloc, where: transform.Where{Stream: c.Name, Window: windowLabel(s, slot)}, refs: 1}
+	defer mapped.Release()
+	n, err := s.Sink.WriteWindow(ctx, w, mapped)
+	if err != nil {
+		if mapped.err != nil {
+			return 0, mapped.err
+		}
+		return 0, fmt.Errorf("stream %s, window %s: writing: %w", c.Name, windowLabel(s, slot), err)
+	}
+	if mapped.err != nil {
+		return 0, mapped.err
+	}
+	return n, nil
+}
+
+// mapReader applies a mapping to each batch of a reader as it is read, so
+// a window streams through in bounded memory.
+type mapReader struct {
+	in    array.RecordReader
+	prog  *transform.Program
+	mem   memory.Allocator
+	where transform.Where
+	cur   arrow.RecordBatch
+	err   error
+	refs  int64
+}
+
+func (m *mapReader) Schema() *arrow.Schema { return m.prog.Schema() }
+
+func (m *mapReader) Next() bool {
+	if m.cur != nil {
+		m.cur.Release()
+		m.cur = nil
+	}
+	if m.err != nil || !m.in.Next() {
+		if m.err == nil {
+			m.err = m.in.Err()
+		}
+		return false
+	}
+	rec := m.in.RecordBatch()
+	out, err := m.prog.Apply(m.mem, rec, m.where)
+	m.where.Row += rec.NumRows()
+	if err != nil {
+		m.err = err
+		return false
+	}
+	m.cur = out
+	return true
+}
+
+func (m *mapReader) RecordBatch() arrow.RecordBatch { return m.cur }
+func (m *mapReader) Record() arrow.RecordBatch      { return m.cur }
+func (m *mapReader) Err() error                     { return m.err }
+func (m *mapReader) Retain()                        { m.refs++ }
+func (m *mapReader) Release() {
+	m.refs--
+	if m.refs == 0 && m.cur != nil {
+		m.cur.Release()
+		m.cur = nil
+	}
+}

@@ -1,0 +1,222 @@
+// Package state keeps a pipeline's window ledger and run history in an
+// embedded SQLite file: which windows of which streams are committed, which
+// failed and why, and each run's outcome. A window is committed only after
+// its rows are durable in the destination, so the ledger never claims more
+// than the destination holds; re-running any window is always safe.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go sqlite driver
+)
+
+// Window states.
+const (
+	Loading   = "loading"
+	Committed = "committed"
+	Failed    = "failed"
+)
+
+// Store is an open state file. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS windows (
+	pipeline TEXT NOT NULL,
+	stream   TEXT NOT NULL,
+	start    TEXT NOT NULL,   -- RFC 3339, UTC
+	end      TEXT NOT NULL,
+	complete INTEGER NOT NULL, -- the window reached its full size (not cut at "now")
+	state    TEXT NOT NULL,
+	rows     INTEGER NOT NULL DEFAULT 0,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	error    TEXT,
+	run_id   INTEGER,
+	updated  TEXT NOT NULL,
+	PRIMARY KEY (pipeline, stream, start)
+);
+CREATE TABLE IF NOT EXISTS runs (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	pipeline TEXT NOT NULL,
+	started  TEXT NOT NULL,
+	finished TEXT,
+	status   TEXT NOT NULL,
+	windows  INTEGER NOT NULL DEFAULT 0,
+	rows     INTEGER NOT NULL DEFAULT 0,
+	error    TEXT
+);
+`
+
+// Open opens (creating) the state file at path.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating state folder: %w", err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening state %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Window is one window's ledger entry.
+type Window struct {
+	Stream     string
+	Start, End time.Time
+	Complete   bool
+	State      string
+	Rows       int64
+	Attempts   int
+	Error      string
+	Updated    time.Time
+}
+
+// stamp is a fixed-width UTC layout, so stored times sort as text.
+const stamp = "2006-01-02T15:04:05.000000000Z"
+
+func ts(t time.Time) string { return t.UTC().Format(stamp) }
+
+func parse(s string) time.Time {
+	t, _ := time.Parse(stamp, s)
+	return t
+}
+
+// Windows returns the ledger of a stream (all streams when stream is
+// ""), in start order.
+func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window, error) {
+	q := `SELECT stream, start, end, complete, state, rows, attempts, coalesce(error, ''), updated FROM windows WHERE pipeline = ?`
+	args := []any{pipeline}
+	if stream != "" {
+		q += " AND stream = ?"
+		args = append(args, stream)
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY stream, start", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Window
+	for rows.Next() {
+		var w Window
+		var start, end, updated string
+		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &updated); err != nil {
+			return nil, err
+		}
+		w.Start, w.End, w.Updated = parse(start), parse(end), parse(updated)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Begin records that a window is loading, counting the attempt.
+func (s *Store) Begin(ctx context.Context, pipeline, stream string, start, end time.Time, complete bool, run int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO windows (pipeline, stream, start, end, complete, state, attempts, run_id, updated)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+		ON CONFLICT (pipeline, stream, start) DO UPDATE SET end = excluded.end, complete = excluded.complete,
+			state = excluded.state, attempts = windows.attempts + 1, error = NULL, run_id = excluded.run_id, updated = excluded.updated`,
+		pipeline, stream, ts(start), ts(end), complete, Loading, run, ts(time.Now()))
+	return err
+}
+
+// Commit records a window's rows as durable in the destination.
+func (s *Store) Commit(ctx context.Context, pipeline, stream string, start time.Time, rows int64) error {
+	return s.set(ctx, pipeline, stream, start, Committed, rows, "")
+}
+
+// Fail records why a window failed.
+func (s *Store) Fail(ctx context.Context, pipeline, stream string, start time.Time, cause error) error {
+	return s.set(ctx, pipeline, stream, start, Failed, 0, cause.Error())
+}
+
+func (s *Store) set(ctx context.Context, pipeline, stream string, start time.Time, state string, rows int64, msg string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ? WHERE pipeline = ? AND stream = ? AND start = ?`,
+		state, rows, msg, ts(time.Now()), pipeline, stream, ts(start))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errors.New("no such window in the ledger")
+	}
+	return nil
+}
+
+// Run is one run's history entry.
+type Run struct {
+	ID                int64
+	Pipeline          string
+	Started, Finished time.Time
+	Status            string
+	Windows           int
+	Rows              int64
+	Error             string
+}
+
+// StartRun records a run's start and returns its id.
+func (s *Store) StartRun(ctx context.Context, pipeline string) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO runs (pipeline, started, status) VALUES (?, ?, 'running')`, pipeline, ts(time.Now()))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// FinishRun records a run's outcome; cause is nil for success.
+func (s *Store) FinishRun(ctx context.Context, id int64, windows int, rows int64, cause error) error {
+	status, msg := "succeeded", ""
+	if cause != nil {
+		status, msg = "failed", cause.Error()
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished = ?, status = ?, windows = ?, rows = ?, error = nullif(?, '') WHERE id = ?`,
+		ts(time.Now()), status, windows, rows, msg, id)
+	return err
+}
+
+// Runs returns a pipeline's most recent runs, newest first.
+func (s *Store) Runs(ctx context.Context, pipeline string, limit int) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, pipeline, started, coalesce(finished, ''), status, windows, rows, coalesce(error, '')
+		FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?`, pipeline, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started, finished string
+		if err := rows.Scan(&r.ID, &r.Pipeline, &started, &finished, &r.Status, &r.Windows, &r.Rows, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Started, r.Finished = parse(started), parse(finished)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Reset forgets a stream's windows from start on (all when start is
+// zero), so the next run loads them again.
+func (s *Store) Reset(ctx context.Context, pipeline, stream string, from time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM windows WHERE pipeline = ? AND stream = ? AND start >= ?`, pipeline, stream, ts(from))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

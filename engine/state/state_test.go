@@ -1,0 +1,60 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestLedger(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state", "sluice.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.StartRun(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := func(day int) time.Time { return time.Date(2024, 1, day, 0, 0, 0, 0, time.UTC) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.Begin(ctx, "acme", "contacts", d(8), d(15), true, run))
+	must(s.Begin(ctx, "acme", "contacts", d(1), d(8), true, run))
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	must(s.Fail(ctx, "acme", "contacts", d(8), errors.New("boom")))
+	must(s.Begin(ctx, "acme", "contacts", d(8), d(15), true, run)) // a retry
+	must(s.FinishRun(ctx, run, 2, 10, nil))
+	must(s.Close())
+
+	s, err = Open(path) // what was written survives a reopen
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ws, err := s.Windows(ctx, "acme", "contacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 2 || !ws[0].Start.Equal(d(1)) || ws[0].State != Committed || ws[0].Rows != 10 ||
+		ws[1].State != Loading || ws[1].Attempts != 2 || ws[1].Error != "" {
+		t.Errorf("windows: %+v", ws)
+	}
+	runs, err := s.Runs(ctx, "acme", 5)
+	if err != nil || len(runs) != 1 || runs[0].Status != "succeeded" || runs[0].Rows != 10 {
+		t.Errorf("runs: %+v %v", runs, err)
+	}
+	if n, err := s.Reset(ctx, "acme", "contacts", d(5)); err != nil || n != 1 {
+		t.Errorf("reset: %d %v", n, err)
+	}
+	if err := s.Commit(ctx, "acme", "contacts", d(8), 1); err == nil {
+		t.Error("committing a window not in the ledger succeeded")
+	}
+}
