@@ -95,6 +95,26 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) 
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
 		return exitProblems
 	}
+	// Only the streams this run moves are planned and checked: a stream
+	// that is skipped does not block the others.
+	var running []*config.Stream
+	for _, s := range l.pipeline.Streams {
+		if only != "" && s.Name != only {
+			continue
+		}
+		if s.Direction != config.Pull {
+			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake run with the push engine, which is not built yet\n", s.Name)
+			continue
+		}
+		running = append(running, s)
+	}
+	if len(running) == 0 {
+		fmt.Fprintf(e.stderr, "sluice: no pull stream to run in %s\n", dir)
+		return exitUsage
+	}
+	pipeline := *l.pipeline
+	pipeline.Streams = running
+	l.pipeline = &pipeline
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	k := openLinks(ctx, e, l)
@@ -114,23 +134,12 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) 
 	defer st.Close()
 	var streams []exec.Stream
 	for i, s := range l.pipeline.Streams {
-		if only != "" && s.Name != only {
-			continue
-		}
-		if s.Direction != config.Pull {
-			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake run with the push engine, which is not built yet\n", s.Name)
-			continue
-		}
 		es, err := pullStream(k, s, p.Streams[i])
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
 			return exitProblems
 		}
 		streams = append(streams, es)
-	}
-	if only != "" && len(streams) == 0 {
-		fmt.Fprintf(e.stderr, "sluice: no pull stream %q in %s\n", only, dir)
-		return exitUsage
 	}
 	r := &exec.Runner{
 		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second,

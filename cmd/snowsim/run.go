@@ -42,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	fs.Var(&readOnly, "read-only", "make user `NAME` read-only (repeatable)")
 	fs.Var(&seeds, "seed", "run Snowflake SQL from `FILE` before serving (repeatable)")
 	verbose := fs.Bool("v", false, "log every request")
+	admin := fs.Bool("admin", false, "serve POST /snowsim/exec, running the SQL in the body as an administrator")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -91,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	for _, name := range readOnly {
 		user(name).ReadOnly = true
 	}
-	opts := snowflaketest.Options{Account: *account, ResultFormat: *format, ChunkRows: *chunkRows}
+	opts := snowflaketest.Options{Account: *account, ResultFormat: *format, ChunkRows: *chunkRows, Admin: *admin}
 	for _, u := range byName {
 		opts.Users = append(opts.Users, *u)
 	}

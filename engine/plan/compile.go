@@ -571,6 +571,9 @@ func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
 		}
 		mapped[lc.Name] = true
 		conv := sqltype.Convert(col.Type, lc.Type)
+		if conv.Fit == sqltype.Lossy && col.AllowLossy {
+			continue // acknowledged, as when Sluice creates the table
+		}
 		switch conv.Fit {
 		case sqltype.Incompatible, sqltype.Lossy:
 			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s: %s", col.Name, d.Connection, d.Table, lc.Name, lc.Type, conv.Reason)

@@ -21,6 +21,12 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 )
 
+func init() {
+	// The driver logs failures it also returns as errors; Sluice reports
+	// the errors itself, once, where they happen.
+	sf.GetLogger().SetLogLevel("OFF")
+}
+
 // Config builds the driver configuration of a connection, reading its
 // secrets through getenv (os.Getenv outside tests). Errors name where a
 // secret was to come from, never the secret.

@@ -57,6 +57,10 @@ type Options struct {
 	SessionValidity time.Duration
 	// Logger receives one line per request; discarded when nil.
 	Logger *slog.Logger
+	// Admin serves POST /snowsim/exec, which runs the Snowflake SQL in its
+	// body as an administrator: for demos that change source data while a
+	// pipeline runs. Off unless set.
+	Admin bool
 }
 
 // User is an account user and how it authenticates.
@@ -226,6 +230,19 @@ func (s *Server) Handler() http.Handler {
 		io.Copy(io.Discard, r.Body)
 		writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": "Log Received"})
 	})
+	if s.opts.Admin {
+		mux.HandleFunc("POST /snowsim/exec", func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err == nil {
+				err = s.Exec(r.Context(), string(body))
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			io.WriteString(w, "ok\n")
+		})
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("snowsim: unknown endpoint", "method", r.Method, "path", r.URL.Path)
 		http.Error(w, "snowsim: no such endpoint", http.StatusNotFound)
