@@ -18,6 +18,11 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) {
+	// Crash tests run the CLI as a child process of the test binary, so a
+	// SIGKILL ends only the child.
+	if os.Getenv("SLUICE_RUN_AS_CLI") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(testscript.RunMain(withClickHouse{m}, map[string]func() int{
 		"sluice": func() int { return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
 	}))

@@ -31,6 +31,16 @@ type Sink struct {
 	version ddl.ClickHouseVersion
 	// window is the destination column windows are cut on (append mode).
 	window string
+	// Hook, when set, is called at named points of a write ("staged",
+	// "replaced-partition", "inserted-block") so tests can stop the
+	// process there.
+	Hook func(point string)
+}
+
+func (k *Sink) hook(point string) {
+	if k.Hook != nil {
+		k.Hook(point)
+	}
 }
 
 type sinkColumn struct {
@@ -152,6 +162,7 @@ func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader
 	if err != nil {
 		return 0, err
 	}
+	k.hook("staged")
 	wcol := ddl.QuoteClickHouse(k.window)
 	inWindow := fmt.Sprintf("%s >= %s AND %s < %s", wcol, timeLiteral(w.Start), wcol, timeLiteral(w.End))
 	partition := k.dest.Partition
@@ -182,6 +193,7 @@ func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader
 		if err := k.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", q(k.dest.Table), p, q(stage))); err != nil {
 			return 0, fmt.Errorf("replacing partition %s: %w", p, err)
 		}
+		k.hook("replaced-partition")
 	}
 	return n, nil
 }
@@ -296,6 +308,7 @@ func (k *Sink) insert(ctx context.Context, table string, rr array.RecordReader) 
 				return 0, fmt.Errorf("sending rows: %w", err)
 			}
 			pending = 0
+			k.hook("inserted-block")
 		}
 	}
 	if err := rr.Err(); err != nil {

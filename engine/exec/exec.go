@@ -45,6 +45,16 @@ type Runner struct {
 	Backoff time.Duration
 	// Progress, when set, hears about each finished window.
 	Progress func(stream string, w Slot, rows int64, err error)
+	// Hook, when set, is called at named points of each window
+	// ("begun", "written" before the ledger commit, "committed") so tests
+	// can stop the process there.
+	Hook func(point string)
+}
+
+func (r *Runner) hook(point string) {
+	if r.Hook != nil {
+		r.Hook(point)
+	}
 }
 
 // Options narrow a run.
@@ -129,6 +139,7 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 	if err := r.State.Begin(ctx, r.Pipeline.Name, name, slot.Start, slot.End, slot.Complete, run); err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
+	r.hook("begun")
 	wait := r.Backoff
 	var rows int64
 	var err error
@@ -150,9 +161,11 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 		r.Log.Error("window failed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "error", err)
 		return 0, err
 	}
+	r.hook("written")
 	if err := r.State.Commit(bg, r.Pipeline.Name, name, slot.Start, rows); err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
+	r.hook("committed")
 	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "rows", rows)
 	return rows, nil
 }
