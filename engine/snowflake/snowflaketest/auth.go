@@ -248,6 +248,9 @@ func fingerprint(pub *rsa.PublicKey) string {
 // driver then renews it) or is unknown.
 func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/queries/v1/query-request" && s.faults.expireDue() {
+			s.ExpireSessions()
+		}
 		token := authToken(r)
 		s.mu.Lock()
 		sess := s.sessions[token]

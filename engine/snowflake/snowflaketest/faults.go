@@ -15,6 +15,8 @@ type faults struct {
 	rules     []*faultRule
 	chunkWait time.Duration
 	cutChunks int
+	// expireAfter counts query requests down to a session expiry; -1 off.
+	expireAfter int
 }
 
 type faultRule struct {
@@ -48,11 +50,32 @@ func (s *Server) CutChunks(n int) {
 	s.faults.cutChunks = n
 }
 
+// ExpireSessionsAfter lets n more query requests through, then expires
+// every session once, as a long backfill sees its session token age out:
+// the client must renew it and go on.
+func (s *Server) ExpireSessionsAfter(n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.expireAfter = n + 1
+}
+
+// expireDue reports whether this query request is the one to expire
+// sessions before.
+func (f *faults) expireDue() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.expireAfter <= 0 {
+		return false
+	}
+	f.expireAfter--
+	return f.expireAfter == 0
+}
+
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.rules, s.faults.chunkWait, s.faults.cutChunks = nil, 0, 0
+	s.faults.rules, s.faults.chunkWait, s.faults.cutChunks, s.faults.expireAfter = nil, 0, 0, 0
 }
 
 // wrap applies the fault rules before the real handler.

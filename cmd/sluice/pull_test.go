@@ -1,0 +1,153 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+)
+
+// pullFixture is a Snowflake simulator and a ClickHouse database with a
+// one-stream pipeline folder between them.
+type pullFixture struct {
+	sf    *snowflaketest.Server
+	ch    *clickhousetest.DB
+	dir   string
+	start time.Time
+}
+
+func newPullFixture(t *testing.T, columns string) *pullFixture {
+	t.Helper()
+	f := &pullFixture{sf: snowflaketest.Start(t, snowflaketest.Options{ChunkRows: 300}), ch: clickhousetest.NewDB(t), dir: t.TempDir()}
+	f.start = time.Now().UTC().AddDate(0, 0, -30).Truncate(24 * time.Hour)
+	if err := f.sf.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.EVENTS (ID NUMBER(38,0) NOT NULL, LABEL VARCHAR, BIG NUMBER(38,0), AT TIMESTAMP_NTZ);
+		INSERT INTO ACME.CRM.EVENTS SELECT SEQ4(), 'label ' || SEQ4(), SEQ4() * 1000000, DATEADD(minute, SEQ4() * 10, '%s'::TIMESTAMP_NTZ)
+		FROM TABLE(GENERATOR(ROWCOUNT => 3000))`, f.start.Format(time.DateTime))); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, f.dir, map[string]string{
+		"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
+  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
+`, f.sf.Port, f.ch.Addr),
+		"p/q.sql": `SELECT ID, LABEL, BIG, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`,
+	})
+	f.pipeline(t, columns)
+	t.Setenv("SF_PASSWORD", "sluice")
+	return f
+}
+
+func (f *pullFixture) pipeline(t *testing.T, columns string) {
+	writeFiles(t, f.dir, map[string]string{"p/pipeline.yaml": fmt.Sprintf(`version: 1
+name: p
+streams:
+  events:
+    source:
+      connection: sf
+      query: q.sql
+      incremental: {cursor: AT, start: %s, window: 3d}
+    columns:
+%s
+    destination: {connection: ch, table: %s.events, mode: append, create: true}
+`, f.start.Format(time.DateOnly), columns, f.ch.Name)})
+}
+
+func (f *pullFixture) run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	all := append([]string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml"), "--state", filepath.Join(f.dir, "state.db")}, args[1:]...)
+	return sluice(t, append(all, filepath.Join(f.dir, "p"))...)
+}
+
+func (f *pullFixture) count(t *testing.T) string {
+	t.Helper()
+	var n string
+	if err := f.ch.Conn.QueryRow(context.Background(), "SELECT toString(count()) FROM "+f.ch.Name+".events").Scan(&n); err != nil {
+		return "no table: " + err.Error()
+	}
+	return n
+}
+
+const goodColumns = `      id:    {type: Int64}
+      label: {type: String}
+      big:   {type: "Decimal(38, 0)"}
+      at:    {type: "DateTime('UTC')", allow_lossy: true}`
+
+// TestPullSurvivesSessionExpiryAndFailures: in the middle of a backfill
+// the session expires and the server answers 503s; the driver renews and
+// retries, and the run loads every row once.
+func TestPullSurvivesSessionExpiryAndFailures(t *testing.T) {
+	f := newPullFixture(t, goodColumns)
+	f.sf.ExpireSessionsAfter(4)
+	f.sf.FailRequests("/queries/v1/query-request", 6, 2, 503)
+	f.sf.FailRequests("/chunks/", 1, 1, 502)
+	if out, errOut, code := f.run(t, "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := f.count(t); got != "3000" {
+		t.Errorf("rows = %s, want 3000", got)
+	}
+	renewed := 0
+	for _, q := range f.sf.QueryHistory() {
+		if strings.Contains(q.SQL, "FROM EVENTS") {
+			renewed++
+		}
+	}
+	if renewed < 11 {
+		t.Errorf("%d window queries ran, want one per window", renewed)
+	}
+}
+
+// TestBadDataStopsTheWindow: each kind of bad value stops its window with
+// an error naming stream, window, column and row; the window is not
+// committed, and the windows before it are.
+func TestBadDataStopsTheWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name, columns, setup, want, kept string
+	}{
+		// BIG reaches 2148000000 at ID 2148, row 421 of the fifth window.
+		{"overflow", strings.Replace(goodColumns, `big:   {type: "Decimal(38, 0)"}`, `big:   {type: Int32}`, 1), "",
+			"column big, row 421: 2148000000 overflows Int32", "1728"},
+		// ID 1000 is row 137 of the third window.
+		{"null", goodColumns, "UPDATE ACME.CRM.EVENTS SET LABEL = NULL WHERE ID = 1000",
+			"column label, row 137: NULL into the non-nullable column type String", "864"},
+		{"expression", strings.Replace(goodColumns, `label: {type: String}`, `label: {expr: "ID == 1000 ? int(LABEL) : LABEL", type: String}`, 1), "",
+			"column label, row 137: expr: invalid operation: int(label 1000)", "864"},
+		// Invalid UTF-8 cannot be stored in the simulator (DuckDB holds
+		// valid UTF-8 only); transform's tests cover that check.
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newPullFixture(t, tc.columns)
+			if tc.setup != "" {
+				if err := f.sf.Exec(context.Background(), tc.setup); err != nil {
+					t.Skipf("setup: %v", err)
+				}
+			}
+			out, errOut, code := f.run(t, "run")
+			if code == 0 {
+				t.Fatalf("run succeeded\n%s", out)
+			}
+			if !strings.Contains(errOut, "stream events, window [") || !strings.Contains(errOut, tc.want) {
+				t.Errorf("error output lacks %q:\n%s", tc.want, errOut)
+			}
+			st, _, _ := f.run(t, "state")
+			if !strings.Contains(st, "failed") {
+				t.Errorf("the ledger does not show the failed window:\n%s", st)
+			}
+			// 432 rows a window (10-minute steps, 3-day windows): the
+			// windows before the bad one are committed, nothing after.
+			if got := f.count(t); got != tc.kept {
+				t.Errorf("rows = %s, want the %s of the windows before the bad one", got, tc.kept)
+			}
+		})
+	}
+}
