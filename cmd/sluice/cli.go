@@ -39,6 +39,7 @@ func commands() []command {
 	return []command{
 		{"validate", "check pipeline folders offline", "sluice validate [--connections FILE] DIR...", runValidate},
 		{"plan", "show what a pipeline would do", "sluice plan [--connections FILE] [--json] [--live] DIR", runPlan},
+		{"dry-run", "sample rows through the real source and mapping, writing nothing", "sluice dry-run [--connections FILE] [--stream S] [--limit N] [--format table|json|csv] DIR", runDryRun},
 		{"run", "run a pipeline once: missing windows, then the incremental one", "sluice run [--connections FILE] [--state FILE] [--stream S] DIR", runRun},
 		{"backfill", "load (again) every window in a range", "sluice backfill [--connections FILE] [--state FILE] [--stream S] --from DATE [--to DATE] DIR", runBackfill},
 		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +65,11 @@ streams:
 
 func (f *pullFixture) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	all := append([]string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml"), "--state", filepath.Join(f.dir, "state.db")}, args[1:]...)
+	all := []string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml")}
+	if args[0] != "dry-run" {
+		all = append(all, "--state", filepath.Join(f.dir, "state.db"))
+	}
+	all = append(all, args[1:]...)
 	return sluice(t, append(all, filepath.Join(f.dir, "p"))...)
 }
 
@@ -149,5 +154,37 @@ func TestBadDataStopsTheWindow(t *testing.T) {
 				t.Errorf("rows = %s, want the %s of the windows before the bad one", got, tc.kept)
 			}
 		})
+	}
+}
+
+// TestDryRunWritesNothing samples rows through the real source and
+// mapping and prints them, while both databases and the state file stay
+// as they were.
+func TestDryRunWritesNothing(t *testing.T) {
+	f := newPullFixture(t, strings.Replace(goodColumns, `label: {type: String}`, `label: {expr: "upper(LABEL)", type: String}`, 1))
+	before := len(f.sf.QueryHistory())
+	out, errOut, code := f.run(t, "dry-run", "--limit", "3")
+	if code != 0 {
+		t.Fatalf("dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"id Int64 | label String | big Decimal(38, 0) | at DateTime('UTC')", "LABEL 0", "LABEL 2", "3 rows read, 3 after the filter; nothing written"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+	jsonOut, _, code := f.run(t, "dry-run", "--limit", "2", "--format", "json")
+	if code != 0 || !strings.Contains(jsonOut, `"rows_read": 2`) {
+		t.Errorf("json dry-run: exit %d\n%s", code, jsonOut)
+	}
+	if got := f.count(t); !strings.HasPrefix(got, "no table") {
+		t.Errorf("the destination table exists after a dry run: %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "state.db")); !os.IsNotExist(err) {
+		t.Errorf("the state file exists after a dry run: %v", err)
+	}
+	for _, q := range f.sf.QueryHistory()[before:] {
+		if first := strings.ToUpper(strings.Fields(q.SQL)[0]); first != "SELECT" && first != "SHOW" {
+			t.Errorf("a dry run sent %q to Snowflake", q.SQL)
+		}
 	}
 }
