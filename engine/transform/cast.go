@@ -123,6 +123,9 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 		a.Retain()
 		return a, nil
 	}
+	if out, ok, err := fastCast(mem, a, col, keep); ok {
+		return out, err
+	}
 	b := array.NewBuilder(mem, target)
 	defer b.Release()
 	n := a.Len()

@@ -33,7 +33,10 @@ type Column struct {
 type Program struct {
 	in, out *arrow.Schema
 	filter  *vm.Program
+	vfilter vexpr
 	cols    []producer
+	// noVector turns the vectorized path off, for measuring it.
+	noVector bool
 	// exprInputs are the source columns expressions and the filter read.
 	exprInputs []int
 }
@@ -42,6 +45,7 @@ type producer struct {
 	col  Column
 	src  int // source column index, for From
 	prog *vm.Program
+	vec  vexpr // the vectorized form of prog, when it has one
 }
 
 // Where locates a batch for error messages: stream, window, and the row
@@ -89,6 +93,7 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
 		p.filter = prog
+		p.vfilter = compileVector(filter)
 		usesExpr = true
 	}
 	fields := make([]arrow.Field, len(cols))
@@ -104,6 +109,7 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
 			}
 			pr.prog = prog
+			pr.vec = compileVector(c.Expr)
 			usesExpr = true
 		default:
 			idx := in.FieldIndices(c.From)
@@ -132,9 +138,12 @@ func (p *Program) Schema() *arrow.Schema { return p.out }
 // error nothing is returned.
 func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
-	var keep []int // rows that pass the filter; nil keeps all
-	var rows []map[string]any
-	if len(p.exprInputs) > 0 {
+	vb := &vbatch{rec: rec, in: p.in, n: n, cols: map[string]*vec{}}
+	var rows []map[string]any // the VM's view of the rows, built on first need
+	vmRows := func() []map[string]any {
+		if rows != nil || len(p.exprInputs) == 0 {
+			return rows
+		}
 		rows = make([]map[string]any, n)
 		for r := range rows {
 			rows[r] = make(map[string]any, len(p.exprInputs))
@@ -146,16 +155,33 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 				rows[r][name] = goValue(a, r)
 			}
 		}
+		return rows
 	}
+	var keep []int // rows that pass the filter; nil keeps all
 	if p.filter != nil {
-		keep = make([]int, 0, n)
-		for r := 0; r < n; r++ {
-			v, err := vm.Run(p.filter, rows[r])
-			if err != nil {
-				return nil, &Error{Where: where, Column: "(filter)", Row: where.Row + int64(r) + 1, Msg: err.Error()}
+		done := false
+		if p.vfilter != nil && !p.noVector {
+			if v, ok := p.vfilter(vb); ok && v.kind == vBool && v.valid == nil {
+				keep = make([]int, 0, n)
+				for r := 0; r < n; r++ {
+					if v.b[v.at(r)] {
+						keep = append(keep, r)
+					}
+				}
+				done = true
 			}
-			if b, _ := v.(bool); b {
-				keep = append(keep, r)
+		}
+		if !done {
+			rs := vmRows()
+			keep = make([]int, 0, n)
+			for r := 0; r < n; r++ {
+				v, err := vm.Run(p.filter, rs[r])
+				if err != nil {
+					return nil, &Error{Where: where, Column: "(filter)", Row: where.Row + int64(r) + 1, Msg: err.Error()}
+				}
+				if b, _ := v.(bool); b {
+					keep = append(keep, r)
+				}
 			}
 		}
 	}
@@ -170,10 +196,17 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 	for i, pr := range p.cols {
 		var a arrow.Array
 		var err error
-		if pr.prog != nil {
-			a, err = p.evaluate(mem, pr, rows, keep, n)
-		} else {
+		switch {
+		case pr.prog == nil:
 			a, err = castColumn(mem, rec.Column(pr.src), pr.col, keep)
+		case pr.vec != nil && !p.noVector:
+			if v, ok := pr.vec(vb); ok {
+				a, err = vbuild(mem, v, pr.col, keep, n)
+				break
+			}
+			fallthrough
+		default:
+			a, err = p.evaluate(mem, pr, vmRows(), keep, n)
 		}
 		if err != nil {
 			release()
@@ -188,11 +221,11 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 		}
 		out[i] = a
 	}
-	rows2 := int64(n)
+	count := int64(n)
 	if keep != nil {
-		rows2 = int64(len(keep))
+		count = int64(len(keep))
 	}
-	res := array.NewRecordBatch(p.out, out, rows2)
+	res := array.NewRecordBatch(p.out, out, count)
 	release()
 	return res, nil
 }

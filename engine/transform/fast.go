@@ -1,0 +1,206 @@
+package transform
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// fastCast converts the common column pairs a loop at a time, without
+// boxing values: timestamps between units, decimals between precisions,
+// integers between widths and into decimals and floats. ok is false for
+// any other pair, which then takes the general path. NULLs stay NULL; a
+// column that must fill or refuse NULLs takes the general path too.
+func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out arrow.Array, ok bool, err error) {
+	if col.Default != nil || (!col.Type.Nullable && a.NullN() > 0) {
+		return nil, false, nil
+	}
+	n := a.Len()
+	if keep != nil {
+		n = len(keep)
+	}
+	at := func(k int) int {
+		if keep != nil {
+			return keep[k]
+		}
+		return k
+	}
+	target := col.Type.Arrow()
+	switch src := a.(type) {
+	case *array.Timestamp:
+		dt, isTS := target.(*arrow.TimestampType)
+		if !isTS {
+			return nil, false, nil
+		}
+		from := unitDuration(src.DataType().(*arrow.TimestampType).Unit)
+		to := unitDuration(dt.Unit)
+		b := array.NewTimestampBuilder(mem, dt)
+		defer b.Release()
+		b.Reserve(n)
+		checkRange := col.Type.Dialect == sqltype.ClickHouse && col.Type.Name() == "DateTime"
+		for k := 0; k < n; k++ {
+			i := at(k)
+			if src.IsNull(i) {
+				b.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			v := int64(src.Value(i))
+			if from > to {
+				v *= int64(from / to)
+			} else if from < to {
+				v = floorDiv(v, int64(to/from))
+			}
+			if checkRange {
+				sec := v * int64(to) / int64(time.Second)
+				if sec < 0 || sec > math.MaxUint32 {
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("timestamp %s is outside ClickHouse DateTime's range (1970 to 2106)", time.Unix(sec, 0).UTC().Format(time.RFC3339))}
+				}
+			}
+			b.UnsafeAppend(arrow.Timestamp(v))
+		}
+		return b.NewArray(), true, nil
+	case *array.Decimal128:
+		dt, isDec := target.(*arrow.Decimal128Type)
+		sdt := src.DataType().(*arrow.Decimal128Type)
+		if !isDec || dt.Scale < sdt.Scale {
+			return nil, false, nil
+		}
+		mul := decimal128.GetScaleMultiplier(int(dt.Scale - sdt.Scale))
+		limit := decimal128.GetScaleMultiplier(int(dt.Precision))
+		b := array.NewDecimal128Builder(mem, dt)
+		defer b.Release()
+		b.Reserve(n)
+		for k := 0; k < n; k++ {
+			i := at(k)
+			if src.IsNull(i) {
+				b.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			v := src.Value(i)
+			if dt.Scale != sdt.Scale {
+				v = v.Mul(mul)
+			}
+			if v.Abs().Greater(limit) || v.Abs() == limit {
+				return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s overflows %s", v.ToString(dt.Scale), col.Type.Plain())}
+			}
+			b.UnsafeAppend(v)
+		}
+		return b.NewArray(), true, nil
+	case *array.Int64:
+		switch dt := target.(type) {
+		case *arrow.Decimal128Type:
+			mul := decimal128.GetScaleMultiplier(int(dt.Scale))
+			limit := decimal128.GetScaleMultiplier(int(dt.Precision))
+			b := array.NewDecimal128Builder(mem, dt)
+			defer b.Release()
+			b.Reserve(n)
+			for k := 0; k < n; k++ {
+				i := at(k)
+				if src.IsNull(i) {
+					b.UnsafeAppendBoolToBitmap(false)
+					continue
+				}
+				v := decimal128.FromI64(src.Value(i)).Mul(mul)
+				if !v.Abs().Less(limit) {
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%d overflows %s", src.Value(i), col.Type.Plain())}
+				}
+				b.UnsafeAppend(v)
+			}
+			return b.NewArray(), true, nil
+		case *arrow.Float64Type:
+			b := array.NewFloat64Builder(mem)
+			defer b.Release()
+			b.Reserve(n)
+			for k := 0; k < n; k++ {
+				i := at(k)
+				if src.IsNull(i) {
+					b.UnsafeAppendBoolToBitmap(false)
+					continue
+				}
+				b.UnsafeAppend(float64(src.Value(i)))
+			}
+			return b.NewArray(), true, nil
+		}
+		lo, hi, isInt := intRange(target)
+		if !isInt {
+			return nil, false, nil
+		}
+		b := array.NewBuilder(mem, target)
+		defer b.Release()
+		b.Reserve(n)
+		for k := 0; k < n; k++ {
+			i := at(k)
+			if src.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			v := src.Value(i)
+			if v < lo || v > hi {
+				return nil, true, &cellError{row: k, msg: fmt.Sprintf("%d overflows %s", v, col.Type.Plain())}
+			}
+			appendInt(b, v)
+		}
+		return b.NewArray(), true, nil
+	}
+	return nil, false, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// intRange is the range of an integer Arrow type that int64 values can
+// fill.
+func intRange(t arrow.DataType) (lo, hi int64, ok bool) {
+	switch t.ID() {
+	case arrow.INT8:
+		return math.MinInt8, math.MaxInt8, true
+	case arrow.INT16:
+		return math.MinInt16, math.MaxInt16, true
+	case arrow.INT32:
+		return math.MinInt32, math.MaxInt32, true
+	case arrow.INT64:
+		return math.MinInt64, math.MaxInt64, true
+	case arrow.UINT8:
+		return 0, math.MaxUint8, true
+	case arrow.UINT16:
+		return 0, math.MaxUint16, true
+	case arrow.UINT32:
+		return 0, math.MaxUint32, true
+	case arrow.UINT64:
+		return 0, math.MaxInt64, true
+	}
+	return 0, 0, false
+}
+
+func appendInt(b array.Builder, v int64) {
+	switch b := b.(type) {
+	case *array.Int8Builder:
+		b.UnsafeAppend(int8(v))
+	case *array.Int16Builder:
+		b.UnsafeAppend(int16(v))
+	case *array.Int32Builder:
+		b.UnsafeAppend(int32(v))
+	case *array.Int64Builder:
+		b.UnsafeAppend(v)
+	case *array.Uint8Builder:
+		b.UnsafeAppend(uint8(v))
+	case *array.Uint16Builder:
+		b.UnsafeAppend(uint16(v))
+	case *array.Uint32Builder:
+		b.UnsafeAppend(uint32(v))
+	case *array.Uint64Builder:
+		b.UnsafeAppend(uint64(v))
+	}
+}
