@@ -54,7 +54,7 @@ func TestScripts(t *testing.T) {
 
 // sluice runs the CLI in-process from the repository root, so paths in its
 // output are the repository-relative paths a person would type.
-func sluice(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func sluice(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = run(args, strings.NewReader(""), &out, &errOut)

@@ -114,6 +114,16 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 		default:
 			idx := in.FieldIndices(c.From)
 			if len(idx) == 0 {
+				// A name the pipeline could not resolve offline (SELECT *)
+				// matches case-insensitively, as Snowflake's unquoted
+				// names do, when the match is unique.
+				for i, f := range in.Fields() {
+					if strings.EqualFold(f.Name, c.From) {
+						idx = append(idx, i)
+					}
+				}
+			}
+			if len(idx) != 1 {
 				return nil, fmt.Errorf("column %s: the source has no column %s", c.Name, c.From)
 			}
 			pr.src = idx[0]

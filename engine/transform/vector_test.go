@@ -113,7 +113,6 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-
 func chType(tb testing.TB, s string) sqltype.Type {
 	tb.Helper()
 	t, err := sqltype.ParseClickHouse(s)
