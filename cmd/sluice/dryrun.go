@@ -14,6 +14,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake"
 	"github.com/hockeystack/sluice/engine/transform"
@@ -137,12 +138,8 @@ func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.S
 		return smp, fmt.Errorf("stream %s: reading a sample: %w", s.Name, err)
 	}
 	defer rr.Release()
-	cols := make([]transform.Column, len(s.Columns))
+	cols := exec.Columns(s, serverVersion(ps).Latest())
 	for i, c := range s.Columns {
-		cols[i] = transform.Column{Name: c.Name, Type: c.Type, From: c.From, Default: c.Default}
-		if c.Expr != nil {
-			cols[i].Expr = c.Expr.Text
-		}
 		smp.Columns = append(smp.Columns, c.Name)
 		smp.Types = append(smp.Types, ps.Columns[i].Type)
 	}

@@ -184,12 +184,7 @@ func pullStream(k *links, s *config.Stream, ps *plan.Stream) (exec.Stream, error
 	if err := k.need(s.Destination.Connection); err != nil {
 		return exec.Stream{}, err
 	}
-	v := ddl.CurrentClickHouse
-	if server := ps.Destination.Server; strings.HasPrefix(server, "ClickHouse ") {
-		if parsed, err := ddl.ParseClickHouseVersion(strings.TrimPrefix(server, "ClickHouse ")); err == nil {
-			v = parsed
-		}
-	}
+	v := serverVersion(ps)
 	window := ""
 	if c := s.WindowColumn(); c != nil {
 		window = c.Name
@@ -198,7 +193,7 @@ func pullStream(k *links, s *config.Stream, ps *plan.Stream) (exec.Stream, error
 	if err != nil {
 		return exec.Stream{}, err
 	}
-	return exec.Stream{Config: s, Source: snowflake.NewSource(k.snowflake[s.Source.Connection], nil), Sink: sink}, nil
+	return exec.Stream{Config: s, Source: snowflake.NewSource(k.snowflake[s.Source.Connection], nil), Sink: sink, Latest: v.Latest()}, nil
 }
 
 // runState shows a pipeline's windows and recent runs.
@@ -290,4 +285,14 @@ func crashHook(e *env) func(string) {
 			select {}
 		}
 	}
+}
+
+// serverVersion is the ClickHouse version a stream's plan wrote DDL for.
+func serverVersion(ps *plan.Stream) ddl.ClickHouseVersion {
+	if server := ps.Destination.Server; strings.HasPrefix(server, "ClickHouse ") {
+		if v, err := ddl.ParseClickHouseVersion(strings.TrimPrefix(server, "ClickHouse ")); err == nil {
+			return v
+		}
+	}
+	return ddl.CurrentClickHouse
 }

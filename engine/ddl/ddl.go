@@ -6,6 +6,7 @@ package ddl
 
 import (
 	"fmt"
+	"time"
 	"strconv"
 	"strings"
 
@@ -136,4 +137,19 @@ func mustCH(name string, like sqltype.Type) sqltype.Type {
 	}
 	t.Nullable, t.LowCardinality = like.Nullable, like.LowCardinality
 	return t
+}
+
+// Latest returns the latest values server v stores in Date and DateTime
+// columns: before 21.1 its date tables end in 2105; later ones reach the
+// types' ends (DateTime's 32-bit seconds, Date's 16-bit days).
+func (v ClickHouseVersion) Latest() map[string]time.Time {
+	if !v.AtLeast(21, 1) {
+		end := time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+		// DateTime64 columns are created as DateTime there.
+		return map[string]time.Time{"Date": time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC), "DateTime": end, "DateTime64": end}
+	}
+	return map[string]time.Time{
+		"Date":     time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC),
+		"DateTime": time.Unix(1<<32-1, 0).UTC(),
+	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/sqltype"
 	"github.com/hockeystack/sluice/engine/state"
 	"github.com/hockeystack/sluice/engine/transform"
 )
@@ -29,6 +30,25 @@ type Stream struct {
 	Config *config.Stream
 	Source engine.Source
 	Sink   engine.Sink
+	// Latest is the latest time the destination stores in a column of the
+	// given type name ("Date", "DateTime"), when the server limits it.
+	Latest map[string]time.Time
+}
+
+// Columns is a stream's mapping for transform, with the destination's
+// limits.
+func Columns(c *config.Stream, latest map[string]time.Time) []transform.Column {
+	cols := make([]transform.Column, len(c.Columns))
+	for i, col := range c.Columns {
+		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default}
+		if col.Expr != nil {
+			cols[i].Expr = col.Expr.Text
+		}
+		if col.Type.Kind == sqltype.Date || col.Type.Kind == sqltype.Timestamp {
+			cols[i].Latest = latest[col.Type.Name()]
+		}
+	}
+	return cols
 }
 
 // Runner runs streams. Its fields are read-only once running.
@@ -201,13 +221,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
 		return 0, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
 	}
 	defer rr.Release()
-	cols := make([]transform.Column, len(c.Columns))
-	for i, col := range c.Columns {
-		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default}
-		if col.Expr != nil {
-			cols[i].Expr = col.Expr.Text
-		}
-	}
+	cols := Columns(c, s.Latest)
 	filter := ""
 	if c.Filter != nil {
 		filter = c.Filter.Text

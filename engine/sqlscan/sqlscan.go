@@ -146,6 +146,10 @@ func Scan(src string) []Token {
 		case c >= '0' && c <= '9':
 			j := i
 			for j < len(src) && (IsIdentPart(rune(src[j])) || src[j] == '.') {
+				// An exponent's sign belongs to the number: 2.5e-10.
+				if (src[j] == 'e' || src[j] == 'E') && j+1 < len(src) && (src[j+1] == '-' || src[j+1] == '+') {
+					j++
+				}
 				j++
 			}
 			emit(Number, src[i:j])

@@ -114,7 +114,7 @@ func goValue(a arrow.Array, i int) any {
 func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (arrow.Array, error) {
 	target := col.Type.Arrow()
 	needsNullCheck := !col.Type.Nullable && a.NullN() > 0
-	if keep == nil && arrow.TypeEqual(a.DataType(), target) && !needsNullCheck && col.Default == nil {
+	if keep == nil && arrow.TypeEqual(a.DataType(), target) && !needsNullCheck && col.Default == nil && !rangeChecked(col) {
 		if s, ok := a.(*array.String); ok {
 			if i := invalidUTF8(s); i >= 0 {
 				return nil, &cellError{row: i, msg: "invalid UTF-8 in a String value"}
@@ -144,11 +144,33 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 			}
 			continue
 		}
-		if err := appendValue(b, col.Type, scalar(a, i)); err != nil {
+		v := scalar(a, i)
+		if err := checkLatest(col, v); err != nil {
+			b.AppendNull()
+			return nil, &cellError{row: k, msg: err.Error()}
+		}
+		if err := appendValue(b, col.Type, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
 	}
 	return b.NewArray(), nil
+}
+
+// checkLatest refuses a time past the column's Latest.
+func checkLatest(col Column, v any) error {
+	tm, ok := v.(time.Time)
+	if !ok || col.Latest.IsZero() || !tm.After(col.Latest) {
+		return nil
+	}
+	return fmt.Errorf("%s is after %s, the latest %s this server stores", tm.Format(time.RFC3339), col.Latest.Format(time.RFC3339), col.Type.Plain())
+}
+
+// rangeChecked reports whether a column's values must be checked against
+// the destination's range even when the Arrow types match: ClickHouse's
+// Date and DateTime hold less than date32 and timestamps do.
+func rangeChecked(col Column) bool {
+	t := col.Type
+	return !col.Latest.IsZero() || t.Dialect == sqltype.ClickHouse && (t.Name() == "Date" || t.Name() == "DateTime")
 }
 
 // buildFromValues builds a destination column from expression results.
@@ -165,6 +187,9 @@ func buildFromValues(mem memory.Allocator, col Column, vals []any) (arrow.Array,
 		}
 		if i, ok := v.(int); ok {
 			v = int64(i)
+		}
+		if err := checkLatest(col, v); err != nil {
+			return nil, &cellError{row: k, msg: err.Error()}
 		}
 		if err := appendValue(b, col.Type, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}

@@ -36,7 +36,7 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 	switch src := a.(type) {
 	case *array.Timestamp:
 		dt, isTS := target.(*arrow.TimestampType)
-		if !isTS {
+		if !isTS || !col.Latest.IsZero() {
 			return nil, false, nil
 		}
 		from := unitDuration(src.DataType().(*arrow.TimestampType).Unit)

@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,6 +26,10 @@ type Column struct {
 	// Default replaces NULL; nil means a NULL into a non-nullable column
 	// is an error.
 	Default *string
+	// Latest, when set, is the latest date or time the destination server
+	// stores in this column (ClickHouse's Date and DateTime ranges depend
+	// on the version); later values are errors, never clamped.
+	Latest time.Time
 }
 
 // Program is a stream's compiled mapping from the source's schema to the
