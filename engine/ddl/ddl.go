@@ -6,9 +6,9 @@ package ddl
 
 import (
 	"fmt"
-	"time"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
