@@ -36,8 +36,12 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 	switch src := a.(type) {
 	case *array.Timestamp:
 		dt, isTS := target.(*arrow.TimestampType)
-		if !isTS || !col.Latest.IsZero() {
+		if !isTS {
 			return nil, false, nil
+		}
+		latest := int64(math.MaxInt64)
+		if !col.Latest.IsZero() {
+			latest = col.Latest.Unix()
 		}
 		from := unitDuration(src.DataType().(*arrow.TimestampType).Unit)
 		to := unitDuration(dt.Unit)
@@ -57,13 +61,47 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			} else if from < to {
 				v = floorDiv(v, int64(to/from))
 			}
-			if checkRange {
-				sec := v * int64(to) / int64(time.Second)
-				if sec < 0 || sec > math.MaxUint32 {
+			if checkRange || latest != math.MaxInt64 {
+				sec := floorDiv(v*int64(to), int64(time.Second))
+				if checkRange && (sec < 0 || sec > math.MaxUint32) {
 					return nil, true, &cellError{row: k, msg: fmt.Sprintf("timestamp %s is outside ClickHouse DateTime's range (1970 to 2106)", time.Unix(sec, 0).UTC().Format(time.RFC3339))}
+				}
+				if sec > latest {
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s is after %s, the latest %s this server stores", time.Unix(sec, 0).UTC().Format(time.RFC3339), col.Latest.Format(time.RFC3339), col.Type.Plain())}
 				}
 			}
 			b.UnsafeAppend(arrow.Timestamp(v))
+		}
+		return b.NewArray(), true, nil
+	case *array.Date32:
+		if target.ID() != arrow.DATE32 {
+			return nil, false, nil
+		}
+		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+		if col.Type.Dialect == sqltype.ClickHouse && col.Type.Name() == "Date" {
+			lo, hi = 0, 65535
+		}
+		if !col.Latest.IsZero() {
+			hi = min(hi, int64(arrow.Date32FromTime(col.Latest)))
+		}
+		b := array.NewDate32Builder(mem)
+		defer b.Release()
+		b.Reserve(n)
+		for k := 0; k < n; k++ {
+			i := at(k)
+			if src.IsNull(i) {
+				b.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			d := int64(src.Value(i))
+			if d < lo || d > hi {
+				tm := src.Value(i).ToTime().Format(time.DateOnly)
+				if !col.Latest.IsZero() && d > hi {
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%sT00:00:00Z is after %s, the latest %s this server stores", tm, col.Latest.Format(time.RFC3339), col.Type.Plain())}
+				}
+				return nil, true, &cellError{row: k, msg: fmt.Sprintf("date %s is outside ClickHouse Date's range (1970-01-01 to 2149-06-06)", tm)}
+			}
+			b.UnsafeAppend(src.Value(i))
 		}
 		return b.NewArray(), true, nil
 	case *array.Decimal128:
