@@ -114,7 +114,13 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 }
 
 func TestChunkedResults(t *testing.T) {
-	s := Start(t, Options{ChunkRows: 40_000})
+	for _, gz := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) { testChunkedResults(t, gz) })
+	}
+}
+
+func testChunkedResults(t *testing.T, gz bool) {
+	s := Start(t, Options{ChunkRows: 40_000, Gzip: gz})
 	seed(t, s, `CREATE DATABASE D;
 		CREATE TABLE D.PUBLIC.BIG AS SELECT seq4() AS ID FROM TABLE(GENERATOR(ROWCOUNT => 1))`)
 	// DuckDB's range() stands in for GENERATOR in the seed.
