@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/clickhouse"
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
@@ -39,6 +38,7 @@ func runRun(e *env, args []string) int {
 	conns := connectionsFlag(fs)
 	statePath := stateFlag(e, fs)
 	only := fs.String("stream", "", "run only this `stream`")
+	parallel := fs.Int("parallel", 1, "windows of an upsert stream to load at once")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -46,7 +46,7 @@ func runRun(e *env, args []string) int {
 	if len(dirs) != 1 {
 		return usageError(e, fs, "want exactly one pipeline folder, got %d", len(dirs))
 	}
-	return execute(e, dirs[0], *conns, *statePath, *only, exec.Options{})
+	return execute(e, dirs[0], *conns, *statePath, *only, exec.Options{}, *parallel)
 }
 
 // runBackfill runs (again) every window in a range.
@@ -57,6 +57,7 @@ func runBackfill(e *env, args []string) int {
 	only := fs.String("stream", "", "backfill only this `stream`")
 	from := fs.String("from", "", "first `date` (2024-01-01 or RFC 3339), in the pipeline's time zone")
 	to := fs.String("to", "", "end `date`, exclusive (default: now)")
+	parallel := fs.Int("parallel", 1, "windows of an upsert stream to load at once")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -78,7 +79,7 @@ func runBackfill(e *env, args []string) int {
 			return usageError(e, fs, "--to: %v", err)
 		}
 	}
-	return execute(e, dirs[0], *conns, *statePath, *only, opts)
+	return execute(e, dirs[0], *conns, *statePath, *only, opts, *parallel)
 }
 
 func parseWhen(s string, loc *time.Location) (time.Time, error) {
@@ -89,7 +90,7 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 }
 
 // execute loads, plans against the live databases, and runs.
-func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) int {
+func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, parallel int) int {
 	l := load(e, dir, connsPath)
 	if l.diags.HasErrors() {
 		report(e, l.diags, l.sources)
@@ -142,20 +143,12 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) 
 		}
 		streams = append(streams, es)
 	}
+	prog := newProgress(e)
 	r := &exec.Runner{
-		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second,
-		Log: slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Progress: func(stream string, w exec.Slot, rows int64, err error) {
-			label := "full"
-			if !w.Start.Equal(w.End) {
-				label = engine.Window{Start: w.Start, End: w.End}.String()
-			}
-			if err != nil {
-				fmt.Fprintf(e.stdout, "%s %s: failed\n", stream, label)
-				return
-			}
-			fmt.Fprintf(e.stdout, "%s %s: %d rows\n", stream, label, rows)
-		},
+		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second, Parallel: parallel,
+		Log:      slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: prog.logLevel()})),
+		Planned:  prog.planned,
+		Progress: prog.window,
 	}
 	if hook := crashHook(e); hook != nil {
 		r.Hook = hook
@@ -167,6 +160,7 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options) 
 	}
 	start := time.Now()
 	sum, err := r.Run(ctx, streams, opts)
+	prog.done()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
 		return exitProblems

@@ -150,7 +150,7 @@ streams:
 
 	// A forced backfill of everything replaces windows: still no
 	// duplicates.
-	run("backfill", "--from", base.Format(time.DateOnly))
+	run("backfill", "--from", base.Format(time.DateOnly), "--parallel", "3")
 	check(1500, calls, cents)
 
 	st := run("state")

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -63,8 +64,13 @@ type Runner struct {
 	// failure; Backoff the first wait, doubling.
 	Retries int
 	Backoff time.Duration
-	// Progress, when set, hears about each finished window.
+	// Progress, when set, hears about each finished window; Planned
+	// about the windows of a stream before they run.
 	Progress func(stream string, w Slot, rows int64, err error)
+	Planned  func(stream string, windows int)
+	// Parallel is how many windows of an upsert stream load at once;
+	// windows of other modes replace partitions and run one at a time.
+	Parallel int
 	// Hook, when set, is called at named points of each window
 	// ("begun", "written" before the ledger commit, "committed") so tests
 	// can stop the process there.
@@ -131,17 +137,14 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 		} else {
 			slots = []Slot{{Start: now.UTC(), End: now.UTC(), Complete: true}}
 		}
-		for _, slot := range slots {
-			rows, err := r.window(ctx, run, s, slot)
-			if r.Progress != nil {
-				r.Progress(s.Config.Name, slot, rows, err)
-			}
-			if err != nil {
-				runErr = err
-				break
-			}
-			sum.Windows++
-			sum.Rows += rows
+		if r.Planned != nil {
+			r.Planned(s.Config.Name, len(slots))
+		}
+		n, rows, err := r.windows(ctx, run, s, slots)
+		sum.Windows += n
+		sum.Rows += rows
+		if err != nil {
+			runErr = err
 		}
 		if runErr != nil {
 			break
@@ -151,6 +154,67 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 		runErr = err
 	}
 	return sum, runErr
+}
+
+// windows runs a stream's windows, several at once for upsert streams,
+// and stops at the first failure (windows already under way finish).
+func (r *Runner) windows(ctx context.Context, run int64, s Stream, slots []Slot) (int, int64, error) {
+	parallel := 1
+	if r.Parallel > 1 && s.Config.Destination.Mode == config.Upsert {
+		parallel = r.Parallel
+	}
+	type result struct {
+		slot Slot
+		rows int64
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan Slot)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for slot := range jobs {
+				if ctx.Err() != nil {
+					continue // a window failed: start no more
+				}
+				rows, err := r.window(ctx, run, s, slot)
+				results <- result{slot, rows, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, slot := range slots {
+			select {
+			case jobs <- slot:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var n int
+	var rows int64
+	var firstErr error
+	for res := range results {
+		if r.Progress != nil {
+			r.Progress(s.Config.Name, res.slot, res.rows, res.err)
+		}
+		if res.err != nil {
+			if firstErr == nil {
+				firstErr = res.err
+				cancel()
+			}
+			continue
+		}
+		n++
+		rows += res.rows
+	}
+	return n, rows, firstErr
 }
 
 // window runs one window with retries and records it in the ledger.
