@@ -33,9 +33,15 @@ func newProgress(e *env) *progress {
 	return p
 }
 
-// logLevel keeps the JSON log to warnings: window lines or the bar say
-// what info logs would.
-func (p *progress) logLevel() slog.Level { return slog.LevelWarn }
+// logLevel is the JSON log's level on stderr: on a terminal the bar says
+// what info logs would; elsewhere every window is logged, structured, with
+// pipeline, stream, window and rows.
+func (p *progress) logLevel() slog.Level {
+	if p.tty {
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
 
 func (p *progress) planned(stream string, windows int) {
 	p.clear()

@@ -75,6 +75,28 @@ type Runner struct {
 	// ("begun", "written" before the ledger commit, "committed") so tests
 	// can stop the process there.
 	Hook func(point string)
+
+	progMu sync.Mutex
+	progs  map[string]*transform.Program // compiled once per stream and source schema
+}
+
+// program compiles a stream's mapping once for a source schema and reuses
+// it for every window read in that schema.
+func (r *Runner) program(c *config.Stream, schema *arrow.Schema, cols []transform.Column, filter string) (*transform.Program, error) {
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
+	if p, ok := r.progs[c.Name]; ok && p.Input().Equal(schema) {
+		return p, nil
+	}
+	p, err := transform.Compile(schema, cols, filter)
+	if err != nil {
+		return nil, err
+	}
+	if r.progs == nil {
+		r.progs = map[string]*transform.Program{}
+	}
+	r.progs[c.Name] = p
+	return p, nil
 }
 
 func (r *Runner) hook(point string) {
@@ -290,7 +312,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
 	if c.Filter != nil {
 		filter = c.Filter.Text
 	}
-	prog, err := transform.Compile(rr.Schema(), cols, filter)
+	prog, err := r.program(c, rr.Schema(), cols, filter)
 	if err != nil {
 		return 0, fmt.Errorf("stream %s: %w", c.Name, err)
 	}

@@ -46,6 +46,30 @@ var _ engine.Source = (*Source)(nil)
 // in microseconds, TIMESTAMP_TZ and _LTZ in UTC), however the driver
 // encoded each chunk.
 func (s *Source) Read(ctx context.Context, r engine.Read) (array.RecordReader, error) {
+	rr, err := s.read(ctx, r)
+	if loginExpired(err) {
+		// The session could not be renewed (its master token aged out, as
+		// it does after hours of backfill): read again on a new login,
+		// which mints a new key-pair token.
+		rr, err = s.read(ctx, r)
+	}
+	return rr, err
+}
+
+// loginExpired reports errors that only a new login cures.
+func loginExpired(err error) bool {
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Number {
+	case 390114, 390111, 390112: // master token expired, session gone, session expired
+		return true
+	}
+	return false
+}
+
+func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connecting: %w", err)
@@ -74,6 +98,10 @@ func (s *Source) Read(ctx context.Context, r engine.Read) (array.RecordReader, e
 	if err != nil {
 		if rows != nil {
 			rows.Close()
+		}
+		if loginExpired(err) {
+			// Drop the connection from the pool: its session is dead.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
 		return nil, err

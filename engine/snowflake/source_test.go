@@ -4,7 +4,13 @@ package snowflake
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +97,46 @@ func TestSourceCanonicalTypes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSourceLogsInAgain: when a session can no longer be renewed (its
+// master token expired, as after hours of backfill), the next read logs in
+// again with a new key-pair token.
+func TestSourceLogsInAgain(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snowflaketest.Start(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SVC", PublicKey: &key.PublicKey}}})
+	if err := s.Exec(context.Background(), "CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM; CREATE TABLE ACME.CRM.T AS SELECT 1 AS A"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	keyFile := filepath.Join(dir, "key.p8")
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	db, err := Open(context.Background(), connection(s, "svc", config.Auth{Method: "key_pair", PrivateKey: &config.Secret{File: keyFile}}), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src := NewSource(db, nil)
+	read := func() {
+		t.Helper()
+		rr, err := src.Read(context.Background(), engine.Read{SQL: "SELECT A FROM T"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rr.Release()
+		n := 0
+		for rr.Next() {
+			n += int(rr.RecordBatch().NumRows())
+		}
+		if n != 1 || rr.Err() != nil {
+			t.Fatalf("read %d rows, %v", n, rr.Err())
+		}
+	}
+	read()
+	s.ExpireLogins()
+	read()
 }

@@ -145,6 +145,9 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 	return p, nil
 }
 
+// Input is the source schema the program was compiled for.
+func (p *Program) Input() *arrow.Schema { return p.in }
+
 // Schema is the destination schema Apply produces.
 func (p *Program) Schema() *arrow.Schema { return p.out }
 

@@ -341,6 +341,18 @@ func (s *Server) ExpireSessions() {
 	}
 }
 
+// ExpireLogins makes every session and master token expire now: clients
+// cannot renew and must log in again, as after Snowflake's four-hour
+// master token lifetime.
+func (s *Server) ExpireLogins() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range s.sessions {
+		sess.expires = time.Now().Add(-time.Second)
+		sess.masterTo = time.Now().Add(-time.Second)
+	}
+}
+
 // SetUser adds or replaces a user; revoke one by replacing it with wrong
 // credentials, or remove it with RemoveUser.
 func (s *Server) SetUser(u User) {
