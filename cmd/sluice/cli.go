@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/plan"
 )
 
 // Exit codes, as in Go's own commands.
@@ -215,4 +217,45 @@ func uniqueSorted(in []string) []string {
 		}
 	}
 	return out[:j]
+}
+
+// livePull narrows a loaded pipeline to its pull streams (only one when
+// only is set), connects to their databases and plans them against the
+// live catalogs, so a stream that is skipped never blocks the others. It
+// reports problems itself and returns a non-zero exit code with them; the
+// caller closes the links.
+func livePull(ctx context.Context, e *env, l *loaded, dir, only, verb string) (*links, *plan.Plan, int) {
+	if l.diags.HasErrors() {
+		report(e, l.diags, l.sources)
+		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
+		return nil, nil, exitProblems
+	}
+	var streams []*config.Stream
+	for _, s := range l.pipeline.Streams {
+		if only != "" && s.Name != only {
+			continue
+		}
+		if s.Direction != config.Pull {
+			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake %s with the push engine, which is not built yet\n", s.Name, verb)
+			continue
+		}
+		streams = append(streams, s)
+	}
+	if len(streams) == 0 {
+		fmt.Fprintf(e.stderr, "sluice: no pull stream in %s\n", dir)
+		return nil, nil, exitUsage
+	}
+	p := *l.pipeline
+	p.Streams = streams
+	l.pipeline = &p
+	k := openLinks(ctx, e, *l)
+	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
+	all := append(l.diags, ds...).Sort()
+	report(e, all, l.sources)
+	if ds.HasErrors() {
+		k.close()
+		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
+		return nil, nil, exitProblems
+	}
+	return k, pl, exitOK
 }

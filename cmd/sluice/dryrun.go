@@ -43,40 +43,14 @@ func runDryRun(e *env, args []string) int {
 		return usageError(e, fs, "--limit must be at least 1")
 	}
 	l := load(e, dirs[0], *conns)
-	if l.diags.HasErrors() {
-		report(e, l.diags, l.sources)
-		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(l.diags))
-		return exitProblems
-	}
-	var streams []*config.Stream
-	for _, s := range l.pipeline.Streams {
-		if *only != "" && s.Name != *only {
-			continue
-		}
-		if s.Direction != config.Pull {
-			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes are sampled by the push engine, which is not built yet\n", s.Name)
-			continue
-		}
-		streams = append(streams, s)
-	}
-	if len(streams) == 0 {
-		fmt.Fprintf(e.stderr, "sluice: no pull stream to sample in %s\n", dirs[0])
-		return exitUsage
-	}
-	p := *l.pipeline
-	p.Streams = streams
-	l.pipeline = &p
 	ctx := context.Background()
-	k := openLinks(ctx, e, l)
-	defer k.close()
 	// The plan reads the live schemas and checks the destination tables.
-	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
-	all := append(l.diags, ds...).Sort()
-	report(e, all, l.sources)
-	if ds.HasErrors() {
-		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(all))
-		return exitProblems
+	k, pl, code := livePull(ctx, e, &l, dirs[0], *only, "are sampled")
+	if code != exitOK {
+		return code
 	}
+	defer k.close()
+	streams := l.pipeline.Streams
 	samples := []sample{}
 	for i, s := range streams {
 		if err := k.need(s.Source.Connection); err != nil {

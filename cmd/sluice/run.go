@@ -92,42 +92,13 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 // execute loads, plans against the live databases, and runs.
 func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, parallel int) int {
 	l := load(e, dir, connsPath)
-	if l.diags.HasErrors() {
-		report(e, l.diags, l.sources)
-		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
-		return exitProblems
-	}
-	// Only the streams this run moves are planned and checked: a stream
-	// that is skipped does not block the others.
-	var running []*config.Stream
-	for _, s := range l.pipeline.Streams {
-		if only != "" && s.Name != only {
-			continue
-		}
-		if s.Direction != config.Pull {
-			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake run with the push engine, which is not built yet\n", s.Name)
-			continue
-		}
-		running = append(running, s)
-	}
-	if len(running) == 0 {
-		fmt.Fprintf(e.stderr, "sluice: no pull stream to run in %s\n", dir)
-		return exitUsage
-	}
-	pipeline := *l.pipeline
-	pipeline.Streams = running
-	l.pipeline = &pipeline
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	k := openLinks(ctx, e, l)
-	defer k.close()
-	p, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
-	all := append(l.diags, ds...).Sort()
-	report(e, all, l.sources)
-	if ds.HasErrors() {
-		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
-		return exitProblems
+	k, p, code := livePull(ctx, e, &l, dir, only, "run")
+	if code != exitOK {
+		return code
 	}
+	defer k.close()
 	st, err := state.Open(statePath)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
