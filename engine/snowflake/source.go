@@ -176,6 +176,8 @@ type reader struct {
 	close   func()
 
 	results chan chunkResult
+	credits chan struct{} // one per chunk that may be in memory
+	held    bool          // the reader holds a credit for its current chunk
 	cancel  context.CancelFunc
 	pending []arrow.RecordBatch
 	cur     arrow.RecordBatch
@@ -189,24 +191,27 @@ type chunkResult struct {
 }
 
 // start downloads chunks with up to n in flight and delivers them in
-// order.
+// order. A chunk holds its place among the n until the reader has moved
+// past it, so memory stays bounded by n chunks whatever the result's size.
 func (r *reader) start(ctx context.Context, n int) {
 	ctx, r.cancel = context.WithCancel(ctx)
-	r.results = make(chan chunkResult, n)
+	r.results = make(chan chunkResult)
+	r.credits = make(chan struct{}, n)
+	for range n {
+		r.credits <- struct{}{}
+	}
 	slots := make([]chan chunkResult, len(r.batches))
 	for i := range slots {
 		slots[i] = make(chan chunkResult, 1)
 	}
-	sem := make(chan struct{}, n)
 	go func() {
 		for i, b := range r.batches {
 			select {
-			case sem <- struct{}{}:
+			case <-r.credits:
 			case <-ctx.Done():
 				return
 			}
 			go func() {
-				defer func() { <-sem }()
 				recs, err := b.WithContext(ctx).Fetch()
 				var out []arrow.RecordBatch
 				if err == nil && recs != nil {
@@ -256,6 +261,10 @@ func (r *reader) Next() bool {
 		r.cur = nil
 	}
 	for len(r.pending) == 0 {
+		if r.held {
+			r.credits <- struct{}{} // done with the last chunk
+			r.held = false
+		}
 		if r.err != nil {
 			return false
 		}
@@ -263,6 +272,7 @@ func (r *reader) Next() bool {
 		if !ok {
 			return false
 		}
+		r.held = true
 		if res.err != nil {
 			r.err = res.err
 			return false
