@@ -339,7 +339,13 @@ func values(a arrow.Array, t sqltype.Type) (any, error) {
 			return nil, fmt.Errorf("expected decimals, got %s", a.DataType())
 		}
 		scale := d.DataType().(*arrow.Decimal128Type).Scale
-		return collect(a, nullable, func(i int) decimal.Decimal { return decimal.NewFromBigInt(d.Value(i).BigInt(), -scale) }), nil
+		return collect(a, nullable, func(i int) decimal.Decimal {
+			v := d.Value(i)
+			if lo := int64(v.LowBits()); v.HighBits() == lo>>63 { // fits in int64: one allocation, not three
+				return decimal.New(lo, -scale)
+			}
+			return decimal.NewFromBigInt(v.BigInt(), -scale)
+		}), nil
 	case sqltype.String, sqltype.JSON, sqltype.UUID, sqltype.Enum:
 		switch s := a.(type) {
 		case *array.String:
