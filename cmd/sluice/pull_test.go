@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +128,20 @@ func TestBadDataStopsTheWindow(t *testing.T) {
 			"column label, row 137: NULL into the non-nullable column type String", "864"},
 		{"expression", strings.Replace(goodColumns, `label: {type: String}`, `label: {expr: "ID == 1000 ? int(LABEL) : LABEL", type: String}`, 1), "",
 			"column label, row 137: expr: invalid operation: int(label 1000)", "864"},
-		// Invalid UTF-8 cannot be stored in the simulator (DuckDB holds
-		// valid UTF-8 only); transform's tests cover that check.
+		// The third window's result arrives with bytes that are not UTF-8
+		// in the row of ID 1000, row 137 counting from one (DuckDB itself holds valid
+		// UTF-8 only).
+		{"invalid UTF-8", goodColumns, "corrupt:FROM EVENTS:2:136",
+			"column label, row 137: invalid UTF-8 in a String value", "864"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newPullFixture(t, tc.columns)
-			if tc.setup != "" {
+			if spec, ok := strings.CutPrefix(tc.setup, "corrupt:"); ok {
+				parts := strings.Split(spec, ":")
+				skip, _ := strconv.Atoi(parts[1])
+				row, _ := strconv.Atoi(parts[2])
+				f.sf.CorruptText(parts[0], skip, row)
+			} else if tc.setup != "" {
 				if err := f.sf.Exec(context.Background(), tc.setup); err != nil {
 					t.Skipf("setup: %v", err)
 				}

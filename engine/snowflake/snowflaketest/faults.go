@@ -4,9 +4,14 @@ package snowflaketest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // faults injects failures for reliability tests.
@@ -17,6 +22,12 @@ type faults struct {
 	cutChunks int
 	// expireAfter counts query requests down to a session expiry; -1 off.
 	expireAfter int
+	corrupt     []*corruptRule
+}
+
+type corruptRule struct {
+	sqlContains string
+	skip, row   int
 }
 
 type faultRule struct {
@@ -71,11 +82,80 @@ func (f *faults) expireDue() bool {
 	return f.expireAfter == 0
 }
 
+// CorruptText makes one query result carry bytes that are not UTF-8, as a
+// broken client or storage layer could deliver them: after skip results
+// of queries whose SQL contains sqlContains, the next one has the first
+// byte of its first text column at row (0-based, counted across the whole
+// result) replaced by 0xFF. A NULL or empty value there is left alone.
+func (s *Server) CorruptText(sqlContains string, skip, row int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.corrupt = append(s.faults.corrupt, &corruptRule{sqlContains: sqlContains, skip: skip, row: row})
+}
+
+// corruptRow reports the row of this query's result to corrupt, or -1.
+func (f *faults) corruptRow(sql string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, r := range f.corrupt {
+		if !strings.Contains(sql, r.sqlContains) {
+			continue
+		}
+		if r.skip > 0 {
+			r.skip--
+			continue
+		}
+		f.corrupt = append(f.corrupt[:i:i], f.corrupt[i+1:]...)
+		return r.row
+	}
+	return -1
+}
+
+// corruptText replaces the record holding row with a copy whose first text
+// column's value there starts with 0xFF; the replaced record is released.
+func corruptText(records []arrow.RecordBatch, cols []column, row int) {
+	col := slices.IndexFunc(cols, func(c column) bool { return c.Kind == kText })
+	if col < 0 {
+		return
+	}
+	for i, rec := range records {
+		if int64(row) >= rec.NumRows() {
+			row -= int(rec.NumRows())
+			continue
+		}
+		a := rec.Column(col)
+		if a.IsNull(row) || a.ValueStr(row) == "" {
+			return
+		}
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		defer b.Release()
+		for j := 0; j < a.Len(); j++ {
+			switch {
+			case a.IsNull(j):
+				b.AppendNull()
+			case j == row:
+				b.Append("\xff" + a.ValueStr(j)[1:])
+			default:
+				b.Append(a.ValueStr(j))
+			}
+		}
+		bad := b.NewArray()
+		defer bad.Release()
+		arrs := slices.Clone(rec.Columns())
+		arrs[col] = bad
+		fields := slices.Clone(rec.Schema().Fields())
+		fields[col].Type = arrow.BinaryTypes.String
+		records[i] = array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
+		rec.Release()
+		return
+	}
+}
+
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.rules, s.faults.chunkWait, s.faults.cutChunks, s.faults.expireAfter = nil, 0, 0, 0
+	s.faults.rules, s.faults.chunkWait, s.faults.cutChunks, s.faults.expireAfter, s.faults.corrupt = nil, 0, 0, 0, nil
 }
 
 // wrap applies the fault rules before the real handler.

@@ -304,6 +304,9 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 		res.setCount(stmtType, col, n)
 		return
 	}
+	if !describeOnly {
+		res.corrupt = s.faults.corruptRow(text) + 1
+	}
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
 }
 
@@ -451,6 +454,9 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 		format = "arrow"
 	}
 	res.format = format
+	if res.corrupt > 0 {
+		corruptText(records, res.columns, res.corrupt-1)
+	}
 	s.cut(res, records)
 }
 
