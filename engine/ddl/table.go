@@ -144,3 +144,36 @@ func QuoteSnowflakeName(name string) string {
 	}
 	return strings.Join(parts, ".")
 }
+
+// SnowflakeStage is the staging table a replace or merge push loads before
+// it touches the target: the target's name with __SLUICE_STAGE appended,
+// in the target's schema, quoted.
+func SnowflakeStage(table string) string {
+	return QuoteSnowflakeName(table + "__SLUICE_STAGE")
+}
+
+// SnowflakeMerge merges stage into table on key: rows whose key matches
+// are updated, the others inserted. table and stage are quoted names.
+func SnowflakeMerge(table, stage string, cols, key []string) string {
+	isKey := map[string]bool{}
+	on := make([]string, len(key))
+	for i, c := range key {
+		isKey[strings.ToUpper(c)] = true
+		q := QuoteSnowflake(c)
+		on[i] = fmt.Sprintf("t.%s = s.%s", q, q)
+	}
+	var set, list, vals []string
+	for _, c := range cols {
+		q := QuoteSnowflake(c)
+		if !isKey[strings.ToUpper(c)] {
+			set = append(set, fmt.Sprintf("%s = s.%s", q, q))
+		}
+		list = append(list, q)
+		vals = append(vals, "s."+q)
+	}
+	q := fmt.Sprintf("MERGE INTO %s t USING %s s ON %s", table, stage, strings.Join(on, " AND "))
+	if len(set) > 0 {
+		q += " WHEN MATCHED THEN UPDATE SET " + strings.Join(set, ", ")
+	}
+	return q + fmt.Sprintf(" WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)", strings.Join(list, ", "), strings.Join(vals, ", "))
+}

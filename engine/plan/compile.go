@@ -504,7 +504,7 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 	load := func(into string) string {
 		return fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", into, strings.Join(cols, ", "))
 	}
-	stage := name + "__SLUICE_STAGE"
+	stage := ddl.SnowflakeStage(d.Table)
 	switch d.Mode {
 	case config.Append:
 		wcol := s.WindowColumn()
@@ -516,16 +516,15 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 		out.Strategy = "append, window by window in one transaction: the window's rows are deleted and inserted again, so a re-run replaces its window and a failed one leaves the table as it was"
 		out.Steps = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), load(name), "COMMIT"}
 	case config.Merge:
-		on := make([]string, len(d.Key))
-		for i, k := range d.Key {
-			q := ddl.QuoteSnowflake(k)
-			on[i] = fmt.Sprintf("t.%s = s.%s", q, q)
+		names := make([]string, len(defs))
+		for i, col := range defs {
+			names[i] = col.Name
 		}
-		out.Strategy = fmt.Sprintf("merge on %s: rows with a known key are updated, new keys inserted, in one MERGE statement; a re-run changes nothing", strings.Join(d.Key, ", "))
+		out.Strategy = fmt.Sprintf("merge on %s: the rows are loaded into a staging table and merged in one MERGE statement (known keys updated, new keys inserted); a re-run changes nothing and a failed load leaves the target as it was", strings.Join(d.Key, ", "))
 		out.Steps = []string{
-			fmt.Sprintf("CREATE TEMPORARY TABLE %s LIKE %s", stage, name),
+			fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
 			load(stage),
-			fmt.Sprintf("MERGE INTO %s t USING %s s ON %s WHEN MATCHED THEN UPDATE SET ... WHEN NOT MATCHED THEN INSERT ...", name, stage, strings.Join(on, " AND ")),
+			ddl.SnowflakeMerge(name, stage, names, d.Key),
 			"DROP TABLE " + stage,
 		}
 	case config.Replace:

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -42,8 +43,12 @@ type session struct {
 	cancels map[string]context.CancelFunc
 }
 
+// close ends the session. Its DuckDB connection is closed, not handed back
+// to the pool: an open transaction rolls back and temporary tables go, as
+// when a Snowflake session ends.
 func (s *session) close() {
 	if s.conn != nil {
+		s.conn.Raw(func(any) error { return driver.ErrBadConn })
 		s.conn.Close()
 	}
 }

@@ -1,0 +1,331 @@
+package snowflake
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	sf "github.com/snowflakedb/gosnowflake/v2"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqltype"
+)
+
+// insertRows is how many rows one array-bound INSERT carries. Snowflake
+// itself moves large bindings through a stage past its threshold.
+const insertRows = 16384
+
+// Sink writes a push stream into a Snowflake table in the mode the plan
+// chose: append (the window's rows deleted and inserted again in one
+// transaction), replace (a staging table swapped in with SWAP WITH) or
+// merge (a staging table merged on the key).
+type Sink struct {
+	db   *sql.DB
+	cat  *Catalog
+	dest plan.Destination
+	cols []sinkColumn
+	// window is the destination column windows are cut on (append).
+	window string
+	// Hook, when set, is called at named points of a write ("inserted",
+	// "staged") so tests can fail the write there.
+	Hook func(point string) error
+}
+
+type sinkColumn struct {
+	name string
+	typ  sqltype.Type
+}
+
+// NewSink returns a sink for a planned push stream; the caller keeps db.
+// cat resolves the table name as the connection does (its database and
+// schema).
+func NewSink(db *sql.DB, cat *Catalog, s *plan.Stream, windowColumn string) (*Sink, error) {
+	k := &Sink{db: db, cat: cat, dest: s.Destination, window: windowColumn}
+	for _, c := range s.Columns {
+		t, err := sqltype.ParseSnowflake(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: t})
+	}
+	return k, nil
+}
+
+var _ engine.Sink = (*Sink)(nil)
+
+func (k *Sink) hook(point string) error {
+	if k.Hook != nil {
+		return k.Hook(point)
+	}
+	return nil
+}
+
+// Prepare makes sure the table exists, creating it from the plan's DDL
+// when the stream may, before any row moves. Whether its columns accept
+// the stream is the live plan's check (plan.Compile with catalogs), which
+// runs before Prepare and fails the stream with positions.
+func (k *Sink) Prepare(ctx context.Context) error {
+	_, err := k.cat.DescribeTable(ctx, k.dest.Table)
+	if !errors.Is(err, plan.ErrNoTable) {
+		return err
+	}
+	if !k.dest.Create {
+		return fmt.Errorf("table %s does not exist, and the stream may not create it", k.dest.Table)
+	}
+	if _, err := k.db.ExecContext(ctx, k.dest.DDL); err != nil {
+		return fmt.Errorf("creating %s: %w", k.dest.Table, plain(err))
+	}
+	return nil
+}
+
+// WriteWindow writes one window's rows (all rows of a full read). When it
+// returns nil they are committed; when it fails the table is as it was,
+// and running the window again is safe.
+func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.RecordReader) (int64, error) {
+	conn, err := k.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	var n int64
+	switch k.dest.Mode {
+	case "append":
+		n, err = k.appendWindow(ctx, conn, w, rr)
+	case "replace":
+		n, err = k.replace(ctx, conn, rr)
+	case "merge":
+		n, err = k.merge(ctx, conn, rr)
+	default:
+		err = fmt.Errorf("mode %s is not a Snowflake write mode", k.dest.Mode)
+	}
+	if err != nil {
+		// The session's state is unknown after a failure (a rollback that
+		// did not reach the server leaves its transaction open): close it
+		// rather than hand it back to the pool.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	return n, plain(err)
+}
+
+// appendWindow deletes the window's rows and inserts them again in one
+// transaction.
+func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window, rr array.RecordReader) (n int64, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	table := ddl.QuoteSnowflakeName(k.dest.Table)
+	switch {
+	case !w.IsZero() && k.window != "":
+		q := ddl.QuoteSnowflake(k.window)
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s >= ? AND %s < ?", table, q, q),
+			sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC())
+	case w.IsZero():
+		_, err = tx.ExecContext(ctx, "DELETE FROM "+table)
+	default:
+		err = errors.New("append by window needs the window column")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("clearing the window: %w", err)
+	}
+	if n, err = k.insert(ctx, tx, table, rr); err != nil {
+		return 0, err
+	}
+	if err = k.hook("inserted"); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// replace loads a staging table and swaps it with the target.
+func (k *Sink) replace(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (int64, error) {
+	table := ddl.QuoteSnowflakeName(k.dest.Table)
+	stage, n, err := k.stage(ctx, conn, rr)
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", table, stage)); err != nil {
+		return 0, fmt.Errorf("swapping in the new rows: %w", err)
+	}
+	return n, nil
+}
+
+// stage loads every row into a fresh transient table shaped like the
+// target and returns its name; the caller drops it.
+func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (string, int64, error) {
+	table := ddl.QuoteSnowflakeName(k.dest.Table)
+	stage := ddl.SnowflakeStage(k.dest.Table)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, table)); err != nil {
+		return stage, 0, fmt.Errorf("creating the staging table: %w", err)
+	}
+	n, err := k.insert(ctx, conn, stage, rr)
+	if err != nil {
+		return stage, 0, err
+	}
+	return stage, n, k.hook("staged")
+}
+
+// merge loads a staging table and merges it into the target on the key.
+func (k *Sink) merge(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (int64, error) {
+	table := ddl.QuoteSnowflakeName(k.dest.Table)
+	stage, n, err := k.stage(ctx, conn, rr)
+	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, ddl.SnowflakeMerge(table, stage, k.names(), k.dest.Key)); err != nil {
+		return 0, fmt.Errorf("merging: %w", err)
+	}
+	return n, nil
+}
+
+func (k *Sink) names() []string {
+	out := make([]string, len(k.cols))
+	for i, c := range k.cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insert writes every batch into table with array-bound INSERTs of at most
+// insertRows rows.
+func (k *Sink) insert(ctx context.Context, ex execer, table string, rr array.RecordReader) (int64, error) {
+	cols := make([]string, len(k.cols))
+	marks := make([]string, len(k.cols))
+	for i, c := range k.cols {
+		cols[i] = ddl.QuoteSnowflake(c.name)
+		marks[i] = "?"
+	}
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.Join(marks, ", "))
+	var total int64
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		if int(rec.NumCols()) != len(k.cols) {
+			return 0, fmt.Errorf("batch has %d columns, the stream %d", rec.NumCols(), len(k.cols))
+		}
+		for off := int64(0); off < rec.NumRows(); off += insertRows {
+			part := rec.NewSlice(off, min(off+insertRows, rec.NumRows()))
+			args, err := k.bind(part)
+			part.Release()
+			if err != nil {
+				return 0, err
+			}
+			if _, err := ex.ExecContext(ctx, q, args...); err != nil {
+				return 0, fmt.Errorf("inserting rows: %w", err)
+			}
+		}
+		total += rec.NumRows()
+	}
+	return total, rr.Err()
+}
+
+// bind turns each column into an array binding of its values as text,
+// NULLs as nil: Snowflake converts text to the column's type exactly
+// (decimals digit for digit, timestamps to the nanosecond), and one
+// encoding serves every type.
+func (k *Sink) bind(rec arrow.RecordBatch) ([]any, error) {
+	args := make([]any, len(k.cols))
+	for i, c := range k.cols {
+		a := rec.Column(i)
+		vals := make([]any, a.Len())
+		for j := range vals {
+			if a.IsNull(j) {
+				continue
+			}
+			s, err := textOf(a, j, c.typ)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", c.name, err)
+			}
+			vals[j] = s
+		}
+		b, err := sf.Array(&vals)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		args[i] = b
+	}
+	return args, nil
+}
+
+// textOf renders one value the way Snowflake reads it back exactly.
+func textOf(a arrow.Array, j int, t sqltype.Type) (string, error) {
+	switch v := a.(type) {
+	case *array.Boolean:
+		return strconv.FormatBool(v.Value(j)), nil
+	case *array.Float32:
+		return strconv.FormatFloat(float64(v.Value(j)), 'g', -1, 32), nil
+	case *array.Float64:
+		return strconv.FormatFloat(v.Value(j), 'g', -1, 64), nil
+	case *array.Decimal128:
+		return v.Value(j).ToString(v.DataType().(*arrow.Decimal128Type).Scale), nil
+	case *array.String:
+		return v.Value(j), nil
+	case *array.Binary:
+		return hex.EncodeToString(v.Value(j)), nil
+	case *array.Date32:
+		return v.Value(j).ToTime().Format(time.DateOnly), nil
+	case *array.Timestamp:
+		ts := v.Value(j).ToTime(v.DataType().(*arrow.TimestampType).Unit).UTC()
+		s := ts.Format("2006-01-02 15:04:05.999999999")
+		if t.Zone == sqltype.Offset || t.Zone == sqltype.Local {
+			s += " +00:00"
+		}
+		return s, nil
+	}
+	if s, ok := integerText(a, j); ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("cannot write %s values into %s", a.DataType(), t)
+}
+
+func integerText(a arrow.Array, j int) (string, bool) {
+	switch v := a.(type) {
+	case *array.Int8:
+		return strconv.FormatInt(int64(v.Value(j)), 10), true
+	case *array.Int16:
+		return strconv.FormatInt(int64(v.Value(j)), 10), true
+	case *array.Int32:
+		return strconv.FormatInt(int64(v.Value(j)), 10), true
+	case *array.Int64:
+		return strconv.FormatInt(v.Value(j), 10), true
+	case *array.Uint8:
+		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+	case *array.Uint16:
+		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+	case *array.Uint32:
+		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+	case *array.Uint64:
+		return strconv.FormatUint(v.Value(j), 10), true
+	}
+	return "", false
+}
+
+// plain words a permission error from Snowflake so that it says what to
+// do; other errors pass as they are.
+func plain(err error) error {
+	var se *sf.SnowflakeError
+	if errors.As(err, &se) && se.Number == 3001 {
+		return fmt.Errorf("the connection's role may not write here (Snowflake: insufficient privileges; grant it INSERT, DELETE and CREATE TABLE or use a read_write connection): %w", err)
+	}
+	return err
+}
