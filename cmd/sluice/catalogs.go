@@ -8,8 +8,10 @@ import (
 
 	chdriver "github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/clickhouse"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake"
 )
@@ -100,6 +102,40 @@ func (k *links) need(name string) error {
 		return nil
 	}
 	return fmt.Errorf("connection %s is not open", name)
+}
+
+// source is the source of a connection that is open.
+func (k *links) source(name string) engine.Source {
+	if db, ok := k.snowflake[name]; ok {
+		return snowflake.NewSource(db, nil)
+	}
+	return clickhouse.NewSource(k.clickhouse[name], nil)
+}
+
+// stream wires a planned stream to its source and sink: a pull reads
+// Snowflake and writes ClickHouse, a push the other way round.
+func (k *links) stream(s *config.Stream, ps *plan.Stream) (exec.Stream, error) {
+	for _, n := range []string{s.Source.Connection, s.Destination.Connection} {
+		if err := k.need(n); err != nil {
+			return exec.Stream{}, err
+		}
+	}
+	window := ""
+	if c := s.WindowColumn(); c != nil {
+		window = c.Name
+	}
+	out := exec.Stream{Config: s, Source: k.source(s.Source.Connection)}
+	var err error
+	if s.Direction == config.Push {
+		n := s.Destination.Connection
+		db := k.snowflake[n]
+		out.Sink, err = snowflake.NewSink(db, snowflake.NewCatalog(db, k.conns[n].Database, k.conns[n].Schema), ps, window)
+		return out, err
+	}
+	v := serverVersion(ps)
+	out.Latest = v.Latest()
+	out.Sink, err = clickhouse.NewSink(k.clickhouse[s.Destination.Connection], ps, v, window)
+	return out, err
 }
 
 // unreachable is the catalog of a connection that could not be opened.

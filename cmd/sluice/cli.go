@@ -220,12 +220,13 @@ func uniqueSorted(in []string) []string {
 	return out[:j]
 }
 
-// livePull narrows a loaded pipeline to its pull streams (only one when
-// only is set), connects to their databases and plans them against the
-// live catalogs, so a stream that is skipped never blocks the others. It
+// liveStreams narrows a loaded pipeline to one stream when only is set,
+// connects to its databases and plans it against the live catalogs, so
+// that a destination that does not accept the rows (a missing table or
+// column, a type too narrow) stops the command before any row moves. It
 // reports problems itself and returns a non-zero exit code with them; the
 // caller closes the links.
-func livePull(ctx context.Context, e *env, l *loaded, dir, only, verb string) (*links, *plan.Plan, int) {
+func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*links, *plan.Plan, int) {
 	if l.diags.HasErrors() {
 		report(e, l.diags, l.sources)
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
@@ -233,17 +234,12 @@ func livePull(ctx context.Context, e *env, l *loaded, dir, only, verb string) (*
 	}
 	var streams []*config.Stream
 	for _, s := range l.pipeline.Streams {
-		if only != "" && s.Name != only {
-			continue
+		if only == "" || s.Name == only {
+			streams = append(streams, s)
 		}
-		if s.Direction != config.Pull {
-			fmt.Fprintf(e.stderr, "sluice: stream %s skipped: pushes to Snowflake %s with the push engine, which is not built yet\n", s.Name, verb)
-			continue
-		}
-		streams = append(streams, s)
 	}
 	if len(streams) == 0 {
-		fmt.Fprintf(e.stderr, "sluice: no pull stream in %s\n", dir)
+		fmt.Fprintf(e.stderr, "sluice: no stream %s in %s\n", only, dir)
 		return nil, nil, exitUsage
 	}
 	p := *l.pipeline

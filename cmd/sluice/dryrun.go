@@ -16,7 +16,6 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
-	"github.com/hockeystack/sluice/engine/snowflake"
 	"github.com/hockeystack/sluice/engine/transform"
 )
 
@@ -45,7 +44,7 @@ func runDryRun(e *env, args []string) int {
 	l := load(e, dirs[0], *conns)
 	ctx := context.Background()
 	// The plan reads the live schemas and checks the destination tables.
-	k, pl, code := livePull(ctx, e, &l, dirs[0], *only, "are sampled")
+	k, pl, code := liveStreams(ctx, e, &l, dirs[0], *only)
 	if code != exitOK {
 		return code
 	}
@@ -107,12 +106,16 @@ func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.S
 	}
 	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": p.Name, "stream": s.Name, "window": "dry-run"})
 	read.Tag = string(tag)
-	rr, err := snowflake.NewSource(k.snowflake[s.Source.Connection], nil).Read(ctx, read)
+	rr, err := k.source(s.Source.Connection).Read(ctx, read)
 	if err != nil {
 		return smp, fmt.Errorf("stream %s: reading a sample: %w", s.Name, err)
 	}
 	defer rr.Release()
-	cols := exec.Columns(s, serverVersion(ps).Latest())
+	var latest map[string]time.Time
+	if s.Direction == config.Pull {
+		latest = serverVersion(ps).Latest()
+	}
+	cols := exec.Columns(s, latest)
 	for i, c := range s.Columns {
 		smp.Columns = append(smp.Columns, c.Name)
 		smp.Types = append(smp.Types, ps.Columns[i].Type)

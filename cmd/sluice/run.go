@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hockeystack/sluice/engine/clickhouse"
-	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
@@ -94,7 +93,7 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	l := load(e, dir, connsPath)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	k, p, code := livePull(ctx, e, &l, dir, only, "run")
+	k, p, code := liveStreams(ctx, e, &l, dir, only)
 	if code != exitOK {
 		return code
 	}
@@ -107,7 +106,7 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	defer st.Close()
 	var streams []exec.Stream
 	for i, s := range l.pipeline.Streams {
-		es, err := pullStream(k, s, p.Streams[i])
+		es, err := k.stream(s, p.Streams[i])
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
 			return exitProblems
@@ -124,8 +123,11 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	if hook := crashHook(e); hook != nil {
 		r.Hook = hook
 		for _, s := range streams {
-			if k, ok := s.Sink.(*clickhouse.Sink); ok {
+			switch k := s.Sink.(type) {
+			case *clickhouse.Sink:
 				k.Hook = hook
+			case *snowflake.Sink:
+				k.Hook = func(p string) error { hook(p); return nil }
 			}
 		}
 	}
@@ -139,26 +141,6 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	elapsed := time.Since(start)
 	fmt.Fprintf(e.stdout, "%s: %d windows, %d rows in %s\n", l.pipeline.Name, sum.Windows, sum.Rows, elapsed.Round(time.Millisecond))
 	return exitOK
-}
-
-// pullStream wires a Snowflake source and a ClickHouse sink for a stream.
-func pullStream(k *links, s *config.Stream, ps *plan.Stream) (exec.Stream, error) {
-	if err := k.need(s.Source.Connection); err != nil {
-		return exec.Stream{}, err
-	}
-	if err := k.need(s.Destination.Connection); err != nil {
-		return exec.Stream{}, err
-	}
-	v := serverVersion(ps)
-	window := ""
-	if c := s.WindowColumn(); c != nil {
-		window = c.Name
-	}
-	sink, err := clickhouse.NewSink(k.clickhouse[s.Destination.Connection], ps, v, window)
-	if err != nil {
-		return exec.Stream{}, err
-	}
-	return exec.Stream{Config: s, Source: snowflake.NewSource(k.snowflake[s.Source.Connection], nil), Sink: sink, Latest: v.Latest()}, nil
 }
 
 // runState shows a pipeline's windows and recent runs.

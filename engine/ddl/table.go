@@ -145,6 +145,15 @@ func QuoteSnowflakeName(name string) string {
 	return strings.Join(parts, ".")
 }
 
+// QuoteSnowflakeList quotes column names and joins them with commas.
+func QuoteSnowflakeList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = QuoteSnowflake(n)
+	}
+	return strings.Join(q, ", ")
+}
+
 // SnowflakeStage is the staging table a replace or merge push loads before
 // it touches the target: the target's name with __SLUICE_STAGE appended,
 // in the target's schema, quoted.

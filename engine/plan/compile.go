@@ -497,14 +497,13 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 	table := ddl.SnowflakeTable{Name: d.Table, Columns: defs}
 	out.DDL = table.Create(true)
 	name := ddl.QuoteSnowflakeName(d.Table)
-	cols := make([]string, len(defs))
-	for i, col := range defs {
-		cols[i] = ddl.QuoteSnowflake(col.Name)
-	}
-	load := func(into string) string {
-		return fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", into, strings.Join(cols, ", "))
-	}
 	stage := ddl.SnowflakeStage(d.Table)
+	names := make([]string, len(defs))
+	for i, col := range defs {
+		names[i] = col.Name
+	}
+	list := ddl.QuoteSnowflakeList(names)
+	var apply []string
 	switch d.Mode {
 	case config.Append:
 		wcol := s.WindowColumn()
@@ -513,29 +512,20 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 			q := ddl.QuoteSnowflake(wcol.Name)
 			window = fmt.Sprintf("%s >= :window_start AND %s < :window_end", q, q)
 		}
-		out.Strategy = "append, window by window in one transaction: the window's rows are deleted and inserted again, so a re-run replaces its window and a failed one leaves the table as it was"
-		out.Steps = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), load(name), "COMMIT"}
+		out.Strategy = "append, window by window: the rows are loaded into a staging table, then one short transaction deletes the window's rows and inserts the staged ones, so a re-run replaces its window and a failed one leaves the table as it was"
+		apply = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", name, list, list, stage), "COMMIT"}
 	case config.Merge:
-		names := make([]string, len(defs))
-		for i, col := range defs {
-			names[i] = col.Name
-		}
 		out.Strategy = fmt.Sprintf("merge on %s: the rows are loaded into a staging table and merged in one MERGE statement (known keys updated, new keys inserted); a re-run changes nothing and a failed load leaves the target as it was", strings.Join(d.Key, ", "))
-		out.Steps = []string{
-			fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
-			load(stage),
-			ddl.SnowflakeMerge(name, stage, names, d.Key),
-			"DROP TABLE " + stage,
-		}
+		apply = []string{ddl.SnowflakeMerge(name, stage, names, d.Key)}
 	case config.Replace:
 		out.Strategy = "replace: the full result is loaded into a staging table that is swapped with the target in one atomic ALTER TABLE ... SWAP WITH; a failed load leaves the target as it was"
-		out.Steps = []string{
-			fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
-			load(stage),
-			fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", name, stage),
-			"DROP TABLE " + stage,
-		}
+		apply = []string{fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", name, stage)}
 	}
+	out.Steps = append([]string{
+		fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
+		fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", stage, list),
+	}, apply...)
+	out.Steps = append(out.Steps, "DROP TABLE "+stage)
 }
 
 // liveDestination checks the live destination table: that it exists or may

@@ -25,10 +25,13 @@ import (
 // itself moves large bindings through a stage past its threshold.
 const insertRows = 16384
 
-// Sink writes a push stream into a Snowflake table in the mode the plan
-// chose: append (the window's rows deleted and inserted again in one
-// transaction), replace (a staging table swapped in with SWAP WITH) or
-// merge (a staging table merged on the key).
+// Sink writes a push stream into a Snowflake table. Every mode loads the
+// rows into a transient staging table first, holding no lock on the
+// target while the slow part runs, and then changes the target in one
+// short atomic step: append deletes the window's rows and inserts the
+// staged ones in one transaction, replace swaps the staging table in
+// (SWAP WITH), merge merges it on the key. A client that dies while
+// loading leaves only a staging table, replaced by the next run.
 type Sink struct {
 	db   *sql.DB
 	cat  *Catalog
@@ -36,8 +39,8 @@ type Sink struct {
 	cols []sinkColumn
 	// window is the destination column windows are cut on (append).
 	window string
-	// Hook, when set, is called at named points of a write ("inserted",
-	// "staged") so tests can fail the write there.
+	// Hook, when set, is called at named points of a write ("staged")
+	// so tests can fail the write there.
 	Hook func(point string) error
 }
 
@@ -97,77 +100,23 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 		return 0, err
 	}
 	defer conn.Close()
-	var n int64
-	switch k.dest.Mode {
-	case "append":
-		n, err = k.appendWindow(ctx, conn, w, rr)
-	case "replace":
-		n, err = k.replace(ctx, conn, rr)
-	case "merge":
-		n, err = k.merge(ctx, conn, rr)
-	default:
-		err = fmt.Errorf("mode %s is not a Snowflake write mode", k.dest.Mode)
+	stage, n, err := k.stage(ctx, conn, rr)
+	if err == nil {
+		err = k.apply(ctx, conn, w, stage)
 	}
+	conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+stage)
 	if err != nil {
 		// The session's state is unknown after a failure (a rollback that
 		// did not reach the server leaves its transaction open): close it
 		// rather than hand it back to the pool.
 		conn.Raw(func(any) error { return driver.ErrBadConn })
-	}
-	return n, plain(err)
-}
-
-// appendWindow deletes the window's rows and inserts them again in one
-// transaction.
-func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window, rr array.RecordReader) (n int64, err error) {
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	table := ddl.QuoteSnowflakeName(k.dest.Table)
-	switch {
-	case !w.IsZero() && k.window != "":
-		q := ddl.QuoteSnowflake(k.window)
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s >= ? AND %s < ?", table, q, q),
-			sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC())
-	case w.IsZero():
-		_, err = tx.ExecContext(ctx, "DELETE FROM "+table)
-	default:
-		err = errors.New("append by window needs the window column")
-	}
-	if err != nil {
-		return 0, fmt.Errorf("clearing the window: %w", err)
-	}
-	if n, err = k.insert(ctx, tx, table, rr); err != nil {
-		return 0, err
-	}
-	if err = k.hook("inserted"); err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
-}
-
-// replace loads a staging table and swaps it with the target.
-func (k *Sink) replace(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (int64, error) {
-	table := ddl.QuoteSnowflakeName(k.dest.Table)
-	stage, n, err := k.stage(ctx, conn, rr)
-	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", table, stage)); err != nil {
-		return 0, fmt.Errorf("swapping in the new rows: %w", err)
+		return 0, plain(err)
 	}
 	return n, nil
 }
 
 // stage loads every row into a fresh transient table shaped like the
-// target and returns its name; the caller drops it.
+// target and returns its name.
 func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (string, int64, error) {
 	table := ddl.QuoteSnowflakeName(k.dest.Table)
 	stage := ddl.SnowflakeStage(k.dest.Table)
@@ -181,18 +130,57 @@ func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader)
 	return stage, n, k.hook("staged")
 }
 
-// merge loads a staging table and merges it into the target on the key.
-func (k *Sink) merge(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (int64, error) {
+// apply changes the target from the staged rows in one atomic step.
+func (k *Sink) apply(ctx context.Context, conn *sql.Conn, w engine.Window, stage string) error {
 	table := ddl.QuoteSnowflakeName(k.dest.Table)
-	stage, n, err := k.stage(ctx, conn, rr)
-	defer conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+stage)
+	switch k.dest.Mode {
+	case "append":
+		return k.appendWindow(ctx, conn, w, table, stage)
+	case "replace":
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", table, stage)); err != nil {
+			return fmt.Errorf("swapping in the new rows: %w", err)
+		}
+		return nil
+	case "merge":
+		if _, err := conn.ExecContext(ctx, ddl.SnowflakeMerge(table, stage, k.names(), k.dest.Key)); err != nil {
+			return fmt.Errorf("merging: %w", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("mode %s is not a Snowflake write mode", k.dest.Mode)
+}
+
+// appendWindow deletes the window's rows (every row for a full read) and
+// inserts the staged ones in one transaction, so a re-run replaces its
+// window.
+func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window, table, stage string) (err error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if _, err := conn.ExecContext(ctx, ddl.SnowflakeMerge(table, stage, k.names(), k.dest.Key)); err != nil {
-		return 0, fmt.Errorf("merging: %w", err)
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	switch {
+	case !w.IsZero() && k.window != "":
+		q := ddl.QuoteSnowflake(k.window)
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s >= ? AND %s < ?", table, q, q),
+			sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC())
+	case w.IsZero():
+		_, err = tx.ExecContext(ctx, "DELETE FROM "+table)
+	default:
+		err = errors.New("append by window needs the window column")
 	}
-	return n, nil
+	if err != nil {
+		return fmt.Errorf("clearing the window: %w", err)
+	}
+	cols := ddl.QuoteSnowflakeList(k.names())
+	if _, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, cols, cols, stage)); err != nil {
+		return fmt.Errorf("inserting the staged rows: %w", err)
+	}
+	return tx.Commit()
 }
 
 func (k *Sink) names() []string {
@@ -210,13 +198,8 @@ type execer interface {
 // insert writes every batch into table with array-bound INSERTs of at most
 // insertRows rows.
 func (k *Sink) insert(ctx context.Context, ex execer, table string, rr array.RecordReader) (int64, error) {
-	cols := make([]string, len(k.cols))
-	marks := make([]string, len(k.cols))
-	for i, c := range k.cols {
-		cols[i] = ddl.QuoteSnowflake(c.name)
-		marks[i] = "?"
-	}
-	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.Join(marks, ", "))
+	marks := strings.Repeat("?, ", len(k.cols))
+	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, ddl.QuoteSnowflakeList(k.names()), marks[:len(marks)-2])
 	var total int64
 	for rr.Next() {
 		rec := rr.RecordBatch()
