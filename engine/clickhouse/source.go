@@ -26,8 +26,12 @@ type Source struct {
 	alloc memory.Allocator
 }
 
-// NewSource returns a source over conn; the caller keeps conn.
+// NewSource returns a source over conn; the caller keeps conn. A nil alloc
+// means the default allocator.
 func NewSource(conn driver.Conn, alloc memory.Allocator) *Source {
+	if alloc == nil {
+		alloc = memory.DefaultAllocator
+	}
 	return &Source{conn: conn, alloc: alloc}
 }
 

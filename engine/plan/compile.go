@@ -567,7 +567,15 @@ func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
 		case sqltype.Incompatible, sqltype.Lossy:
 			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s: %s", col.Name, d.Connection, d.Table, lc.Name, lc.Type, conv.Reason)
 		case sqltype.Checked:
-			c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s %s: %s", col.Name, col.Type.Plain(), d.Table, lc.Type, conv.Reason)
+			if col.Type.String() == lc.Type.String() {
+				break // as declared: the declared type's own limits
+			}
+			// The table is narrower than the mapping says. Narrowing is
+			// declared where values enter the mapping (source type into
+			// declared type, a warning there), never found out at the
+			// table in the middle of a window.
+			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s, narrower than the declared %s: %s; declare the table's type to narrow on purpose",
+				col.Name, d.Connection, d.Table, lc.Name, lc.Type, col.Type, conv.Reason)
 		}
 	}
 	if snowflake {

@@ -1,0 +1,362 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+)
+
+// pushFixture is a ClickHouse table of touchpoints and a Snowflake
+// simulator to push them into, with a pipeline folder between them.
+type pushFixture struct {
+	sf    *snowflaketest.Server
+	ch    *clickhousetest.DB
+	dir   string
+	start time.Time
+	db    *sql.DB // reads the Snowflake side
+}
+
+// pushRows is how many touchpoints the ClickHouse table starts with, ten
+// minutes apart.
+const pushRows = 3000
+
+func newPushFixture(t *testing.T, opts snowflaketest.Options) *pushFixture {
+	t.Helper()
+	f := &pushFixture{sf: snowflaketest.Start(t, opts), ch: clickhousetest.NewDB(t), dir: t.TempDir()}
+	f.start = time.Now().UTC().AddDate(0, 0, -30).Truncate(24 * time.Hour)
+	ctx := context.Background()
+	if err := f.ch.Conn.Exec(ctx, "CREATE TABLE "+f.ch.Name+`.touch (id String, contact_id Int64, amount Decimal(38, 2),
+		at DateTime('UTC'), note Nullable(String)) ENGINE = MergeTree ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	f.addTouchpoints(t, 0, pushRows)
+	if err := f.sf.Exec(ctx, "CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM"); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, f.dir, map[string]string{
+		"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  sf: {kind: snowflake, access: read_write, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: %s,
+       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
+  ch: {kind: clickhouse, access: read_only, host: %s, database: %s, auth: {method: none}}
+`, f.sf.Port, opts.Users[0].Name, f.ch.Addr, f.ch.Name),
+		"p/touch.sql":    "SELECT id, contact_id, amount, at, note FROM touch WHERE at >= :window_start AND at < :window_end",
+		"p/all.sql":      "SELECT id, contact_id, amount, at, note FROM touch",
+		"p/contacts.sql": "SELECT contact_id, sum(amount) AS total, count() AS touches FROM touch GROUP BY contact_id",
+	})
+	t.Setenv("SF_PASSWORD", "sluice")
+	cfg := f.sf.Config(opts.Users[0].Name, "sluice")
+	cfg.Database, cfg.Schema = "ACME", "CRM"
+	f.db = snowflaketest.Open(cfg)
+	t.Cleanup(func() { f.db.Close() })
+	return f
+}
+
+// addTouchpoints inserts touchpoints number from to to-1.
+func (f *pushFixture) addTouchpoints(t *testing.T, from, to int) {
+	t.Helper()
+	q := fmt.Sprintf(`INSERT INTO %s.touch (id, contact_id, amount, at, note)
+		SELECT concat('t', toString(number)), toInt64(number %% 50), toDecimal128(number %% 1000, 2) / 8,
+			toDateTime(%d + number * 600, 'UTC'), if(number %% 7 = 0, NULL, concat('note ', toString(number)))
+		FROM system.numbers WHERE number >= %d LIMIT %d`, f.ch.Name, f.start.Unix(), from, to-from)
+	if err := f.ch.Conn.Exec(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pipeline writes the pipeline folder with the given streams.
+func (f *pushFixture) pipeline(t *testing.T, streams string) {
+	t.Helper()
+	writeFiles(t, f.dir, map[string]string{"p/pipeline.yaml": "version: 1\nname: p\nstreams:\n" + streams})
+}
+
+// eventsStream pushes touchpoints window by window into EVENTS.
+func (f *pushFixture) eventsStream() string {
+	return fmt.Sprintf(`  events:
+    source:
+      connection: ch
+      query: touch.sql
+      incremental: {cursor: at, start: %s, window: 7d, lookback: 14d}
+    columns:
+      ID:         {from: id, type: VARCHAR(64), nullable: false}
+      CONTACT_ID: {from: contact_id, type: "NUMBER(18,0)"}
+      AMOUNT:     {from: amount, type: "NUMBER(38,2)"}
+      AT:         {from: at, type: TIMESTAMP_NTZ(6), nullable: false}
+      NOTE:       {from: note, type: VARCHAR}
+    destination: {connection: sf, table: ACME.CRM.EVENTS, mode: append, create: true}
+`, f.start.Format(time.DateOnly))
+}
+
+func (f *pushFixture) run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	all := []string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml")}
+	if args[0] != "dry-run" {
+		all = append(all, "--state", filepath.Join(f.dir, "state.db"))
+	}
+	all = append(all, args[1:]...)
+	return sluice(t, append(all, filepath.Join(f.dir, "p"))...)
+}
+
+// byWeek is count/sum(amount) per 7-day window from the start, as
+// "window: n/sum" lines, from ClickHouse or from Snowflake.
+func (f *pushFixture) chByWeek(t *testing.T) string {
+	t.Helper()
+	rows, err := f.ch.Conn.Query(context.Background(), fmt.Sprintf(`SELECT toString(intDiv(toUInt32(at) - %d, 604800)) AS w,
+		toString(count()), toString(sum(amount)) FROM %s.touch GROUP BY w ORDER BY toUInt32(w)`, f.start.Unix(), f.ch.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var w, n, sum string
+		if err := rows.Scan(&w, &n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s: %s/%s", w, n, trimZeros(sum)))
+	}
+	return strings.Join(out, "\n")
+}
+
+func (f *pushFixture) sfByWeek(t *testing.T, table string) string {
+	t.Helper()
+	return strings.Join(f.sfRows(t, fmt.Sprintf(`SELECT FLOOR(DATEDIFF(second, '%s'::TIMESTAMP_NTZ, AT) / 604800)::INT AS W,
+		COUNT(*), TO_VARCHAR(SUM(AMOUNT)) FROM %s GROUP BY 1 ORDER BY 1`, f.start.Format(time.DateTime), table), func(v []string) string {
+		return fmt.Sprintf("%s: %s/%s", v[0], v[1], trimZeros(v[2]))
+	}), "\n")
+}
+
+// sfRows runs a query on the Snowflake side and renders each row.
+func (f *pushFixture) sfRows(t *testing.T, q string, render func([]string) string) []string {
+	t.Helper()
+	rows, err := f.db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		v := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range v {
+			ptrs[i] = &v[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = x.String
+			if !x.Valid {
+				s[i] = "NULL"
+			}
+		}
+		out = append(out, render(s))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func trimZeros(s string) string {
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+func joined(v []string) string { return strings.Join(v, " ") }
+
+// TestPushEndToEnd pushes ClickHouse rows into Snowflake in each mode
+// through `sluice run`: append window by window into a table it creates,
+// replace of a whole table, merge on a key; then new rows arrive and a
+// second run brings Snowflake level again without duplicates.
+func TestPushEndToEnd(t *testing.T) {
+	f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}}})
+	ctx := context.Background()
+	if err := f.sf.Exec(ctx, `CREATE TABLE ACME.CRM.SNAPSHOT (ID VARCHAR(64) NOT NULL, AMOUNT NUMBER(38,2), NOTE VARCHAR);
+		INSERT INTO ACME.CRM.SNAPSHOT VALUES ('stale', 1, 'gone after the first run');
+		CREATE TABLE ACME.CRM.CONTACTS (CONTACT_ID NUMBER(18,0) NOT NULL, TOTAL NUMBER(38,2), TOUCHES NUMBER(18,0), SOURCE VARCHAR DEFAULT 'crm');
+		INSERT INTO ACME.CRM.CONTACTS (CONTACT_ID, TOTAL, TOUCHES, SOURCE) VALUES (7, 0, 0, 'kept'), (999, 5, 1, 'not in ClickHouse')`); err != nil {
+		t.Fatal(err)
+	}
+	f.pipeline(t, f.eventsStream()+`  snapshot:
+    source: {connection: ch, query: all.sql, incremental: false}
+    columns:
+      ID:     {from: id, type: VARCHAR(64), nullable: false}
+      AMOUNT: {from: amount, type: "NUMBER(38,2)"}
+      NOTE:   {from: note, type: VARCHAR}
+    destination: {connection: sf, table: ACME.CRM.SNAPSHOT, mode: replace}
+  contacts:
+    source: {connection: ch, query: contacts.sql, incremental: false}
+    columns:
+      CONTACT_ID: {from: contact_id, type: "NUMBER(18,0)", nullable: false}
+      TOTAL:      {from: total, type: "NUMBER(38,2)"}
+      TOUCHES:    {from: touches, type: "NUMBER(18,0)"}
+    destination: {connection: sf, table: ACME.CRM.CONTACTS, mode: merge, key: [CONTACT_ID]}
+`)
+	// A dry run samples through the mapping and writes nothing.
+	out, errOut, code := f.run(t, "dry-run", "--stream", "events", "--limit", "3")
+	if code != 0 || !strings.Contains(out, "nothing written") || !strings.Contains(out, "ID VARCHAR(64)") {
+		t.Fatalf("dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := f.sfRows(t, "SHOW TABLES LIKE 'EVENTS' IN SCHEMA ACME.CRM", joined); len(got) != 0 {
+		t.Fatalf("the dry run created the table: %v", got)
+	}
+
+	check := func(round string) {
+		t.Helper()
+		if got, want := f.sfByWeek(t, "ACME.CRM.EVENTS"), f.chByWeek(t); got != want {
+			t.Errorf("%s: EVENTS by week:\n%s\nClickHouse:\n%s", round, got, want)
+		}
+		var chCount, chSum string
+		f.ch.Conn.QueryRow(ctx, "SELECT toString(count()), toString(sum(amount)) FROM "+f.ch.Name+".touch").Scan(&chCount, &chSum)
+		if got, want := f.sfRows(t, "SELECT COUNT(*), TO_VARCHAR(SUM(AMOUNT)), COUNT(NOTE) FROM ACME.CRM.SNAPSHOT", joined)[0],
+			chCount+" "+chSum; !strings.HasPrefix(got+" ", want+" ") {
+			t.Errorf("%s: SNAPSHOT holds %s, ClickHouse %s", round, got, want)
+		}
+		got := f.sfRows(t, "SELECT CONTACT_ID, TO_VARCHAR(TOTAL), TOUCHES, SOURCE FROM ACME.CRM.CONTACTS WHERE CONTACT_ID IN (0, 7, 999) ORDER BY 1", joined)
+		var total0, total7, n0, n7 string
+		f.ch.Conn.QueryRow(ctx, "SELECT toString(sumIf(amount, contact_id = 0)), toString(sumIf(amount, contact_id = 7)), toString(countIf(contact_id = 0)), toString(countIf(contact_id = 7)) FROM "+f.ch.Name+".touch").
+			Scan(&total0, &total7, &n0, &n7)
+		want := []string{"0 " + total0 + " " + n0 + " crm", "7 " + total7 + " " + n7 + " kept", "999 5.00 1 not in ClickHouse"}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: CONTACTS:\n%s\nwant:\n%s", round, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if out, errOut, code := f.run(t, "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	check("first run")
+	// NULLs and the exact decimal and timestamp arrive as they were.
+	if got, want := f.sfRows(t, "SELECT ID, CONTACT_ID, TO_VARCHAR(AMOUNT), TO_VARCHAR(AT, 'YYYY-MM-DD HH24:MI:SS'), NOTE FROM ACME.CRM.EVENTS WHERE ID IN ('t7', 't8') ORDER BY 1", joined),
+		[]string{"t7 7 0.87 " + f.start.Add(7*600*time.Second).Format(time.DateTime) + " NULL", "t8 8 1.00 " + f.start.Add(8*600*time.Second).Format(time.DateTime) + " note 8"}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// New touchpoints arrive, later than the first ones; the next run
+	// re-runs the open window and brings every table level.
+	f.addTouchpoints(t, pushRows, pushRows+500)
+	if out, errOut, code := f.run(t, "run"); code != 0 {
+		t.Fatalf("second run: exit %d\n%s%s", code, out, errOut)
+	}
+	check("second run")
+}
+
+// TestPushValidation: before a row moves, the live destination is checked
+// against the mapping, and each problem is reported with the column and
+// both types at the pipeline's line; nothing is written.
+func TestPushValidation(t *testing.T) {
+	f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}}})
+	for _, tc := range []struct {
+		name, table string
+		create      string // the destination's CREATE TABLE, if any
+		want        []string
+	}{
+		{"no table", "MISSING", "", []string{"pipeline.yaml:15:", "table ACME.CRM.MISSING does not exist on sf, and create is not set"}},
+		{"missing column", "NO_NOTE", "ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(38,2), AT TIMESTAMP_NTZ(6) NOT NULL",
+			[]string{"pipeline.yaml:14:", "column NOTE: table ACME.CRM.NO_NOTE has no such column"}},
+		{"narrow decimal", "NARROW_AMOUNT", "ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(10,2), AT TIMESTAMP_NTZ(6) NOT NULL, NOTE VARCHAR",
+			[]string{"pipeline.yaml:12:", "column AMOUNT", "NUMBER(10,2)", "NUMBER(38,2)"}},
+		{"short varchar", "SHORT_NOTE", "ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(38,2), AT TIMESTAMP_NTZ(6) NOT NULL, NOTE VARCHAR(20)",
+			[]string{"pipeline.yaml:14:", "column NOTE", "VARCHAR(20)"}},
+		{"nullable into not null", "STRICT_NOTE", "ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(38,2), AT TIMESTAMP_NTZ(6) NOT NULL, NOTE VARCHAR NOT NULL",
+			[]string{"pipeline.yaml:14:", "column NOTE", "NOT NULL"}},
+		{"unmapped not null", "EXTRA", "ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(38,2), AT TIMESTAMP_NTZ(6) NOT NULL, NOTE VARCHAR, REGION VARCHAR NOT NULL",
+			[]string{"pipeline.yaml:15:", "NOT NULL column REGION that the stream does not map"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.create != "" {
+				if err := f.sf.Exec(context.Background(), "CREATE TABLE ACME.CRM."+tc.table+" ("+tc.create+")"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			streams := strings.Replace(f.eventsStream(), "table: ACME.CRM.EVENTS, mode: append, create: true", "table: ACME.CRM."+tc.table+", mode: append", 1)
+			f.pipeline(t, streams)
+			for _, verb := range []string{"plan", "dry-run", "run"} {
+				out, errOut, code := f.run(t, verb)
+				if verb == "plan" {
+					out, errOut, code = sluice(t, "plan", "--live", "--connections", filepath.Join(f.dir, "connections.yaml"), filepath.Join(f.dir, "p"))
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(errOut, w) {
+						t.Errorf("%s: stderr lacks %q:\n%s", verb, w, errOut)
+					}
+				}
+				if code != 1 {
+					t.Errorf("%s: exit %d, want 1\n%s%s", verb, code, out, errOut)
+				}
+			}
+			if tc.create != "" {
+				if got := f.sfRows(t, "SELECT COUNT(*) FROM ACME.CRM."+tc.table, joined); got[0] != "0" {
+					t.Errorf("rows were written: %v", got)
+				}
+			}
+		})
+	}
+}
+
+// TestPushThroughReadOnlyRole: a connection declared read_write whose
+// Snowflake role may only read fails with a plain permission error and
+// writes nothing.
+func TestPushThroughReadOnlyRole(t *testing.T) {
+	f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "READER", Password: "sluice", ReadOnly: true}}})
+	if err := f.sf.Exec(context.Background(), "CREATE TABLE ACME.CRM.EVENTS (ID VARCHAR(64) NOT NULL, CONTACT_ID NUMBER(18,0), AMOUNT NUMBER(38,2), AT TIMESTAMP_NTZ(6) NOT NULL, NOTE VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	f.pipeline(t, f.eventsStream())
+	out, errOut, code := f.run(t, "run")
+	if code != 1 || !strings.Contains(errOut, "the connection's role may not write here") {
+		t.Fatalf("exit %d, want 1 with a permission error\n%s%s", code, out, errOut)
+	}
+	if got := f.sfRows(t, "SELECT COUNT(*) FROM ACME.CRM.EVENTS", joined); got[0] != "0" {
+		t.Errorf("rows were written: %v", got)
+	}
+}
+
+// TestPushCrashRecovery kills `sluice run` (SIGKILL) inside a push window:
+// before the write, with the rows staged but not applied, after the write
+// but before the ledger commit, and after a commit; the next run leaves
+// Snowflake with exactly ClickHouse's rows, window by window.
+func TestPushCrashRecovery(t *testing.T) {
+	for _, crash := range []string{"begun:2", "staged:3", "written:3", "committed:2"} {
+		t.Run(crash, func(t *testing.T) {
+			f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}}})
+			f.pipeline(t, f.eventsStream())
+			cli := func(crashAt string) (string, error) {
+				cmd := exec.Command(os.Args[0], "run", "--state", filepath.Join(f.dir, "state.db"), filepath.Join(f.dir, "p"))
+				cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_TEST_CRASH="+crashAt,
+					"SLUICE_CONNECTIONS="+filepath.Join(f.dir, "connections.yaml"))
+				out, err := cmd.CombinedOutput()
+				return string(out), err
+			}
+			out, err := cli(crash)
+			if err == nil || !strings.Contains(err.Error(), "killed") {
+				t.Fatalf("the crashing run ended with %v, want a kill\n%s", err, out)
+			}
+			if out, err := cli(""); err != nil {
+				t.Fatalf("the run after the crash: %v\n%s", err, out)
+			}
+			got, want := f.sfByWeek(t, "ACME.CRM.EVENTS"), f.chByWeek(t)
+			if got != want {
+				g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+				sort.Strings(g)
+				t.Errorf("after a crash at %s, by week:\n%s\nClickHouse:\n%s", crash, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		})
+	}
+}
