@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -56,4 +57,26 @@ type Sink interface {
 	// replaced any earlier write of the window; when it fails, re-running
 	// the window is safe and leaves no duplicates.
 	WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (int64, error)
+}
+
+// PermanentError marks a failure that trying again cannot fix: data the
+// destination rejects, a missing privilege, a statement the server
+// refuses. Runners retry other failures with backoff.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError; nil stays nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, is permanent.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
 }

@@ -23,12 +23,16 @@ type links struct {
 	clickhouse map[string]chdriver.Conn
 	conns      map[string]*config.Connection
 	failed     map[string]error
+	// bulkRows is $SLUICE_BULK_ROWS: the size from which a push loads
+	// through Parquet files and COPY INTO (0: the default, -1: never).
+	bulkRows int64
 }
 
 // openLinks connects to every connection the pipeline's streams use. A
 // connection that cannot be opened is remembered with its error.
 func openLinks(ctx context.Context, e *env, l loaded) *links {
 	k := &links{snowflake: map[string]*sql.DB{}, clickhouse: map[string]chdriver.Conn{}, conns: map[string]*config.Connection{}, failed: map[string]error{}}
+	fmt.Sscan(e.getenv("SLUICE_BULK_ROWS"), &k.bulkRows)
 	used := map[string]bool{}
 	for _, s := range l.pipeline.Streams {
 		used[s.Source.Connection] = true
@@ -129,8 +133,13 @@ func (k *links) stream(s *config.Stream, ps *plan.Stream) (exec.Stream, error) {
 	if s.Direction == config.Push {
 		n := s.Destination.Connection
 		db := k.snowflake[n]
-		out.Sink, err = snowflake.NewSink(db, snowflake.NewCatalog(db, k.conns[n].Database, k.conns[n].Schema), ps, window)
-		return out, err
+		sink, err := snowflake.NewSink(db, snowflake.NewCatalog(db, k.conns[n].Database, k.conns[n].Schema), ps, window)
+		if err != nil {
+			return out, err
+		}
+		sink.BulkRows = k.bulkRows
+		out.Sink = sink
+		return out, nil
 	}
 	v := serverVersion(ps)
 	out.Latest = v.Latest()

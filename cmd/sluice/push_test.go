@@ -323,6 +323,9 @@ func TestPushThroughReadOnlyRole(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "the connection's role may not write here") {
 		t.Fatalf("exit %d, want 1 with a permission error\n%s%s", code, out, errOut)
 	}
+	if strings.Contains(errOut, "retrying") {
+		t.Errorf("a permission error was retried:\n%s", errOut)
+	}
 	if got := f.sfRows(t, "SELECT COUNT(*) FROM ACME.CRM.EVENTS", joined); got[0] != "0" {
 		t.Errorf("rows were written: %v", got)
 	}
@@ -356,6 +359,66 @@ func TestPushCrashRecovery(t *testing.T) {
 				g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 				sort.Strings(g)
 				t.Errorf("after a crash at %s, by week:\n%s\nClickHouse:\n%s", crash, strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+		})
+	}
+}
+
+// TestPushTypes pushes a value of every ClickHouse type Sluice reads into
+// the Snowflake type it maps to, through both load paths, into a table
+// Sluice creates: values equal, NULLs kept, decimals exact.
+func TestPushTypes(t *testing.T) {
+	for _, path := range []struct{ name, rows string }{{"bind", "-1"}, {"copy", "1"}} {
+		t.Run(path.name, func(t *testing.T) {
+			t.Setenv("SLUICE_BULK_ROWS", path.rows)
+			f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}}})
+			ctx := context.Background()
+			if err := f.ch.Conn.Exec(ctx, "CREATE TABLE "+f.ch.Name+`.types (k Int32, i8 Int8, i64 Int64, u64 UInt64, f32 Float32, f64 Float64,
+				d Decimal(38, 10), d2 Decimal(18, 2), s String, fs FixedString(3), n Nullable(String), dt Date, ts DateTime('UTC'), tz DateTime('UTC'))
+				ENGINE = MergeTree ORDER BY k`); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.ch.Conn.Exec(ctx, "INSERT INTO "+f.ch.Name+`.types (k, i8, i64, u64, f32, f64, d, d2, s, fs, n, dt, ts, tz)
+				SELECT 1, -128, toInt64('-9223372036854775808'), toUInt64('18446744073709551615'), toFloat32(0.25), 1.5e300,
+					toDecimal128('1234567890123456789012345678.0123456789', 10), toDecimal64('-0.01', 2), 'héllo, "world"', 'abc', NULL,
+					toDate('1970-01-01'), toDateTime('2024-02-29 23:59:59', 'UTC'), toDateTime('2024-02-29 23:59:59', 'UTC')
+				UNION ALL SELECT 2, 127, toInt64('9223372036854775807'), 0, toFloat32(-3.5), -0.1,
+					toDecimal128('-0.0000000001', 10), toDecimal64('99999999.99', 2), '', 'xyz', 'x',
+					toDate('2105-12-31'), toDateTime('1970-01-01 00:00:00', 'UTC'), toDateTime('2000-01-01 12:00:00', 'UTC')`); err != nil {
+				t.Fatal(err)
+			}
+			writeFiles(t, f.dir, map[string]string{"p/types.sql": "SELECT * FROM types"})
+			f.pipeline(t, `  types:
+    source: {connection: ch, query: types.sql, incremental: false}
+    columns:
+      K:   {from: k, type: "NUMBER(10,0)", nullable: false}
+      I8:  {from: i8, type: "NUMBER(3,0)"}
+      I64: {from: i64, type: "NUMBER(19,0)"}
+      U64: {from: u64, type: "NUMBER(20,0)"}
+      F32: {from: f32, type: FLOAT}
+      F64: {from: f64, type: FLOAT}
+      D:   {from: d, type: "NUMBER(38,10)"}
+      D2:  {from: d2, type: "NUMBER(18,2)"}
+      S:   {from: s, type: VARCHAR}
+      FS:  {from: fs, type: VARCHAR(3)}
+      N:   {from: n, type: VARCHAR}
+      DT:  {from: dt, type: DATE}
+      TS:  {from: ts, type: TIMESTAMP_NTZ(0)}
+      TZ:  {from: tz, type: TIMESTAMP_TZ(0)}
+    destination: {connection: sf, table: ACME.CRM.TYPES, mode: replace, create: true}
+`)
+			if out, errOut, code := f.run(t, "run"); code != 0 {
+				t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+			}
+			got := f.sfRows(t, `SELECT K, I8, TO_VARCHAR(I64), TO_VARCHAR(U64), F32, F64, TO_VARCHAR(D), TO_VARCHAR(D2), S, FS, N, TO_VARCHAR(DT),
+				TO_VARCHAR(TS, 'YYYY-MM-DD HH24:MI:SS'), TO_VARCHAR(CONVERT_TIMEZONE('UTC', TZ), 'YYYY-MM-DD HH24:MI:SS') FROM ACME.CRM.TYPES ORDER BY K`,
+				func(v []string) string { return strings.Join(v, " | ") })
+			want := []string{
+				`1 | -128 | -9223372036854775808 | 18446744073709551615 | 0.25 | 1.5e+300 | 1234567890123456789012345678.0123456789 | -0.01 | héllo, "world" | abc | NULL | 1970-01-01 | 2024-02-29 23:59:59 | 2024-02-29 23:59:59`,
+				`2 | 127 | 9223372036854775807 | 0 | -3.5 | -0.1 | -0.0000000001 | 99999999.99 |  | xyz | x | 2105-12-31 | 1970-01-01 00:00:00 | 2000-01-01 12:00:00`,
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("Snowflake holds:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}

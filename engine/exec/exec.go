@@ -277,10 +277,10 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 }
 
 // transient reports whether a failure may pass on retry: everything but
-// bad data.
+// bad data and what the sink or source marked permanent.
 func transient(err error) bool {
 	var te *transform.Error
-	return !errors.As(err, &te)
+	return !errors.As(err, &te) && !engine.IsPermanent(err)
 }
 
 func windowLabel(s Stream, slot Slot) string {

@@ -42,6 +42,10 @@ type Sink struct {
 	// Hook, when set, is called at named points of a write ("staged")
 	// so tests can fail the write there.
 	Hook func(point string) error
+	// BulkRows is the size from which a write loads through Parquet
+	// files and COPY INTO instead of array-bound INSERTs: 0 means
+	// DefaultBulkRows, a negative value never.
+	BulkRows int64
 }
 
 type sinkColumn struct {
@@ -123,7 +127,7 @@ func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, table)); err != nil {
 		return stage, 0, fmt.Errorf("creating the staging table: %w", err)
 	}
-	n, err := k.insert(ctx, conn, stage, rr)
+	n, err := k.load(ctx, conn, stage, rr)
 	if err != nil {
 		return stage, 0, err
 	}
@@ -191,35 +195,76 @@ func (k *Sink) names() []string {
 	return out
 }
 
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// insert writes every batch into table with array-bound INSERTs of at most
-// insertRows rows.
-func (k *Sink) insert(ctx context.Context, ex execer, table string, rr array.RecordReader) (int64, error) {
+// load writes every batch into table. Loads smaller than BulkRows bind
+// arrays of rows to INSERTs; larger ones go through Parquet files and
+// COPY INTO (bulk.go). Until the threshold is reached the batches are held,
+// so memory stays within BulkRows rows.
+func (k *Sink) load(ctx context.Context, conn *sql.Conn, table string, rr array.RecordReader) (int64, error) {
+	limit := k.BulkRows
+	if limit == 0 {
+		limit = DefaultBulkRows
+	}
+	var held []arrow.RecordBatch
+	defer func() {
+		for _, r := range held {
+			r.Release()
+		}
+	}()
+	var n int64
+	for limit > 0 && n < limit && rr.Next() {
+		rec := rr.RecordBatch()
+		rec.Retain()
+		held = append(held, rec)
+		n += rec.NumRows()
+	}
+	if err := rr.Err(); err != nil {
+		return 0, err
+	}
+	if limit > 0 && n >= limit {
+		return k.copyInto(ctx, conn, table, held, rr)
+	}
 	marks := strings.Repeat("?, ", len(k.cols))
 	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, ddl.QuoteSnowflakeList(k.names()), marks[:len(marks)-2])
-	var total int64
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		if int(rec.NumCols()) != len(k.cols) {
-			return 0, fmt.Errorf("batch has %d columns, the stream %d", rec.NumCols(), len(k.cols))
+	for _, rec := range held {
+		if err := k.insertBatch(ctx, conn, q, rec); err != nil {
+			return 0, err
 		}
-		for off := int64(0); off < rec.NumRows(); off += insertRows {
-			part := rec.NewSlice(off, min(off+insertRows, rec.NumRows()))
-			args, err := k.bind(part)
-			part.Release()
-			if err != nil {
-				return 0, err
-			}
-			if _, err := ex.ExecContext(ctx, q, args...); err != nil {
-				return 0, fmt.Errorf("inserting rows: %w", err)
-			}
-		}
-		total += rec.NumRows()
 	}
-	return total, rr.Err()
+	for rr.Next() { // what is left when bulk loading is off
+		rec := rr.RecordBatch()
+		if err := k.insertBatch(ctx, conn, q, rec); err != nil {
+			return 0, err
+		}
+		n += rec.NumRows()
+	}
+	return n, rr.Err()
+}
+
+// insertBatch inserts one batch with array-bound INSERTs of at most
+// insertRows rows.
+func (k *Sink) insertBatch(ctx context.Context, conn *sql.Conn, q string, rec arrow.RecordBatch) error {
+	if err := k.check(rec); err != nil {
+		return err
+	}
+	for off := int64(0); off < rec.NumRows(); off += insertRows {
+		part := rec.NewSlice(off, min(off+insertRows, rec.NumRows()))
+		args, err := k.bind(part)
+		part.Release()
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("inserting rows: %w", err)
+		}
+	}
+	return nil
+}
+
+func (k *Sink) check(rec arrow.RecordBatch) error {
+	if int(rec.NumCols()) != len(k.cols) {
+		return fmt.Errorf("batch has %d columns, the stream %d", rec.NumCols(), len(k.cols))
+	}
+	return nil
 }
 
 // bind turns each column into an array binding of its values as text,
@@ -261,6 +306,10 @@ func textOf(a arrow.Array, j int, t sqltype.Type) (string, error) {
 		return strconv.FormatFloat(v.Value(j), 'g', -1, 64), nil
 	case *array.Decimal128:
 		return v.Value(j).ToString(v.DataType().(*arrow.Decimal128Type).Scale), nil
+	case *array.Decimal256:
+		return v.Value(j).ToString(v.DataType().(*arrow.Decimal256Type).Scale), nil
+	case *array.Time64:
+		return v.Value(j).ToTime(v.DataType().(*arrow.Time64Type).Unit).Format("15:04:05.999999999"), nil
 	case *array.String:
 		return v.Value(j), nil
 	case *array.Binary:
@@ -269,11 +318,10 @@ func textOf(a arrow.Array, j int, t sqltype.Type) (string, error) {
 		return v.Value(j).ToTime().Format(time.DateOnly), nil
 	case *array.Timestamp:
 		ts := v.Value(j).ToTime(v.DataType().(*arrow.TimestampType).Unit).UTC()
-		s := ts.Format("2006-01-02 15:04:05.999999999")
 		if t.Zone == sqltype.Offset || t.Zone == sqltype.Local {
-			s += " +00:00"
+			return ts.Format("2006-01-02T15:04:05.999999999-07:00"), nil // ISO 8601, +00:00
 		}
-		return s, nil
+		return ts.Format("2006-01-02 15:04:05.999999999"), nil
 	}
 	if s, ok := integerText(a, j); ok {
 		return s, nil
@@ -304,11 +352,21 @@ func integerText(a arrow.Array, j int) (string, bool) {
 }
 
 // plain words a permission error from Snowflake so that it says what to
-// do; other errors pass as they are.
+// do, and marks the errors that trying again cannot fix as permanent:
+// data exceptions (SQLSTATE class 22), constraint violations (23), syntax
+// and access errors (42) and unsupported features (0A).
 func plain(err error) error {
 	var se *sf.SnowflakeError
-	if errors.As(err, &se) && se.Number == 3001 {
-		return fmt.Errorf("the connection's role may not write here (Snowflake: insufficient privileges; grant it INSERT, DELETE and CREATE TABLE or use a read_write connection): %w", err)
+	if !errors.As(err, &se) {
+		return err
+	}
+	if se.Number == 3001 {
+		err = fmt.Errorf("the connection's role may not write here (Snowflake: insufficient privileges; grant it INSERT, DELETE and CREATE TABLE or use a read_write connection): %w", err)
+	}
+	switch {
+	case se.Number == 3001, strings.HasPrefix(se.SQLState, "22"), strings.HasPrefix(se.SQLState, "23"),
+		strings.HasPrefix(se.SQLState, "42"), strings.HasPrefix(se.SQLState, "0A"):
+		return engine.Permanent(err)
 	}
 	return err
 }

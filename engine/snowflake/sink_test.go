@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,7 @@ type pushFixture struct {
 	sink *Sink
 }
 
-func newPushFixture(t *testing.T, mode string, create bool, opts snowflaketest.Options) *pushFixture {
+func newPushFixture(t testing.TB, mode string, create bool, opts snowflaketest.Options) *pushFixture {
 	t.Helper()
 	s := snowflaketest.Start(t, opts)
 	setup := "CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM"
@@ -132,11 +133,25 @@ func (f *pushFixture) table(t *testing.T) string {
 
 var january = engine.Window{Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)}
 
+// bulkPaths are the two ways rows reach Snowflake: array-bound INSERTs
+// and Parquet files put on a stage and copied in.
+var bulkPaths = []struct {
+	name string
+	rows int64
+}{{"bind", -1}, {"copy", 1}}
+
 func TestPushModes(t *testing.T) {
+	for _, path := range bulkPaths {
+		t.Run(path.name, func(t *testing.T) { testPushModes(t, path.rows) })
+	}
+}
+
+func testPushModes(t *testing.T, bulkRows int64) {
 	ctx := context.Background()
 	big := "123456789012345678901234567890123456.78"
 	t.Run("append", func(t *testing.T) {
 		f := newPushFixture(t, "append", false, snowflaketest.Options{})
+		f.sink.BulkRows = bulkRows
 		for range 2 { // the second write re-runs the window: no duplicates
 			n, err := f.sink.WriteWindow(ctx, january, pushRows(pushRow{1, big, text("it's"), at(2), true}, pushRow{2, "-0.01", nil, at(3), false}))
 			if err != nil || n != 2 {
@@ -150,6 +165,7 @@ func TestPushModes(t *testing.T) {
 	})
 	t.Run("replace", func(t *testing.T) {
 		f := newPushFixture(t, "replace", false, snowflaketest.Options{})
+		f.sink.BulkRows = bulkRows
 		if _, err := f.sink.WriteWindow(ctx, engine.Window{}, pushRows(pushRow{7, "7.70", text("new"), at(7), true})); err != nil {
 			t.Fatal(err)
 		}
@@ -159,6 +175,7 @@ func TestPushModes(t *testing.T) {
 	})
 	t.Run("merge", func(t *testing.T) {
 		f := newPushFixture(t, "merge", false, snowflaketest.Options{})
+		f.sink.BulkRows = bulkRows
 		for _, rows := range []array.RecordReader{
 			pushRows(pushRow{100, "2.00", text("updated"), at(1), false}, pushRow{3, "3.00", nil, at(3), true}),
 			pushRows(pushRow{3, "3.00", nil, at(3), true}), // a re-run changes nothing
@@ -174,6 +191,7 @@ func TestPushModes(t *testing.T) {
 	})
 	t.Run("create", func(t *testing.T) {
 		f := newPushFixture(t, "append", true, snowflaketest.Options{})
+		f.sink.BulkRows = bulkRows
 		if _, err := f.sink.WriteWindow(ctx, january, pushRows(pushRow{1, "1.00", nil, at(1), true})); err != nil {
 			t.Fatal(err)
 		}
@@ -207,17 +225,24 @@ func TestPushFailureLeavesTableUnchanged(t *testing.T) {
 				t.Errorf("table after a failed %s:\n%s", mode, got)
 			}
 		})
-		t.Run(mode+"/server", func(t *testing.T) {
-			f := newPushFixture(t, mode, false, snowflaketest.Options{})
-			f.s.FailRequests("/queries/v1/query-request", 2, 100, 400) // not retried: the push fails here
-			if _, err := f.sink.WriteWindow(ctx, engine.Window{}, rows()); err == nil {
-				t.Fatal("the write succeeded")
+		// A request fails after the staging table is made: the first
+		// load request (INSERT, or PUT), or the one after it.
+		for _, path := range bulkPaths {
+			for skip := 1; skip <= 2; skip++ {
+				t.Run(fmt.Sprintf("%s/server/%s/%d", mode, path.name, skip), func(t *testing.T) {
+					f := newPushFixture(t, mode, false, snowflaketest.Options{})
+					f.sink.BulkRows = path.rows
+					f.s.FailRequests("/queries/v1/query-request", skip, 100, 400) // not retried: the push fails here
+					if _, err := f.sink.WriteWindow(ctx, engine.Window{}, rows()); err == nil {
+						t.Fatal("the write succeeded")
+					}
+					f.s.ClearFaults()
+					if got := f.table(t); got != before {
+						t.Errorf("table after a failed %s:\n%s", mode, got)
+					}
+				})
 			}
-			f.s.ClearFaults()
-			if got := f.table(t); got != before {
-				t.Errorf("table after a failed %s:\n%s", mode, got)
-			}
-		})
+		}
 	}
 }
 
@@ -228,5 +253,28 @@ func TestPushThroughReadOnlyRole(t *testing.T) {
 	_, err := f.sink.WriteWindow(context.Background(), january, pushRows(pushRow{1, "1.00", nil, at(1), true}))
 	if err == nil || !strings.Contains(err.Error(), "the connection's role may not write here") {
 		t.Fatalf("error %v, want a plain permission error", err)
+	}
+}
+
+// TestPushRejectedValueIsPermanent: a value the table rejects fails the
+// write with an error marked permanent (retrying cannot fix it) on both
+// load paths, and leaves the table as it was.
+func TestPushRejectedValueIsPermanent(t *testing.T) {
+	for _, path := range bulkPaths {
+		t.Run(path.name, func(t *testing.T) {
+			f := newPushFixture(t, "append", false, snowflaketest.Options{})
+			if err := f.s.Exec(context.Background(), `CREATE OR REPLACE TABLE ACME.CRM.EXPORT (ID NUMBER(18,0) NOT NULL, AMOUNT NUMBER(38,2), NOTE VARCHAR(3), AT TIMESTAMP_NTZ(6), OK BOOLEAN);
+				INSERT INTO ACME.CRM.EXPORT VALUES (100, 1.00, 'bef', '2023-12-31 00:00:00', TRUE)`); err != nil {
+				t.Fatal(err)
+			}
+			f.sink.BulkRows = path.rows
+			_, err := f.sink.WriteWindow(context.Background(), engine.Window{}, pushRows(pushRow{1, "1.00", text("too long"), at(1), true}))
+			if err == nil || !engine.IsPermanent(err) || !strings.Contains(err.Error(), "too long") {
+				t.Fatalf("error %v, want a permanent one", err)
+			}
+			if got, want := f.table(t), "100 1.00 bef 2023-12-31 00:00:00.000000 true"; got != want {
+				t.Errorf("table after a rejected write:\n%s", got)
+			}
+		})
 	}
 }

@@ -265,6 +265,14 @@ func forgetTable(ctx context.Context, conn *sql.Conn, o objectName) error {
 	return err
 }
 
+// forgetLoads drops a table's load history, as Snowflake does when the
+// table is dropped or replaced: a new table of the same name loads any
+// file again.
+func forgetLoads(ctx context.Context, conn *sql.Conn, o objectName) error {
+	_, err := conn.ExecContext(ctx, "DELETE FROM "+meta(o.db, "LOAD_HISTORY")+` WHERE "SCHEMA_NAME" = ? AND "TABLE_NAME" = ?`, o.schema, o.name)
+	return err
+}
+
 // tableColumns reads a table's declared columns back from the catalog.
 func tableColumns(ctx context.Context, conn *sql.Conn, o objectName) ([]columnDef, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT "COLUMN_NAME", "TYPE_TEXT", "IS_NULLABLE", "COLUMN_DEFAULT", "COMMENT" FROM `+meta(o.db, "COLUMNS")+`

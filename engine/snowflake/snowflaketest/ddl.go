@@ -464,6 +464,9 @@ func (s *Server) createTable(ctx context.Context, res *result, sess *session, p 
 			if err := s.exec(ctx, sess, "DROP TABLE "+name); err != nil {
 				return err
 			}
+			if err := forgetLoads(ctx, sess.conn, o); err != nil {
+				return err
+			}
 		}
 		create := "CREATE TABLE "
 		if temporary {
@@ -684,6 +687,11 @@ func duckColumns(cols []columnDef) string {
 		if c.def != "" {
 			d += " DEFAULT " + c.def
 		}
+		if c.typ.Kind == sqltype.String && c.typ.Length > 0 && c.typ.Length < 16777216 {
+			// Snowflake refuses a string longer than VARCHAR(n) rather
+			// than cut it; DuckDB's VARCHAR has no length.
+			d += fmt.Sprintf(" CHECK (length(%s) <= %d)", quoteIdent(c.name), c.typ.Length)
+		}
 		parts[i] = d
 	}
 	return strings.Join(parts, ", ")
@@ -771,6 +779,9 @@ func (s *Server) drop(ctx context.Context, res *result, sess *session, p *stmt) 
 	}
 	if e := s.ddl(ctx, sess, func() error {
 		if err := s.exec(ctx, sess, "DROP "+kind+" "+o.duck()); err != nil {
+			return err
+		}
+		if err := forgetLoads(ctx, sess.conn, o); err != nil {
 			return err
 		}
 		return forgetTable(ctx, sess.conn, o)

@@ -36,8 +36,9 @@ const (
 	codeStatementCount    = 8      // actual statement count did not match the desired statement count
 	codeQueryCancelled    = 604    // query execution was canceled
 	codeResultMissing     = 2003
-	codeGeneric           = 2000 // SQL compilation error, anything else
-	codeUnsupported       = 2    // unsupported feature
+	codeGeneric           = 2000   // SQL compilation error, anything else
+	codeUnsupported       = 2      // unsupported feature
+	codeTooLong           = 100074 // string too long for VARCHAR(n)
 
 	codeBadCredentials = 390100 // incorrect username or password
 	codeBadJWT         = 390144 // JWT token is invalid
@@ -56,6 +57,7 @@ var (
 	duckMissingSchema = regexp.MustCompile(`(?i)(?:Schema|Catalog) (?:with name )?"?([^"\s!]+)"? does not exist`)
 	duckMissingColumn = regexp.MustCompile(`(?i)Referenced column "?([^"\s]+)"? not found`)
 	duckNotNull       = regexp.MustCompile(`(?i)NOT NULL constraint failed: (\S+)`)
+	duckTooLong       = regexp.MustCompile(`(?i)CHECK constraint failed.*length\(+"?([^")\s]+)"?\)* <= (\d+)`)
 	duckAlreadyExists = regexp.MustCompile(`(?i)(?:Table|Schema|Catalog) with name "?([^"\s]+)"? already exists`)
 )
 
@@ -83,6 +85,9 @@ func fromDuck(err error) *Error {
 			col = col[i+1:]
 		}
 		return sqlError(codeNotNull, "22000", "NULL result in a non-nullable column %s", strings.Trim(col, `"`))
+	case duckTooLong.MatchString(msg):
+		m := duckTooLong.FindStringSubmatch(msg)
+		return sqlError(codeTooLong, "22000", "String is too long and would be truncated (column %s is VARCHAR(%s))", m[1], m[2])
 	case duckAlreadyExists.MatchString(msg):
 		name := duckAlreadyExists.FindStringSubmatch(msg)[1]
 		return sqlError(codeAlreadyExists, "42710", "SQL compilation error:\nObject '%s' already exists.", strings.ToUpper(name))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -330,15 +331,56 @@ func (s *Server) execCount(ctx context.Context, sess *session, q string, args []
 	}
 	var total int64
 	err := sess.conn.Raw(func(dc any) error {
-		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-		if err != nil {
-			return err
+		if uq, lists, ok := unnestInsert(q, args); ok {
+			st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, uq)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			named := make([]driver.NamedValue, len(lists))
+			for i, l := range lists {
+				named[i] = driver.NamedValue{Ordinal: i + 1, Value: l}
+			}
+			r, err := st.(driver.StmtExecContext).ExecContext(ctx, named)
+			if err != nil {
+				return err
+			}
+			total, _ = r.RowsAffected()
+			return nil
 		}
-		defer st.Close()
-		for _, row := range rows {
-			named := make([]driver.NamedValue, len(row))
-			for i, v := range row {
-				named[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+		// An INSERT ... VALUES (?, ...) runs with many rows a statement,
+		// as Snowflake loads an array bind in one go; other DML once per
+		// row.
+		group := 1
+		head, tuple, ok := valuesTuple(q)
+		if ok {
+			group = valuesGroup
+		}
+		prepared := map[int]driver.Stmt{}
+		defer func() {
+			for _, st := range prepared {
+				st.Close()
+			}
+		}()
+		for start := 0; start < len(rows); start += group {
+			part := rows[start:min(start+group, len(rows))]
+			st := prepared[len(part)]
+			if st == nil {
+				text := q
+				if ok {
+					text = head + strings.TrimSuffix(strings.Repeat(tuple+", ", len(part)), ", ")
+				}
+				var err error
+				if st, err = dc.(driver.ConnPrepareContext).PrepareContext(ctx, text); err != nil {
+					return err
+				}
+				prepared[len(part)] = st
+			}
+			var named []driver.NamedValue
+			for _, row := range part {
+				for _, v := range row {
+					named = append(named, driver.NamedValue{Ordinal: len(named) + 1, Value: v})
+				}
 			}
 			r, err := st.(driver.StmtExecContext).ExecContext(ctx, named)
 			if err != nil {
@@ -359,6 +401,59 @@ func (s *Server) execCount(ctx context.Context, sess *session, q string, args []
 		}
 	}
 	return total, err
+}
+
+// valuesGroup is how many rows of an array-bound INSERT go into one
+// statement.
+const valuesGroup = 256
+
+var valuesRE = regexp.MustCompile(`(?is)^(.*)(\bVALUES\s*)(\(\s*\?(?:\s*,\s*\?)*\s*\))\s*;?\s*$`)
+
+// valuesTuple splits INSERT ... VALUES (?, ?) into its head and its one
+// tuple of placeholders.
+func valuesTuple(q string) (head, tuple string, ok bool) {
+	m := valuesRE.FindStringSubmatch(q)
+	if m == nil || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "INSERT") {
+		return "", "", false
+	}
+	return m[1] + m[2], m[3], true
+}
+
+// unnestInsert rewrites INSERT ... VALUES (?, ...) whose arguments are all
+// arrays of text into one INSERT ... SELECT of unnested lists, bound one
+// list a column: a whole array bind in one statement, as Snowflake loads
+// it. The table's types convert the text as they would the VALUES.
+func unnestInsert(q string, args []any) (string, []any, bool) {
+	m := valuesRE.FindStringSubmatch(q)
+	if m == nil || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "INSERT") || strings.Count(m[3], "?") != len(args) {
+		return "", nil, false
+	}
+	// duckdb-go binds no NULL inside a list: each column goes as its text
+	// and a list of NULL flags.
+	var lists []any
+	var unnest, cols []string
+	for i, a := range args {
+		arr, ok := a.([]any)
+		if !ok {
+			return "", nil, false
+		}
+		text := make([]any, len(arr))
+		null := make([]any, len(arr))
+		for j, v := range arr {
+			switch v := v.(type) {
+			case nil:
+				text[j], null[j] = "", true
+			case string:
+				text[j], null[j] = v, false
+			default:
+				return "", nil, false
+			}
+		}
+		lists = append(lists, text, null)
+		unnest = append(unnest, fmt.Sprintf("unnest(?::VARCHAR[]) AS v%d, unnest(?::BOOLEAN[]) AS n%d", i, i))
+		cols = append(cols, fmt.Sprintf("CASE WHEN n%d THEN NULL ELSE v%d END", i, i))
+	}
+	return m[1] + "SELECT " + strings.Join(cols, ", ") + " FROM (SELECT " + strings.Join(unnest, ", ") + ")", lists, true
 }
 
 // arrayRows turns array binds into rows of scalar arguments, or nil when

@@ -58,8 +58,9 @@ type Options struct {
 	// Logger receives one line per request; discarded when nil.
 	Logger *slog.Logger
 	// Admin serves POST /snowsim/exec, which runs the Snowflake SQL in its
-	// body as an administrator: for demos that change source data while a
-	// pipeline runs. Off unless set.
+	// body as an administrator, and POST /snowsim/query, which answers
+	// one query as tab-separated lines: for demos that change source data
+	// while a pipeline runs and show what it wrote. Off unless set.
 	Admin bool
 }
 
@@ -241,6 +242,22 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			io.WriteString(w, "ok\n")
+		})
+		mux.HandleFunc("POST /snowsim/query", func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			var names []string
+			var rows [][]string
+			if err == nil {
+				names, rows, err = s.Query(r.Context(), string(body))
+			}
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			io.WriteString(w, strings.Join(names, "\t")+"\n")
+			for _, row := range rows {
+				io.WriteString(w, strings.Join(row, "\t")+"\n")
+			}
 		})
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

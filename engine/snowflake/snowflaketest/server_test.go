@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +76,27 @@ func TestBadPassword(t *testing.T) {
 	var se *sf.SnowflakeError
 	if !errors.As(err, &se) || se.Number != 390100 {
 		t.Fatalf("ping with a bad password = %v, want SnowflakeError 390100", err)
+	}
+}
+
+// TestAdminQuery: Query answers as an administrator with every value
+// rendered, NULLs as NULL, and a missing table as Snowflake's error.
+func TestAdminQuery(t *testing.T) {
+	s := Start(t, Options{})
+	ctx := context.Background()
+	if err := s.Exec(ctx, `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.T (ID NUMBER(18,0), AMOUNT NUMBER(10,2), NOTE VARCHAR);
+		INSERT INTO ACME.CRM.T VALUES (1, 1.50, 'a'), (2, -0.01, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	names, rows, err := s.Query(ctx, "SELECT ID, AMOUNT, NOTE FROM ACME.CRM.T ORDER BY ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(names, rows), "[ID AMOUNT NOTE] [[1 1.50 a] [2 -0.01 NULL]]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if _, _, err := s.Query(ctx, "SELECT * FROM ACME.CRM.MISSING"); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("error %v, want a missing object", err)
 	}
 }

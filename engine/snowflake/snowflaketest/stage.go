@@ -140,6 +140,11 @@ func (s *Server) copyInto(ctx context.Context, res *result, sess *session, text 
 	if e != nil {
 		return e
 	}
+	// Load history names files by their path in the stage, folders too.
+	root, e := s.stageDir(sess, strings.SplitN(m[2], "/", 2)[0])
+	if e != nil {
+		return e
+	}
 	rest := m[3]
 	opts := options(rest)
 	format := options(strings.Trim(opts["FILE_FORMAT"], "()"))
@@ -193,7 +198,7 @@ func (s *Server) copyInto(ctx context.Context, res *result, sess *session, text 
 			if err != nil {
 				return err
 			}
-			name, _ := filepath.Rel(dir, f)
+			name, _ := filepath.Rel(root, f)
 			if !force && s.loadedBefore(ctx, sess, o, name, hash) {
 				continue
 			}
@@ -220,6 +225,11 @@ func (s *Server) copyInto(ctx context.Context, res *result, sess *session, text 
 	})
 	if e != nil {
 		return e
+	}
+	if opts["PURGE"] == "TRUE" { // loaded files leave the stage
+		for _, d := range done {
+			os.Remove(filepath.Join(root, d.file))
+		}
 	}
 	if len(done) == 0 {
 		res.setStatus("status", "Copy executed with 0 files processed.")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	sf "github.com/snowflakedb/gosnowflake/v2"
 )
 
@@ -88,6 +90,57 @@ func (s *Server) Exec(ctx context.Context, sqlText string) error {
 		}
 	}
 	return nil
+}
+
+// Query runs one Snowflake query as an administrator and returns its
+// column names and rows, each value as Arrow renders it (NULL for nulls):
+// for inspecting what a pipeline wrote.
+func (s *Server) Query(ctx context.Context, sqlText string) ([]string, [][]string, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess := &session{user: &User{Name: "SNOWSIM_ADMIN"}, role: "ACCOUNTADMIN", conn: conn,
+		params: map[string]string{"GO_QUERY_RESULT_FORMAT": "arrow"}}
+	defer sess.close()
+	res := &result{id: s.newQueryID(), session: sess}
+	sess.mu.Lock()
+	s.statement(ctx, res, sess, sqlText, nil, false)
+	sess.mu.Unlock()
+	if res.err != nil {
+		return nil, nil, res.err
+	}
+	var names []string
+	for _, c := range res.columns {
+		names = append(names, c.Name)
+	}
+	var rows [][]string
+	for _, ch := range append([]*chunk{res.inline}, res.chunks...) {
+		if ch == nil {
+			continue
+		}
+		for _, rec := range ch.records {
+			for i := 0; i < int(rec.NumRows()); i++ {
+				row := make([]string, rec.NumCols())
+				for j := range row {
+					switch col := rec.Column(j).(type) {
+					case *array.Decimal128: // every digit of the scale, as Snowflake shows it
+						row[j] = "NULL"
+						if col.IsValid(i) {
+							row[j] = col.Value(i).ToString(col.DataType().(*arrow.Decimal128Type).Scale)
+						}
+					default:
+						row[j] = "NULL"
+						if col.IsValid(i) {
+							row[j] = col.ValueStr(i)
+						}
+					}
+				}
+				rows = append(rows, row)
+			}
+		}
+	}
+	return names, rows, nil
 }
 
 func firstLine(s string) string {
