@@ -1,0 +1,241 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/review"
+)
+
+// runDiff compares the plans of pipeline folders at a git revision with
+// the working tree's. Exit 0: nothing changed; 1: something did; 2: usage
+// or a folder that does not compile.
+func runDiff(e *env, args []string) int {
+	fs := newFlags(e, "diff")
+	base := fs.String("base", "", "git `revision` to compare with, such as origin/main")
+	format := fs.String("format", "markdown", "output `format`: markdown or json")
+	conns := connectionsFlag(fs)
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if *base == "" {
+		return usageError(e, fs, "--base is required")
+	}
+	if *format != "markdown" && *format != "json" {
+		return usageError(e, fs, "--format must be markdown or json")
+	}
+	wd, _ := os.Getwd()
+	top, err := git(wd, "rev-parse", "--show-toplevel")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice diff: not in a git repository: %v\n", err)
+		return exitUsage
+	}
+	top = strings.TrimSpace(top)
+	if _, err := git(top, "rev-parse", "--verify", "--quiet", *base+"^{commit}"); err != nil {
+		fmt.Fprintf(e.stderr, "sluice diff: %s is not a revision of this repository\n", *base)
+		return exitUsage
+	}
+	rels, err := diffFolders(top, wd, *base, dirs)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice diff: %v\n", err)
+		return exitUsage
+	}
+	baseTree, err := os.MkdirTemp("", "sluice-diff-")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice diff: %v\n", err)
+		return exitProblems
+	}
+	defer os.RemoveAll(baseTree)
+	report := review.Report{FormatVersion: review.FormatVersion, Base: *base}
+	failed := false
+	for _, rel := range rels {
+		headDir := filepath.Join(top, rel)
+		var head, old *plan.Plan
+		if exists(filepath.Join(headDir, config.PipelineFileName)) {
+			if head = compileOffline(e, headDir, *conns); head == nil {
+				failed = true
+				continue
+			}
+		}
+		if atRevision(top, *base, rel) {
+			// The folder, and the connections file beside it, as they
+			// were at the revision; no checkout needed.
+			paths := []string{rel}
+			connsFile := config.FindConnections(*conns, e.getenv("SLUICE_CONNECTIONS"), headDir)
+			if r, err := filepath.Rel(top, connsFile); err == nil && connsFile != "" && !strings.HasPrefix(r, "..") && atRevision(top, *base, r) {
+				paths = append(paths, r)
+			}
+			if err := extract(top, *base, paths, baseTree); err != nil {
+				fmt.Fprintf(e.stderr, "sluice diff: reading %s at %s: %v\n", rel, *base, err)
+				return exitProblems
+			}
+			baseConns := connsFile
+			if len(paths) == 2 {
+				baseConns = filepath.Join(baseTree, paths[1])
+			}
+			if old = compileOffline(e, filepath.Join(baseTree, rel), baseConns); old == nil {
+				fmt.Fprintf(e.stderr, "sluice diff: %s does not compile at %s (above); comparing it as a new folder\n", rel, *base)
+			}
+		}
+		report.Add(review.Compare(filepath.ToSlash(rel), old, head))
+	}
+	if failed {
+		return exitUsage
+	}
+	if *format == "json" {
+		err = report.JSON(e.stdout)
+	} else {
+		err = report.Markdown(e.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice diff: %v\n", err)
+		return exitUsage
+	}
+	if report.Changes > 0 {
+		return exitProblems
+	}
+	return exitOK
+}
+
+// compileOffline loads and plans a folder without connecting anywhere; on
+// errors it reports them and returns nil.
+func compileOffline(e *env, dir, conns string) *plan.Plan {
+	l := load(e, dir, conns)
+	if l.diags.HasErrors() {
+		report(e, l.diags, l.sources)
+		return nil
+	}
+	p, ds := plan.Compile(context.Background(), l.pipeline, plan.Options{Connections: l.connections})
+	if ds.HasErrors() {
+		report(e, ds, l.sources)
+		return nil
+	}
+	return p
+}
+
+// diffFolders returns the pipeline folders to compare, relative to the
+// repository's top: the ones given, else every folder under pipelines/
+// with a pipeline file now or at the revision.
+func diffFolders(top, wd, rev string, dirs []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, d := range dirs {
+		abs := d
+		if !filepath.IsAbs(d) {
+			abs = filepath.Join(wd, d)
+		}
+		rel, err := filepath.Rel(top, abs)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("%s is outside the repository", d)
+		}
+		set[filepath.ToSlash(rel)] = true
+	}
+	if len(dirs) == 0 {
+		filepath.WalkDir(filepath.Join(top, "pipelines"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() == config.PipelineFileName {
+				rel, _ := filepath.Rel(top, filepath.Dir(p))
+				set[filepath.ToSlash(rel)] = true
+			}
+			return nil
+		})
+		out, err := git(top, "ls-tree", "-r", "--name-only", rev, "--", "pipelines")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range strings.Split(out, "\n") {
+			if filepath.Base(f) == config.PipelineFileName {
+				set[filepath.Dir(f)] = true
+			}
+		}
+	}
+	var rels []string
+	for r := range set {
+		rels = append(rels, r)
+	}
+	sort.Strings(rels)
+	return rels, nil
+}
+
+// atRevision reports whether rel (a folder's pipeline file, or a file)
+// exists at rev.
+func atRevision(top, rev, rel string) bool {
+	p := filepath.ToSlash(rel)
+	if !strings.HasSuffix(p, ".yaml") {
+		p += "/" + config.PipelineFileName
+	}
+	_, err := git(top, "cat-file", "-e", rev+":"+p)
+	return err == nil
+}
+
+// extract writes paths as they were at rev under dir, from git archive.
+func extract(top, rev string, paths []string, dir string) error {
+	cmd := exec.Command("git", append([]string{"-C", top, "archive", "--format=tar", rev, "--"}, paths...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	tr := tar.NewReader(out)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			cmd.Wait()
+			return err
+		}
+		name := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, filepath.Clean(dir)+string(filepath.Separator)) {
+			continue
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			os.MkdirAll(name, 0o755)
+		case tar.TypeReg:
+			os.MkdirAll(filepath.Dir(name), 0o755)
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(name, b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+func git(dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
