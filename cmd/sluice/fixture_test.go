@@ -1,0 +1,104 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+)
+
+// inProcess is snowsim in the test process, for sluice test.
+type inProcess struct{ s *snowflaketest.Server }
+
+func (p inProcess) Exec(ctx context.Context, q string) error { return p.s.Exec(ctx, q) }
+func (p inProcess) Port() int                                 { return p.s.Port }
+func (p inProcess) Close()                                    {}
+
+func useInProcessSnowsim(t *testing.T) {
+	s := snowflaketest.Start(t, snowflaketest.Options{})
+	old := startSimulator
+	startSimulator = func(*env) (simulator, error) { return inProcess{s}, nil }
+	t.Cleanup(func() { startSimulator = old })
+}
+
+// copyDir copies the example pipeline folder and its connections file.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join("..", "..", "pipelines")
+	filepath.WalkDir(filepath.Join(root, "acme"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, "/demo/") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		b, _ := os.ReadFile(p)
+		writeFiles(t, dir, map[string]string{rel: string(b)})
+		return nil
+	})
+	b, _ := os.ReadFile(filepath.Join(root, "connections.yaml"))
+	writeFiles(t, dir, map[string]string{"connections.yaml": string(b)})
+	return filepath.Join(dir, "acme")
+}
+
+// TestFixtures: the example pipeline's fixture tests pass offline; a
+// broken mapping fails them with a diff naming the row and the column.
+func TestFixtures(t *testing.T) {
+	useInProcessSnowsim(t)
+	out, errOut, code := sluice(t, "test", filepath.Join("..", "..", "pipelines", "acme"))
+	if code != 0 || !strings.Contains(out, "3 fixture tests passed") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	dir := copyExample(t)
+	edit(t, filepath.Join(dir, "pipeline.yaml"), `email:           {expr: "lower(trim(EMAIL ?? ''))", type: String}`, `email:           {expr: "trim(EMAIL ?? '')", type: String}`)
+	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "LOWER(TYPE)", "UPPER(TYPE)")
+	out, errOut, code = sluice(t, "test", dir)
+	if code != 1 {
+		t.Fatalf("broken mapping: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		`FAIL tests/user_profiles.yaml (stream user_profiles): 1 difference(s)`,
+		`row 1 (contact_id=7): column email: want "ada@example.com", got "Ada@Example.com"`,
+		// The filter keeps lower-case types only: every expected row is gone.
+		`row 1 (activity_id=a1): not written`,
+		"ok   tests/opportunity_revenue.yaml",
+		"2 of 3 fixture tests failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// A stream that writes a row the fixture does not expect.
+	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "UPPER(TYPE)", "LOWER(TYPE)")
+	edit(t, filepath.Join(dir, "tests", "crm_activity.yaml"), "    - {activity_id: a2,", "    - {activity_id: a9,")
+	out, _, _ = sluice(t, "test", "--stream", "crm_activity", dir)
+	if !strings.Contains(out, `row 2 (activity_id=a9): not written`) || !strings.Contains(out, `unexpected row (activity_id=a2)`) {
+		t.Errorf("unexpected rows:\n%s", out)
+	}
+	// Bad fixtures point at the file and line.
+	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: NUMBR}\n"})
+	if _, errOut, code := sluice(t, "test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:4:") {
+		t.Errorf("bad fixture: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestFixturesWithSnowsimBinary runs sluice test the way a solutions
+// engineer does: with snowsim as a separate process (sluice never links
+// DuckDB).
+func TestFixturesWithSnowsimBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "snowsim")
+	build := exec.Command("go", "build", "-tags", "duckdb_arrow,minicore_disabled", "-o", bin, "../snowsim")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building snowsim: %v\n%s", err, out)
+	}
+	t.Setenv("SLUICE_SNOWSIM", bin)
+	out, errOut, code := sluice(t, "test", filepath.Join("..", "..", "pipelines", "acme"))
+	if code != 0 || !strings.Contains(out, "3 fixture tests passed") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}

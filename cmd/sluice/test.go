@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/exec"
+	"github.com/hockeystack/sluice/engine/fixture"
+	"github.com/hockeystack/sluice/engine/snowflake"
+	"github.com/hockeystack/sluice/engine/transform"
+)
+
+// simulator is a running snowsim that fixture tests seed and read.
+type simulator interface {
+	Exec(ctx context.Context, sql string) error
+	Port() int
+	Close()
+}
+
+// startSimulator starts snowsim; tests built with the simulator replace it
+// with an in-process one.
+var startSimulator = startSnowsimProcess
+
+// runTest runs the fixture tests of a pipeline folder offline, on snowsim:
+// each seeds its source tables, runs the stream's own SQL, transforms and
+// mapping, and compares the rows with the ones expected.
+func runTest(e *env, args []string) int {
+	fs := newFlags(e, "test")
+	conns := connectionsFlag(fs)
+	only := fs.String("stream", "", "run only the fixtures of this `stream`")
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 {
+		return usageError(e, fs, "want exactly one pipeline folder")
+	}
+	l := load(e, dirs[0], *conns)
+	if l.diags.HasErrors() {
+		report(e, l.diags, l.sources)
+		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(l.diags))
+		return exitProblems
+	}
+	files, _ := filepath.Glob(filepath.Join(dirs[0], "tests", "*.yaml"))
+	sort.Strings(files)
+	var fixtures []*fixture.Fixture
+	for _, f := range files {
+		fx, err := fixture.Load(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "%v\n", err)
+			return exitProblems
+		}
+		if *only == "" || fx.Stream == *only {
+			fixtures = append(fixtures, fx)
+		}
+	}
+	if len(fixtures) == 0 {
+		fmt.Fprintf(e.stderr, "sluice test: %s: %v\n", dirs[0], fixture.ErrNoFixtures)
+		return exitUsage
+	}
+	ctx := context.Background()
+	// The simulator is on 127.0.0.1: the driver has no platform to detect.
+	if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
+		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	}
+	sim, err := startSimulator(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice test: starting snowsim: %v\n", err)
+		return exitProblems
+	}
+	defer sim.Close()
+	failed := 0
+	for _, fx := range fixtures {
+		name, _ := filepath.Rel(dirs[0], fx.Path)
+		diffs, rows, err := runFixture(ctx, sim, l, fx)
+		switch {
+		case err != nil:
+			failed++
+			fmt.Fprintf(e.stdout, "FAIL %s (stream %s)\n    %v\n", name, fx.Stream, err)
+		case len(diffs) > 0:
+			failed++
+			fmt.Fprintf(e.stdout, "FAIL %s (stream %s): %d difference(s)\n", name, fx.Stream, len(diffs))
+			for _, d := range diffs {
+				fmt.Fprintf(e.stdout, "    %s\n", d)
+			}
+		default:
+			fmt.Fprintf(e.stdout, "ok   %s (stream %s, %d rows)\n", name, fx.Stream, rows)
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(e.stdout, "%d of %d fixture tests failed\n", failed, len(fixtures))
+		return exitProblems
+	}
+	fmt.Fprintf(e.stdout, "%d fixture tests passed\n", len(fixtures))
+	return exitOK
+}
+
+// runFixture seeds one fixture's tables, runs its stream and compares.
+func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) ([]string, int, error) {
+	var s *config.Stream
+	for _, c := range l.pipeline.Streams {
+		if c.Name == fx.Stream {
+			s = c
+		}
+	}
+	if s == nil {
+		var names []string
+		for _, c := range l.pipeline.Streams {
+			names = append(names, c.Name)
+		}
+		return nil, 0, fmt.Errorf("the pipeline has no stream %s (it has %s)", fx.Stream, strings.Join(names, ", "))
+	}
+	if s.Direction != config.Pull {
+		return nil, 0, fmt.Errorf("stream %s reads ClickHouse: fixture tests run Snowflake SQL on snowsim, so they test pull streams", s.Name)
+	}
+	c := l.connections.Get(s.Source.Connection)
+	db, schema := "", "PUBLIC"
+	if c != nil {
+		db = c.Database
+		if c.Schema != "" {
+			schema = c.Schema
+		}
+	}
+	seed, dbs, err := fx.Seed(db, schema)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, d := range dbs {
+		if err := sim.Exec(ctx, "DROP DATABASE IF EXISTS "+ddl.QuoteSnowflakeName(d)); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := sim.Exec(ctx, seed); err != nil {
+		return nil, 0, fmt.Errorf("seeding the given tables: %w", err)
+	}
+	local := &config.Connection{Name: "snowsim", Kind: "snowflake", Access: "read_only", Account: "SNOWSIM", Host: "127.0.0.1", Port: sim.Port(),
+		Protocol: "http", User: "SLUICE", Database: db, Schema: schema, Auth: config.Auth{Method: "password", Password: &config.Secret{Env: "SNOWSIM_PASSWORD"}}}
+	if db == "" {
+		local.Schema = ""
+	}
+	conn, err := snowflake.Open(ctx, local, func(string) string { return "sluice" })
+	if err != nil {
+		return nil, 0, fmt.Errorf("connecting to snowsim: %w", err)
+	}
+	defer conn.Close()
+	read := engine.Read{SQL: s.Source.SQL, Params: map[string]any{}, Tag: `{"app":"sluice","stream":"` + s.Name + `","window":"fixture"}`}
+	if inc := s.Incremental; inc != nil {
+		start, end := fx.Start, fx.End
+		if start.IsZero() {
+			start = inc.Start
+		}
+		if end.IsZero() {
+			end = time.Now()
+		}
+		read.Params[config.WindowStart], read.Params[config.WindowEnd] = start, end
+	}
+	rr, err := snowflake.NewSource(conn, nil).Read(ctx, read)
+	if err != nil {
+		return nil, 0, fmt.Errorf("running %s: %w", s.Source.QueryFile, err)
+	}
+	defer rr.Release()
+	filter := ""
+	if s.Filter != nil {
+		filter = s.Filter.Text
+	}
+	prog, err := transform.Compile(rr.Schema(), exec.Columns(s, ddl.CurrentClickHouse.Latest()), filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	var p fixture.Produced
+	for _, col := range s.Columns {
+		p.Columns = append(p.Columns, col.Name)
+		p.Types = append(p.Types, col.Type)
+	}
+	where := transform.Where{Stream: s.Name, Window: "fixture"}
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
+		where.Row += rec.NumRows()
+		if err != nil {
+			return nil, 0, err
+		}
+		for i := 0; i < int(out.NumRows()); i++ {
+			row := make([]*string, out.NumCols())
+			for j := range row {
+				if a := out.Column(j); a.IsValid(i) {
+					v := cell(a, i)
+					row[j] = &v
+				}
+			}
+			p.Rows = append(p.Rows, row)
+		}
+		out.Release()
+	}
+	if err := rr.Err(); err != nil {
+		return nil, 0, err
+	}
+	return fixture.Compare(fx.Expect, p, s.Destination.Key), len(p.Rows), nil
+}
+
+// snowsimProcess is snowsim run as a child process, on a free port of
+// 127.0.0.1, with its admin endpoint for seeding.
+type snowsimProcess struct {
+	cmd  *osexec.Cmd
+	port int
+}
+
+var servingRE = regexp.MustCompile(`port (\d+)`)
+
+// startSnowsimProcess finds snowsim ($SLUICE_SNOWSIM, beside the sluice
+// binary, or on PATH) and starts it. Sluice itself never links DuckDB.
+func startSnowsimProcess(e *env) (simulator, error) {
+	bin := e.getenv("SLUICE_SNOWSIM")
+	if bin == "" {
+		if self, err := os.Executable(); err == nil {
+			if p := filepath.Join(filepath.Dir(self), "snowsim"); exists(p) {
+				bin = p
+			}
+		}
+	}
+	if bin == "" {
+		p, err := osexec.LookPath("snowsim")
+		if err != nil {
+			return nil, fmt.Errorf("snowsim not found: build it (make build puts it in bin/ beside sluice) or set SLUICE_SNOWSIM")
+		}
+		bin = p
+	}
+	cmd := osexec.Command(bin, "--admin", "--listen", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	m := servingRE.FindStringSubmatch(line)
+	if err != nil || m == nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("snowsim did not start: %q %v", line, err)
+	}
+	go io.Copy(io.Discard, out)
+	port, _ := strconv.Atoi(m[1])
+	return &snowsimProcess{cmd: cmd, port: port}, nil
+}
+
+func (p *snowsimProcess) Port() int { return p.port }
+
+func (p *snowsimProcess) Exec(ctx context.Context, text string) error {
+	req, err := http.NewRequestWithContext(ctx, "POST", fmt.Sprintf("http://127.0.0.1:%d/snowsim/exec", p.port), strings.NewReader(text))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s", strings.TrimSpace(string(body)))
+	}
+	return nil
+}
+
+func (p *snowsimProcess) Close() {
+	p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
