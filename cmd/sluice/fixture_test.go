@@ -17,8 +17,8 @@ import (
 type inProcess struct{ s *snowflaketest.Server }
 
 func (p inProcess) Exec(ctx context.Context, q string) error { return p.s.Exec(ctx, q) }
-func (p inProcess) Port() int                                 { return p.s.Port }
-func (p inProcess) Close()                                    {}
+func (p inProcess) Port() int                                { return p.s.Port }
+func (p inProcess) Close()                                   {}
 
 func useInProcessSnowsim(t *testing.T) {
 	s := snowflaketest.Start(t, snowflaketest.Options{})
