@@ -44,7 +44,7 @@ func commands() []command {
 		{"dry-run", "sample rows through the real source and mapping, writing nothing", "sluice dry-run [--connections FILE] [--stream S] [--limit N] [--format table|json|csv] DIR", runDryRun},
 		{"run", "run a pipeline once: missing windows, then the incremental one", "sluice run [--connections FILE] [--state FILE] [--stream S] DIR", runRun},
 		{"backfill", "load (again) every window in a range", "sluice backfill [--connections FILE] [--state FILE] [--stream S] --from DATE [--to DATE] DIR", runBackfill},
-		{"test", "run a pipeline's fixture tests offline on snowsim", "sluice test [--connections FILE] [--stream S] DIR", runTest},
+		{"test", "run a pipeline's fixture tests offline on snowsim", "sluice test [--connections FILE] [--stream S] [--record [--limit N]] DIR", runTest},
 		{"diff", "what a change to pipeline folders does, against a git revision", "sluice diff --base REV [--format markdown|json] [--connections FILE] [DIR...]", runDiff},
 		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},
 		{"version", "print the version", "sluice version", runVersion},

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,5 +101,53 @@ func TestFixturesWithSnowsimBinary(t *testing.T) {
 	out, errOut, code := sluice(t, "test", filepath.Join("..", "..", "pipelines", "acme"))
 	if code != 0 || !strings.Contains(out, "3 fixture tests passed") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestRecordFixture: --record samples the live source's tables and writes
+// a fixture whose expectations are what the mapping makes of the sample;
+// the recorded fixture then passes, and a changed mapping fails it.
+func TestRecordFixture(t *testing.T) {
+	useInProcessSnowsim(t)
+	live := snowflaketest.Start(t, snowflaketest.Options{})
+	if err := live.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.ACTIVITIES (ACTIVITY_ID VARCHAR(40) NOT NULL, CONTACT_ID NUMBER(18,0) NOT NULL, TYPE VARCHAR(20), SUBJECT VARCHAR(200), ACTIVITY_AT TIMESTAMP_NTZ(6));
+		INSERT INTO ACME.CRM.ACTIVITIES SELECT 'act-' || SEQ4(), SEQ4() % 7 + 1, IFF(SEQ4() % 3 = 0, 'Note', 'Call'), IFF(SEQ4() % 4 = 0, NULL, 'Subject ' || SEQ4()),
+			DATEADD(minute, SEQ4() * 90, '2024-02-01 08:00:00.125'::TIMESTAMP_NTZ) FROM TABLE(GENERATOR(ROWCOUNT => 50))`); err != nil {
+		t.Fatal(err)
+	}
+	dir := copyExample(t)
+	os.Remove(filepath.Join(dir, "tests", "crm_activity.yaml"))
+	writeFiles(t, filepath.Dir(dir), map[string]string{"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  acme_snowflake: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+                   database: ACME, auth: {method: password, password: {env: SF_PASSWORD}}}
+  acme_snowflake_rw: {kind: snowflake, access: read_write, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+                   database: ANALYTICS, auth: {method: password, password: {env: SF_PASSWORD}}}
+  hs_clickhouse: {kind: clickhouse, access: read_write, host: 127.0.0.1, auth: {method: none}}
+`, live.Port, live.Port)})
+	t.Setenv("SF_PASSWORD", "sluice")
+	out, errOut, code := sluice(t, "test", "--record", "--stream", "crm_activity", "--limit", "12", dir)
+	if code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", code, out, errOut)
+	}
+	recorded := mustRead(t, filepath.Join(dir, "tests", "crm_activity.yaml"))
+	for _, want := range []string{"ACME.CRM.ACTIVITIES:", "TYPE: VARCHAR(20)", "ACTIVITY_ID: act-0", "activity_type: call"} {
+		if !strings.Contains(recorded, want) {
+			t.Errorf("the recorded fixture lacks %q:\n%s", want, recorded)
+		}
+	}
+	if strings.Count(recorded, "ACTIVITY_ID: act-") != 12 || strings.Contains(recorded, "activity_type: note") {
+		t.Errorf("want 12 sampled rows and no filtered-out note:\n%s", recorded)
+	}
+	if out, errOut, code := sluice(t, "test", "--stream", "crm_activity", dir); code != 0 {
+		t.Fatalf("the recorded fixture fails: exit %d\n%s%s", code, out, errOut)
+	}
+	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "SUBJECT,", "UPPER(SUBJECT) AS SUBJECT,")
+	if out, _, code := sluice(t, "test", "--stream", "crm_activity", dir); code != 1 || !strings.Contains(out, "column subject: want \"Subject 1\", got \"SUBJECT 1\"") {
+		t.Errorf("a changed mapping: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := sluice(t, "test", "--record", "--stream", "crm_activity", dir); code != 2 || !strings.Contains(errOut, "exists") {
+		t.Errorf("recording over a fixture: exit %d\n%s", code, errOut)
 	}
 }

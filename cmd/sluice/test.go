@@ -44,6 +44,8 @@ func runTest(e *env, args []string) int {
 	fs := newFlags(e, "test")
 	conns := connectionsFlag(fs)
 	only := fs.String("stream", "", "run only the fixtures of this `stream`")
+	rec := fs.Bool("record", false, "write tests/<stream>.yaml from a sample of the live source (needs --stream)")
+	limit := fs.Int("limit", 20, "rows to sample from each source table with --record")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -56,6 +58,12 @@ func runTest(e *env, args []string) int {
 		report(e, l.diags, l.sources)
 		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(l.diags))
 		return exitProblems
+	}
+	if *rec {
+		if *only == "" || *limit < 1 {
+			return usageError(e, fs, "--record needs --stream and a --limit of at least 1")
+		}
+		return record(e, l, dirs[0], *only, *limit)
 	}
 	files, _ := filepath.Glob(filepath.Join(dirs[0], "tests", "*.yaml"))
 	sort.Strings(files)
@@ -113,6 +121,17 @@ func runTest(e *env, args []string) int {
 
 // runFixture seeds one fixture's tables, runs its stream and compares.
 func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) ([]string, int, error) {
+	s, p, err := produce(ctx, sim, l, fx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return fixture.Compare(fx.Expect, p, s.Destination.Key), len(p.Rows), nil
+}
+
+// produce seeds a fixture's tables and returns the rows its stream maps
+// them to.
+func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) (*config.Stream, fixture.Produced, error) {
+	var p fixture.Produced
 	var s *config.Stream
 	for _, c := range l.pipeline.Streams {
 		if c.Name == fx.Stream {
@@ -124,10 +143,10 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 		for _, c := range l.pipeline.Streams {
 			names = append(names, c.Name)
 		}
-		return nil, 0, fmt.Errorf("the pipeline has no stream %s (it has %s)", fx.Stream, strings.Join(names, ", "))
+		return nil, p, fmt.Errorf("the pipeline has no stream %s (it has %s)", fx.Stream, strings.Join(names, ", "))
 	}
 	if s.Direction != config.Pull {
-		return nil, 0, fmt.Errorf("stream %s reads ClickHouse: fixture tests run Snowflake SQL on snowsim, so they test pull streams", s.Name)
+		return nil, p, fmt.Errorf("stream %s reads ClickHouse: fixture tests run Snowflake SQL on snowsim, so they test pull streams", s.Name)
 	}
 	c := l.connections.Get(s.Source.Connection)
 	db, schema := "", "PUBLIC"
@@ -139,15 +158,15 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 	}
 	seed, dbs, err := fx.Seed(db, schema)
 	if err != nil {
-		return nil, 0, err
+		return nil, p, err
 	}
 	for _, d := range dbs {
 		if err := sim.Exec(ctx, "DROP DATABASE IF EXISTS "+ddl.QuoteSnowflakeName(d)); err != nil {
-			return nil, 0, err
+			return nil, p, err
 		}
 	}
 	if err := sim.Exec(ctx, seed); err != nil {
-		return nil, 0, fmt.Errorf("seeding the given tables: %w", err)
+		return nil, p, fmt.Errorf("seeding the given tables: %w", err)
 	}
 	local := &config.Connection{Name: "snowsim", Kind: "snowflake", Access: "read_only", Account: "SNOWSIM", Host: "127.0.0.1", Port: sim.Port(),
 		Protocol: "http", User: "SLUICE", Database: db, Schema: schema, Auth: config.Auth{Method: "password", Password: &config.Secret{Env: "SNOWSIM_PASSWORD"}}}
@@ -156,7 +175,7 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 	}
 	conn, err := snowflake.Open(ctx, local, func(string) string { return "sluice" })
 	if err != nil {
-		return nil, 0, fmt.Errorf("connecting to snowsim: %w", err)
+		return nil, p, fmt.Errorf("connecting to snowsim: %w", err)
 	}
 	defer conn.Close()
 	read := engine.Read{SQL: s.Source.SQL, Params: map[string]any{}, Tag: `{"app":"sluice","stream":"` + s.Name + `","window":"fixture"}`}
@@ -172,7 +191,7 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 	}
 	rr, err := snowflake.NewSource(conn, nil).Read(ctx, read)
 	if err != nil {
-		return nil, 0, fmt.Errorf("running %s: %w", s.Source.QueryFile, err)
+		return nil, p, fmt.Errorf("running %s: %w", s.Source.QueryFile, err)
 	}
 	defer rr.Release()
 	filter := ""
@@ -181,9 +200,8 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 	}
 	prog, err := transform.Compile(rr.Schema(), exec.Columns(s, ddl.CurrentClickHouse.Latest()), filter)
 	if err != nil {
-		return nil, 0, err
+		return nil, p, err
 	}
-	var p fixture.Produced
 	for _, col := range s.Columns {
 		p.Columns = append(p.Columns, col.Name)
 		p.Types = append(p.Types, col.Type)
@@ -194,7 +212,7 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
 		where.Row += rec.NumRows()
 		if err != nil {
-			return nil, 0, err
+			return nil, p, err
 		}
 		for i := 0; i < int(out.NumRows()); i++ {
 			row := make([]*string, out.NumCols())
@@ -209,9 +227,9 @@ func runFixture(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixtur
 		out.Release()
 	}
 	if err := rr.Err(); err != nil {
-		return nil, 0, err
+		return nil, p, err
 	}
-	return fixture.Compare(fx.Expect, p, s.Destination.Key), len(p.Rows), nil
+	return s, p, nil
 }
 
 // snowsimProcess is snowsim run as a child process, on a free port of
