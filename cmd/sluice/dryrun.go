@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine"
@@ -28,6 +29,7 @@ func runDryRun(e *env, args []string) int {
 	only := fs.String("stream", "", "sample only this `stream`")
 	limit := fs.Int("limit", 10, "rows to sample per stream")
 	format := fs.String("format", "table", "output `format`: table, json or csv")
+	baseRev := fs.String("base", "", "also map the sample as the folder was at git `revision`, side by side")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -49,6 +51,14 @@ func runDryRun(e *env, args []string) int {
 		return code
 	}
 	defer k.close()
+	var old *basePipeline
+	if *baseRev != "" {
+		if old, err = loadBase(e, dirs[0], *conns, *baseRev); err != nil {
+			fmt.Fprintf(e.stderr, "sluice dry-run: %v\n", err)
+			return exitProblems
+		}
+		defer old.close()
+	}
 	streams := l.pipeline.Streams
 	samples := []sample{}
 	for i, s := range streams {
@@ -56,7 +66,7 @@ func runDryRun(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
 			return exitProblems
 		}
-		smp, err := sampleStream(ctx, k, l.pipeline, s, pl.Streams[i], *limit)
+		smp, err := sampleStream(ctx, k, l.pipeline, s, pl.Streams[i], *limit, old)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: %v\n", err)
 			return exitProblems
@@ -93,64 +103,118 @@ type sample struct {
 	Rows    [][]string `json:"rows"`
 	Read    int64      `json:"rows_read"`
 	Note    string     `json:"note"`
+	// Base is the same sample through the mapping at --base.
+	Base *baseSample `json:"base,omitempty"`
 }
 
-func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.Stream, ps *plan.Stream, limit int) (sample, error) {
-	smp := sample{Stream: s.Name, Table: ps.Destination.Table, Mode: ps.Destination.Mode, Exists: ps.Destination.Exists, Window: "full"}
+func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.Stream, ps *plan.Stream, limit int, old *basePipeline) (sample, error) {
+	smp := sample{Stream: s.Name, Table: ps.Destination.Table, Mode: ps.Destination.Mode, Exists: ps.Destination.Exists}
+	batches, window, err := readSample(ctx, k, p.Name, s, limit)
+	if err != nil {
+		return smp, err
+	}
+	defer release(batches)
+	smp.Window = window
+	for i, c := range s.Columns {
+		smp.Columns = append(smp.Columns, c.Name)
+		smp.Types = append(smp.Types, ps.Columns[i].Type)
+	}
+	for _, b := range batches {
+		smp.Read += b.NumRows()
+	}
+	if smp.Rows, err = mapSample(s, ps, batches, window); err != nil {
+		return smp, err
+	}
+	smp.Note = fmt.Sprintf("would %s %s; %d rows read, %d after the filter; nothing written", verb(smp.Mode), smp.Table, smp.Read, len(smp.Rows))
+	if old != nil {
+		if smp.Base, err = old.sample(ctx, k, p.Name, s, batches, window, limit); err != nil {
+			return smp, err
+		}
+	}
+	return smp, nil
+}
+
+// readSample reads up to limit rows of a stream's source, over the whole
+// span of an incremental stream.
+func readSample(ctx context.Context, k *links, pipeline string, s *config.Stream, limit int) ([]arrow.RecordBatch, string, error) {
+	window := "full"
 	read := engine.Read{SQL: "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(s.Source.SQL), ";") + "\n) LIMIT " + fmt.Sprint(limit), Params: map[string]any{}}
 	if inc := s.Incremental; inc != nil {
 		now := time.Now()
 		read.Params[config.WindowStart] = inc.Start
 		read.Params[config.WindowEnd] = now
-		smp.Window = engine.Window{Start: inc.Start, End: now}.String()
+		window = engine.Window{Start: inc.Start, End: now}.String()
 	}
-	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": p.Name, "stream": s.Name, "window": "dry-run"})
+	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": pipeline, "stream": s.Name, "window": "dry-run"})
 	read.Tag = string(tag)
 	rr, err := k.source(s.Source.Connection).Read(ctx, read)
 	if err != nil {
-		return smp, fmt.Errorf("stream %s: reading a sample: %w", s.Name, err)
+		return nil, window, fmt.Errorf("stream %s: reading a sample: %w", s.Name, err)
 	}
 	defer rr.Release()
+	var out []arrow.RecordBatch
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		rec.Retain()
+		out = append(out, rec)
+	}
+	if err := rr.Err(); err != nil {
+		release(out)
+		return nil, window, err
+	}
+	if len(out) == 0 {
+		out = append(out, array.NewRecordBatch(rr.Schema(), emptyColumns(rr.Schema()), 0))
+	}
+	return out, window, nil
+}
+
+func emptyColumns(schema *arrow.Schema) []arrow.Array {
+	cols := make([]arrow.Array, schema.NumFields())
+	for i, f := range schema.Fields() {
+		cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, 0)
+	}
+	return cols
+}
+
+func release(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
+
+// mapSample applies a stream's mapping and filter to sampled batches and
+// renders the rows.
+func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, window string) ([][]string, error) {
 	var latest map[string]time.Time
 	if s.Direction == config.Pull {
 		latest = serverVersion(ps).Latest()
-	}
-	cols := exec.Columns(s, latest)
-	for i, c := range s.Columns {
-		smp.Columns = append(smp.Columns, c.Name)
-		smp.Types = append(smp.Types, ps.Columns[i].Type)
 	}
 	filter := ""
 	if s.Filter != nil {
 		filter = s.Filter.Text
 	}
-	prog, err := transform.Compile(rr.Schema(), cols, filter)
+	prog, err := transform.Compile(batches[0].Schema(), exec.Columns(s, latest), filter)
 	if err != nil {
-		return smp, fmt.Errorf("stream %s: %w", s.Name, err)
+		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
 	}
-	where := transform.Where{Stream: s.Name, Window: smp.Window}
-	for rr.Next() {
-		rec := rr.RecordBatch()
+	rows := [][]string{}
+	where := transform.Where{Stream: s.Name, Window: window}
+	for _, rec := range batches {
 		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
 		where.Row += rec.NumRows()
-		smp.Read += rec.NumRows()
 		if err != nil {
-			return smp, err
+			return nil, err
 		}
 		for i := 0; i < int(out.NumRows()); i++ {
 			row := make([]string, out.NumCols())
 			for c := range row {
 				row[c] = cell(out.Column(c), i)
 			}
-			smp.Rows = append(smp.Rows, row)
+			rows = append(rows, row)
 		}
 		out.Release()
 	}
-	if err := rr.Err(); err != nil {
-		return smp, err
-	}
-	smp.Note = fmt.Sprintf("would %s %s; %d rows read, %d after the filter; nothing written", verb(smp.Mode), smp.Table, smp.Read, len(smp.Rows))
-	return smp, nil
+	return rows, nil
 }
 
 func verb(mode string) string {
@@ -181,30 +245,41 @@ func writeTable(w io.Writer, samples []sample) error {
 			b.WriteByte('\n')
 		}
 		fmt.Fprintf(&b, "Stream %s -> %s (%s), sample of %s\n", s.Stream, s.Table, s.Mode, s.Window)
+		if s.Base != nil {
+			writeSideBySide(&b, s)
+			continue
+		}
 		head := make([]string, len(s.Columns))
 		for c := range head {
 			head[c] = s.Columns[c] + " " + s.Types[c]
 		}
-		rows := append([][]string{head}, s.Rows...)
-		widths := make([]int, len(head))
-		for _, r := range rows {
-			for c, v := range r {
-				widths[c] = max(widths[c], len([]rune(v)))
-			}
-		}
-		for _, r := range rows {
-			for c, v := range r {
-				if c > 0 {
-					b.WriteString(" | ")
-				}
-				b.WriteString(v + strings.Repeat(" ", widths[c]-len([]rune(v))))
-			}
-			b.WriteString("\n")
-		}
+		writeGrid(&b, append([][]string{head}, s.Rows...))
 		fmt.Fprintf(&b, "%s\n", s.Note)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeGrid writes rows as aligned columns separated by " | ".
+func writeGrid(b *strings.Builder, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for c, v := range r {
+			if c == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[c] = max(widths[c], len([]rune(v)))
+		}
+	}
+	for _, r := range rows {
+		for c, v := range r {
+			if c > 0 {
+				b.WriteString(" | ")
+			}
+			b.WriteString(v + strings.Repeat(" ", widths[c]-len([]rune(v))))
+		}
+		b.WriteString("\n")
+	}
 }
 
 func writeCSV(w io.Writer, samples []sample) error {

@@ -209,7 +209,7 @@ func compareStreams(b, h *plan.Stream) []Change {
 	}
 	if b.Filter != h.Filter {
 		br, impact := reload(h)
-		out = append(out, Change{Kind: FilterChanged, Before: orNone(b.Filter), After: orNone(h.Filter), Breaking: br, Impact: impact})
+		out = append(out, Change{Kind: FilterChanged, Before: orNone(b.Filter), After: orNone(h.Filter), Diff: Unified("filter", "filter", b.Filter, h.Filter), Breaking: br, Impact: impact})
 	}
 	out = append(out, compareWindows(b, h)...)
 	out = append(out, compareColumns(b, h)...)
