@@ -5,6 +5,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -81,4 +82,19 @@ func redact(err error, secret string) error {
 		return err
 	}
 	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), secret, "[redacted]"))
+}
+
+// CredentialsRejected reports whether err is ClickHouse refusing the
+// connection's user or password (UNKNOWN_USER, WRONG_PASSWORD,
+// REQUIRED_PASSWORD, AUTHENTICATION_FAILED).
+func CredentialsRejected(err error) bool {
+	var ex *clickhouse.Exception
+	if !errors.As(err, &ex) {
+		return false
+	}
+	switch ex.Code {
+	case 192, 193, 194, 516:
+		return true
+	}
+	return false
 }

@@ -165,3 +165,16 @@ func redact(err error, cfg *sf.Config) error {
 	}
 	return err
 }
+
+// credentialCodes are Snowflake's answers to a login it refuses: wrong
+// user or password, a JWT it cannot verify, a disabled or locked user, an
+// OAuth or access token that is invalid or expired.
+var credentialCodes = map[int]bool{390100: true, 390101: true, 390102: true, 390144: true, 390303: true, 390318: true}
+
+// CredentialsRejected reports whether err is Snowflake refusing the
+// connection's credentials. Trying again would not help, and repeated
+// failed logins lock the user.
+func CredentialsRejected(err error) bool {
+	var se *sf.SnowflakeError
+	return errors.As(err, &se) && credentialCodes[se.Number]
+}

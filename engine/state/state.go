@@ -44,6 +44,17 @@ CREATE TABLE IF NOT EXISTS windows (
 	updated  TEXT NOT NULL,
 	PRIMARY KEY (pipeline, stream, start)
 );
+CREATE TABLE IF NOT EXISTS schedule (
+	pipeline     TEXT NOT NULL,
+	stream       TEXT NOT NULL,
+	last_started TEXT NOT NULL, -- when serve last started the stream, RFC 3339
+	PRIMARY KEY (pipeline, stream)
+);
+CREATE TABLE IF NOT EXISTS paused (
+	pipeline TEXT PRIMARY KEY,
+	reason   TEXT NOT NULL,
+	since    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
 	id       INTEGER PRIMARY KEY AUTOINCREMENT,
 	pipeline TEXT NOT NULL,
@@ -219,4 +230,48 @@ func (s *Store) Reset(ctx context.Context, pipeline, stream string, from time.Ti
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// DB is the state file's connection pool, for the job queue that shares
+// the file (sluice serve). One connection: SQLite takes one writer.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Started records that serve started a scheduled run of a stream.
+func (s *Store) Started(ctx context.Context, pipeline, stream string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO schedule (pipeline, stream, last_started) VALUES (?, ?, ?)
+		ON CONFLICT (pipeline, stream) DO UPDATE SET last_started = excluded.last_started`, pipeline, stream, ts(at))
+	return err
+}
+
+// LastStarted is when serve last started a stream; zero if never.
+func (s *Store) LastStarted(ctx context.Context, pipeline, stream string) (time.Time, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT last_started FROM schedule WHERE pipeline = ? AND stream = ?`, pipeline, stream).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return parse(v), err
+}
+
+// Pause stops serve from running a pipeline, saying why, until Resume.
+func (s *Store) Pause(ctx context.Context, pipeline, reason string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO paused (pipeline, reason, since) VALUES (?, ?, ?)
+		ON CONFLICT (pipeline) DO UPDATE SET reason = excluded.reason, since = excluded.since`, pipeline, reason, ts(at))
+	return err
+}
+
+// Resume lets serve run a paused pipeline again.
+func (s *Store) Resume(ctx context.Context, pipeline string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM paused WHERE pipeline = ?`, pipeline)
+	return err
+}
+
+// Paused says whether a pipeline is paused and why.
+func (s *Store) Paused(ctx context.Context, pipeline string) (reason string, since time.Time, paused bool, err error) {
+	var at string
+	err = s.db.QueryRowContext(ctx, `SELECT reason, since FROM paused WHERE pipeline = ?`, pipeline).Scan(&reason, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, false, nil
+	}
+	return reason, parse(at), err == nil, err
 }

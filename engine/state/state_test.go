@@ -58,3 +58,31 @@ func TestLedger(t *testing.T) {
 		t.Error("committing a window not in the ledger succeeded")
 	}
 }
+
+func TestScheduleAndPauses(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if last, err := st.LastStarted(ctx, "p", "s"); err != nil || !last.IsZero() {
+		t.Fatalf("never started: %v %v", last, err)
+	}
+	at := time.Date(2024, 5, 1, 3, 0, 0, 0, time.UTC)
+	st.Started(ctx, "p", "s", at)
+	st.Started(ctx, "p", "s", at.Add(time.Hour))
+	if last, _ := st.LastStarted(ctx, "p", "s"); !last.Equal(at.Add(time.Hour)) {
+		t.Errorf("last started %v", last)
+	}
+	if err := st.Pause(ctx, "p", "credentials rejected", at); err != nil {
+		t.Fatal(err)
+	}
+	if reason, since, paused, err := st.Paused(ctx, "p"); !paused || reason != "credentials rejected" || !since.Equal(at) || err != nil {
+		t.Errorf("paused %v %q %v %v", paused, reason, since, err)
+	}
+	st.Resume(ctx, "p")
+	if _, _, paused, _ := st.Paused(ctx, "p"); paused {
+		t.Error("still paused")
+	}
+}

@@ -1,0 +1,155 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+	"github.com/hockeystack/sluice/engine/state"
+)
+
+// TestServeOneMachine runs `sluice serve` as a process on two pipelines
+// whose streams are due at start: one loads every window; the other's
+// Snowflake user has been revoked, so it is paused after one failed
+// attempt while the first keeps running. /healthz and /metrics say so; a
+// folder broken before SIGHUP keeps its last good plan; SIGTERM ends the
+// daemon cleanly.
+func TestServeOneMachine(t *testing.T) {
+	sf := snowflaketest.Start(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}, {Name: "REVOKED", Password: "sluice"}}})
+	ch := clickhousetest.NewDB(t)
+	start := time.Now().UTC().AddDate(0, 0, -20).Truncate(24 * time.Hour)
+	if err := sf.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.EVENTS (ID NUMBER(18,0) NOT NULL, LABEL VARCHAR, AT TIMESTAMP_NTZ);
+		INSERT INTO ACME.CRM.EVENTS SELECT SEQ4(), 'label ' || SEQ4(), DATEADD(minute, SEQ4() * 10, '%s'::TIMESTAMP_NTZ)
+		FROM TABLE(GENERATOR(ROWCOUNT => 2500))`, start.Format(time.DateTime))); err != nil {
+		t.Fatal(err)
+	}
+	sf.RemoveUser("REVOKED")
+	dir := t.TempDir()
+	pipeline := func(name, conn, table string) string {
+		return fmt.Sprintf(`version: 1
+name: %s
+schedule: "0 3 * * *"
+timezone: Europe/Berlin
+streams:
+  events:
+    source:
+      connection: %s
+      query: q.sql
+      incremental: {cursor: AT, start: %s, window: 5d}
+    columns:
+      id:    {type: Int64}
+      label: {type: String}
+      at:    {type: "DateTime('UTC')", allow_lossy: true}
+    destination: {connection: ch, table: %s.%s, mode: append, create: true}
+`, name, conn, start.Format(time.DateOnly), ch.Name, table)
+	}
+	q := `SELECT ID, LABEL, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`
+	writeFiles(t, dir, map[string]string{
+		"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
+  sf_revoked: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: REVOKED,
+       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
+  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
+`, sf.Port, sf.Port, ch.Addr),
+		"good/pipeline.yaml": pipeline("good", "sf", "events"), "good/q.sql": q,
+		"revoked/pipeline.yaml": pipeline("revoked", "sf_revoked", "events_revoked"), "revoked/q.sql": q,
+	})
+	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "good"), filepath.Join(dir, "revoked"))
+	cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_CONNECTIONS="+filepath.Join(dir, "connections.yaml"))
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	m := regexp.MustCompile(`http://(\S+)`).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("serve did not start: %q %v\n%s", line, err, logs.String())
+	}
+	go io.Copy(io.Discard, out)
+	get := func(path string) string {
+		resp, err := http.Get("http://" + m[1] + path)
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for !(strings.Contains(get("/metrics"), `sluice_runs_total{pipeline="good",stream="events",result="ok"} 1`) &&
+		strings.Contains(get("/metrics"), `sluice_runs_total{pipeline="revoked",stream="events",result="paused"} 1`)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the runs did not finish:\n%s\nlogs:\n%s", get("/metrics"), logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var n uint64
+	if err := ch.Conn.QueryRow(context.Background(), "SELECT count() FROM "+ch.Name+".events").Scan(&n); err != nil || n != 2500 {
+		t.Errorf("good pipeline: %d rows, %v; want 2500", n, err)
+	}
+	metrics := get("/metrics")
+	for _, want := range []string{`sluice_rows_total{pipeline="good",stream="events"} 2500`, `sluice_windows_total{pipeline="good",stream="events",result="committed"} 5`, `sluice_freshness_lag_seconds{pipeline="good",stream="events"}`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+	if h := get("/healthz"); !strings.HasPrefix(h, "ok: 2 pipeline(s), 1 paused") || !strings.Contains(h, "paused revoked: credentials rejected") {
+		t.Errorf("healthz: %s", h)
+	}
+	if c := strings.Count(logs.String(), `"msg":"credentials rejected`); c != 1 {
+		t.Errorf("%d credential failures logged, want one attempt:\n%s", c, logs.String())
+	}
+	// A folder broken on disk keeps its last good plan after SIGHUP.
+	writeFiles(t, dir, map[string]string{"good/pipeline.yaml": "version: 1\nname: good\nstreams: {}\nbogus: 1\n"})
+	cmd.Process.Signal(syscall.SIGHUP)
+	for !strings.Contains(get("/healthz"), "1 folder(s) failing to reload") {
+		if time.Now().After(deadline) {
+			t.Fatalf("reload not reported: %s\n%s", get("/healthz"), logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve ended with %v\n%s", err, logs.String())
+	}
+	st, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if reason, _, paused, _ := st.Paused(context.Background(), "revoked"); !paused || !strings.Contains(reason, "390100") {
+		t.Errorf("revoked: paused %v, %q", paused, reason)
+	}
+	if _, _, paused, _ := st.Paused(context.Background(), "good"); paused {
+		t.Error("the good pipeline is paused")
+	}
+	st.Close()
+	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "revoked"); code != 0 {
+		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
+	}
+	st2, _ := state.Open(filepath.Join(dir, "state.db"))
+	defer st2.Close()
+	if _, _, paused, _ := st2.Paused(context.Background(), "revoked"); paused {
+		t.Error("still paused after resume")
+	}
+}

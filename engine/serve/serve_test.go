@@ -1,0 +1,74 @@
+package serve
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestScheduleInItsZone(t *testing.T) {
+	s, err := ParseSchedule("0 3 * * *", "America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, tc := range []struct{ now, want string }{
+		{"2024-03-09T12:00:00Z", "2024-03-10T07:00:00Z"}, // the day clocks jump from 02:00 to 03:00: 03:00 EDT
+		{"2024-03-11T06:00:00Z", "2024-03-11T07:00:00Z"}, // 03:00 EDT = 07:00 UTC
+		{"2024-11-04T00:00:00Z", "2024-11-04T08:00:00Z"}, // 03:00 EST = 08:00 UTC
+	} {
+		now, _ := time.Parse(time.RFC3339, tc.now)
+		got := s.Next(now).UTC().Format(time.RFC3339)
+		if got != tc.want {
+			t.Errorf("Next(%s) = %s (%s), want %s", tc.now, got, s.Next(now).In(ny), tc.want)
+		}
+	}
+	if _, err := ParseSchedule("0 3 * *", "UTC"); err == nil {
+		t.Error("a four-field schedule parsed")
+	}
+	if _, err := ParseSchedule("@daily", "Mars/Olympus"); err == nil {
+		t.Error("an unknown zone parsed")
+	}
+}
+
+// TestDue: with a controlled clock, a stream that never ran is due, one
+// that ran after the last tick is not, and one that missed any number of
+// ticks is due once.
+func TestDue(t *testing.T) {
+	s, _ := ParseSchedule("0 3 * * *", "UTC")
+	at := func(v string) time.Time { t, _ := time.Parse(time.RFC3339, v); return t }
+	now := at("2024-05-10T12:00:00Z")
+	for _, tc := range []struct {
+		last string
+		want bool
+	}{
+		{"", true},
+		{"2024-05-10T03:00:05Z", false}, // ran at today's tick
+		{"2024-05-09T03:00:00Z", true},  // missed today's
+		{"2024-04-01T03:00:00Z", true},  // missed forty: due, once
+	} {
+		var last time.Time
+		if tc.last != "" {
+			last = at(tc.last)
+		}
+		if got := s.Due(last, now); got != tc.want {
+			t.Errorf("Due(last %s) = %v, want %v", tc.last, got, tc.want)
+		}
+	}
+}
+
+func TestMetricsText(t *testing.T) {
+	m := NewMetrics()
+	m.Describe("sluice_rows_total", "counter", "Rows written.")
+	m.Add("sluice_rows_total", 5, "pipeline", "acme", "stream", "a")
+	m.Add("sluice_rows_total", 2, "pipeline", "acme", "stream", "a")
+	m.Set("sluice_lag_seconds", 1.5, "pipeline", `we"ird`)
+	var b strings.Builder
+	m.Write(&b)
+	got := b.String()
+	for _, w := range []string{"# HELP sluice_rows_total Rows written.\n# TYPE sluice_rows_total counter\n", `sluice_rows_total{pipeline="acme",stream="a"} 7`, `sluice_lag_seconds{pipeline="we\"ird"} 1.5`} {
+		if !strings.Contains(got, w) {
+			t.Errorf("metrics lack %q:\n%s", w, got)
+		}
+	}
+}
