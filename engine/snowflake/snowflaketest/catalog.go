@@ -24,6 +24,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_EQUAL_NULL(a, b) AS a IS NOT DISTINCT FROM b`,
 		`CREATE MACRO SF_TRY_PARSE_JSON(a) AS CASE WHEN json_valid(a) THEN json(a) ELSE NULL END`,
 		`CREATE MACRO SF_TO_JSON(a) AS CAST(to_json(a) AS VARCHAR)`,
+		// A VARIANT read as text is its value, not its JSON: a string
+		// loses its quotes, a JSON null is NULL. typeof folds at bind
+		// time, so other types never reach the JSON branch.
+		`CREATE MACRO SF_TEXT(a) AS CASE WHEN typeof(a) = 'JSON' THEN json_extract_string(CAST(a AS JSON), '$') ELSE CAST(a AS VARCHAR) END`,
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,

@@ -4,6 +4,7 @@ package snowflaketest
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -86,7 +87,13 @@ func (t *translator) run(end int) {
 			t.emit(quoteIdent(tok.Text))
 			t.i++
 		case sqlscan.String:
-			t.emit(sqlString(tok.Text))
+			text := sqlString(tok.Text)
+			if t.zonedLiteral() {
+				// Snowflake reads '2024-01-01 10:00:00 +05:00' as a
+				// TIMESTAMP_TZ; DuckDB wants the offset without the space.
+				text = offsetSpace.ReplaceAllString(text, "$1$2")
+			}
+			t.emit(text)
 			t.i++
 		case sqlscan.Placeholder:
 			// :1 style binds scan as a number after a colon; a named
@@ -99,6 +106,24 @@ func (t *translator) run(end int) {
 			t.i++
 		}
 	}
+}
+
+// typedLiteral spells Snowflake's typed literals (TIMESTAMP_TZ '...') in
+// DuckDB.
+var typedLiteral = map[string]string{"TIMESTAMP_NTZ": "TIMESTAMP", "TIMESTAMP_TZ": "TIMESTAMPTZ", "TIMESTAMP_LTZ": "TIMESTAMPTZ"}
+
+var offsetSpace = regexp.MustCompile(`(\d)\s+([+-]\d\d:?\d\d')$`)
+
+// zonedLiteral reports whether the string literal at the current token
+// is read as a zoned timestamp: TIMESTAMP_TZ '...', '...'::TIMESTAMP_LTZ.
+func (t *translator) zonedLiteral() bool {
+	zoned := func(tok sqlscan.Token) bool {
+		return isWord(tok, "TIMESTAMP_TZ", "TIMESTAMP_LTZ", "TIMESTAMPTZ", "TIMESTAMPLTZ")
+	}
+	if t.i > 0 && zoned(t.toks[t.i-1]) {
+		return true
+	}
+	return isPunct(t.peek(1), "::") && zoned(t.peek(2))
 }
 
 func (t *translator) markPrimary() {
@@ -115,6 +140,11 @@ func (t *translator) punct(end int) {
 		t.i++
 		typ, ok := t.typeAt(end)
 		if !ok {
+			return
+		}
+		if typ == "VARCHAR" && t.primary >= 0 && t.primary < len(t.out) {
+			base := strings.Join(t.out[t.primary:], "")
+			t.out = append(t.out[:t.primary], functionName("SF_TEXT")+"("+base+")")
 			return
 		}
 		t.emit("::")
@@ -256,7 +286,7 @@ var functions = map[string]string{
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
 	"SF_DIV": "SF_DIV", "IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
-	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON",
+	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
 }
@@ -336,6 +366,9 @@ func (t *translator) ident(end int) {
 	case name == "TRUE" || name == "FALSE" || name == "NULL":
 		t.emit(name)
 	case isKeyword(name) || t.contextualKeyword(name):
+		if typed, ok := typedLiteral[name]; ok && t.peek(1).Kind == sqlscan.String {
+			name = typed // TIMESTAMP_TZ '...' is DuckDB's TIMESTAMPTZ '...'
+		}
 		t.emit(name)
 	default:
 		t.emit(quoteIdent(name))
@@ -567,6 +600,12 @@ func (t *translator) castCall(name string, args [][]int) {
 		t.emit(cast + "(" + fn + "(")
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
 		t.emit(", " + sqlQuote(strftimeFormat(format)) + ") AS " + target + ")")
+		return
+	}
+	if target == "VARCHAR" && !try {
+		t.emit(functionName("SF_TEXT") + "(")
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		t.emit(")")
 		return
 	}
 	t.emit(cast + "(")
