@@ -122,14 +122,7 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	}
 	if hook := crashHook(e); hook != nil {
 		r.Hook = hook
-		for _, s := range streams {
-			switch k := s.Sink.(type) {
-			case *clickhouse.Sink:
-				k.Hook = hook
-			case *snowflake.Sink:
-				k.Hook = func(p string) error { hook(p); return nil }
-			}
-		}
+		hookSinks(streams, hook)
 	}
 	start := time.Now()
 	sum, err := r.Run(ctx, streams, opts)
@@ -230,6 +223,19 @@ func crashHook(e *env) func(string) {
 		if seen++; seen == want {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
+		}
+	}
+}
+
+// hookSinks hands the crash hook to the sinks, which call it at points
+// inside a write.
+func hookSinks(streams []exec.Stream, hook func(string)) {
+	for _, s := range streams {
+		switch k := s.Sink.(type) {
+		case *clickhouse.Sink:
+			k.Hook = hook
+		case *snowflake.Sink:
+			k.Hook = func(p string) error { hook(p); return nil }
 		}
 	}
 }

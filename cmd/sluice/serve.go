@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
@@ -57,9 +59,6 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 	return w.s.work(ctx, job)
 }
 
-// Windows can take hours: a job runs until it ends or serve stops.
-func (w *runWorker) Timeout(*river.Job[runArgs]) time.Duration { return -1 }
-
 // served is one pipeline folder and its last plan that compiled.
 type served struct {
 	dir   string
@@ -77,6 +76,9 @@ type server struct {
 	log        *slog.Logger
 	metrics    *serve.Metrics
 	maxPerConn int
+	perJob     int
+	timeout    time.Duration
+	hook       func(string) // SLUICE_TEST_CRASH, for tests
 	now        func() time.Time
 	client     *river.Client[*sql.Tx]
 
@@ -97,6 +99,8 @@ func runServe(e *env, args []string) int {
 	workers := fs.Int("workers", 4, "streams run at once")
 	perConn := fs.Int("per-connection", 2, "streams at once on one connection, so one customer's warehouse is not flooded")
 	grace := fs.Duration("grace", 5*time.Minute, "on SIGTERM, how long running windows may take to finish before they are stopped (and re-run cleanly later)")
+	perJob := fs.Int("windows-per-job", 1, "windows a job runs before it hands the stream back to the queue, for any worker to go on")
+	timeout := fs.Duration("window-timeout", 2*time.Hour, "a job (one window) running longer is stopped and retried; a dead worker's job is taken up elsewhere soon after this")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -104,17 +108,13 @@ func runServe(e *env, args []string) int {
 	if len(dirs) == 0 {
 		return usageError(e, fs, "want at least one pipeline folder")
 	}
-	if strings.HasPrefix(*statePath, "postgres://") || strings.HasPrefix(*statePath, "postgresql://") {
-		fmt.Fprintln(e.stderr, "sluice serve: a Postgres state (several machines) is not built yet; use a state file")
-		return exitUsage
-	}
 	st, err := state.Open(*statePath)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice serve: %v\n", err)
 		return exitProblems
 	}
 	defer st.Close()
-	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now,
+	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -180,13 +180,19 @@ func (s *server) start(ctx context.Context, workers int) error {
 		}
 		s.folders[f.l.pipeline.Name] = f
 	}
-	drv := riversqlite.New(s.st.DB())
+	// One machine: River's SQLite driver on the state file. Several:
+	// its database/sql driver on the shared Postgres, where River elects
+	// one leader to fire the cron and spreads the jobs over the workers.
+	var drv riverdriver.Driver[*sql.Tx] = riversqlite.New(s.st.DB())
+	if s.st.Postgres() {
+		drv = riverdatabasesql.New(s.st.DB())
+	}
 	m, err := rivermigrate.New(drv, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("preparing the job queue in the state file: %w", err)
+	if err := migrateOnce(ctx, s.st, m); err != nil {
+		return fmt.Errorf("preparing the job queue in the state: %w", err)
 	}
 	w := river.NewWorkers()
 	river.AddWorker(w, &runWorker{s: s})
@@ -194,6 +200,13 @@ func (s *server) start(ctx context.Context, workers int) error {
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
 		Workers: w,
 		Logger:  s.log.With("component", "river"),
+		// A job runs one window (--windows-per-job); River stops it after
+		// the timeout, and takes a job still "running" a little later for
+		// a dead worker's: another worker runs its window again, which
+		// replaces whatever the dead one wrote.
+		JobTimeout:           s.timeout,
+		RescueStuckJobsAfter: s.timeout + max(s.timeout/10, 5*time.Second),
+		FetchPollInterval:    250 * time.Millisecond, // no LISTEN through database/sql: poll
 	})
 	if err != nil {
 		return err
@@ -334,6 +347,15 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	}
 	start := s.now()
 	err := s.runStream(ctx, f, stream, log)
+	if errors.Is(err, errMore) {
+		s.metrics.Add("sluice_run_seconds_total", s.now().Sub(start).Seconds(), "pipeline", args.Pipeline, "stream", args.Stream)
+		return river.JobSnooze(0)
+	}
+	if err != nil && ctx.Err() != nil {
+		// Stopping: the window was cut short and re-runs cleanly; the job
+		// is queued again without counting an attempt.
+		return river.JobSnooze(0)
+	}
 	s.metrics.Add("sluice_run_seconds_total", s.now().Sub(start).Seconds(), "pipeline", args.Pipeline, "stream", args.Stream)
 	result := "ok"
 	switch {
@@ -379,7 +401,10 @@ func (s *server) runStream(ctx context.Context, f *served, stream *config.Stream
 	if err != nil {
 		return err
 	}
-	r := &exec.Runner{Pipeline: l.pipeline, State: s.st, Retries: 2, Backoff: 2 * time.Second, Log: log,
+	if s.hook != nil {
+		hookSinks([]exec.Stream{es}, s.hook)
+	}
+	r := &exec.Runner{Pipeline: l.pipeline, State: s.st, Retries: 2, Backoff: 2 * time.Second, Log: log, Hook: s.hook,
 		Progress: func(name string, w exec.Slot, rows int64, err error) {
 			result := "committed"
 			if err != nil {
@@ -388,7 +413,35 @@ func (s *server) runStream(ctx context.Context, f *served, stream *config.Stream
 			s.metrics.Add("sluice_windows_total", 1, "pipeline", p.Name, "stream", name, "result", result)
 			s.metrics.Add("sluice_rows_total", float64(rows), "pipeline", p.Name, "stream", name)
 		}}
-	_, err = r.Run(ctx, []exec.Stream{es}, exec.Options{})
+	sum, err := r.Run(ctx, []exec.Stream{es}, exec.Options{Limit: s.perJob})
+	if err == nil && sum.Remaining > 0 {
+		// Hand the stream back: the next window goes to whichever worker
+		// takes the job first.
+		return errMore
+	}
+	return err
+}
+
+// errMore says a stream has windows left after this job's share.
+var errMore = errors.New("more windows due")
+
+// migrateOnce brings River's tables up to date; workers starting together
+// on Postgres take turns.
+func migrateOnce(ctx context.Context, st *state.Store, m *rivermigrate.Migrator[*sql.Tx]) error {
+	if !st.Postgres() {
+		_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
+	}
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7336022)`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7336022)`)
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	return err
 }
 

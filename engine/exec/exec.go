@@ -111,12 +111,19 @@ type Options struct {
 	From, To time.Time
 	// Force runs windows the ledger holds committed.
 	Force bool
+	// Limit, when positive, runs at most that many windows of each
+	// stream, the oldest first; Summary.Remaining counts the others.
+	// sluice serve runs one window a job so that windows spread over
+	// workers.
+	Limit int
 }
 
 // Summary is what a run did.
 type Summary struct {
 	Windows int
 	Rows    int64
+	// Remaining is how many due windows Limit left for later.
+	Remaining int
 }
 
 // Run runs the streams: all pending windows of each incremental stream,
@@ -158,6 +165,10 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 			slots = Windows(inc, loc, now, ledger, opts.From, opts.To, opts.Force)
 		} else {
 			slots = []Slot{{Start: now.UTC(), End: now.UTC(), Complete: true}}
+		}
+		if opts.Limit > 0 && len(slots) > opts.Limit {
+			sum.Remaining += len(slots) - opts.Limit
+			slots = slots[:opts.Limit]
 		}
 		if r.Planned != nil {
 			r.Planned(s.Config.Name, len(slots))

@@ -1,5 +1,6 @@
 // Package state keeps a pipeline's window ledger and run history in an
-// embedded SQLite file: which windows of which streams are committed, which
+// embedded SQLite file, or in Postgres when several machines share the
+// work: which windows of which streams are committed, which
 // failed and why, and each run's outcome. A window is committed only after
 // its rows are durable in the destination, so the ledger never claims more
 // than the destination holds; re-running any window is always safe.
@@ -12,9 +13,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go sqlite driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the Postgres driver as "pgx"
+	_ "modernc.org/sqlite"             // registers the pure-Go sqlite driver
 )
 
 // Window states.
@@ -27,6 +30,7 @@ const (
 // Store is an open state file. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
+	pg bool
 }
 
 const schema = `
@@ -34,8 +38,8 @@ CREATE TABLE IF NOT EXISTS windows (
 	pipeline TEXT NOT NULL,
 	stream   TEXT NOT NULL,
 	start    TEXT NOT NULL,   -- RFC 3339, UTC
-	end      TEXT NOT NULL,
-	complete INTEGER NOT NULL, -- the window reached its full size (not cut at "now")
+	"end"    TEXT NOT NULL,
+	complete BOOLEAN NOT NULL, -- the window reached its full size (not cut at "now")
 	state    TEXT NOT NULL,
 	rows     INTEGER NOT NULL DEFAULT 0,
 	attempts INTEGER NOT NULL DEFAULT 0,
@@ -67,8 +71,13 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 `
 
-// Open opens (creating) the state file at path.
+// Open opens (creating) the state at path: a SQLite file, or, for
+// several machines sharing the work, a Postgres database given as a
+// postgres:// URL.
 func Open(path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgres(path)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating state folder: %w", err)
@@ -85,6 +94,69 @@ func Open(path string) (*Store, error) {
 	}
 	return &Store{db: db}, nil
 }
+
+// IsPostgres reports whether a state location is a Postgres URL.
+func IsPostgres(path string) bool {
+	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
+}
+
+func openPostgres(url string) (*Store, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Workers starting together race to create the tables: one at a time.
+	conn, err := db.Conn(ctx)
+	if err == nil {
+		defer conn.Close()
+		_, err = conn.ExecContext(ctx, `SELECT pg_advisory_lock(7336021)`)
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, strings.Replace(schema, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY", 1))
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7336021)`)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening state %s: %w", redactURL(url), err)
+	}
+	return &Store{db: db, pg: true}, nil
+}
+
+// redactURL hides a password in a connection URL.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	if colon := strings.IndexByte(u[scheme+3:at], ':'); colon >= 0 {
+		return u[:scheme+3+colon+1] + "[redacted]" + u[at:]
+	}
+	return u
+}
+
+// q writes a statement's ? placeholders as Postgres numbers them.
+func (s *Store) q(query string) string {
+	if !s.pg {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Postgres reports whether the state lives in Postgres.
+func (s *Store) Postgres() bool { return s.pg }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
@@ -114,13 +186,13 @@ func parse(s string) time.Time {
 // Windows returns the ledger of a stream (all streams when stream is
 // ""), in start order.
 func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window, error) {
-	q := `SELECT stream, start, end, complete, state, rows, attempts, coalesce(error, ''), updated FROM windows WHERE pipeline = ?`
+	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), updated FROM windows WHERE pipeline = ?`
 	args := []any{pipeline}
 	if stream != "" {
 		q += " AND stream = ?"
 		args = append(args, stream)
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY stream, start", args...)
+	rows, err := s.db.QueryContext(ctx, s.q(q+" ORDER BY stream, start"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +212,10 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 
 // Begin records that a window is loading, counting the attempt.
 func (s *Store) Begin(ctx context.Context, pipeline, stream string, start, end time.Time, complete bool, run int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO windows (pipeline, stream, start, end, complete, state, attempts, run_id, updated)
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO windows (pipeline, stream, start, "end", complete, state, attempts, run_id, updated)
 		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
-		ON CONFLICT (pipeline, stream, start) DO UPDATE SET end = excluded.end, complete = excluded.complete,
-			state = excluded.state, attempts = windows.attempts + 1, error = NULL, run_id = excluded.run_id, updated = excluded.updated`,
+		ON CONFLICT (pipeline, stream, start) DO UPDATE SET "end" = excluded."end", complete = excluded.complete,
+			state = excluded.state, attempts = windows.attempts + 1, error = NULL, run_id = excluded.run_id, updated = excluded.updated`),
 		pipeline, stream, ts(start), ts(end), complete, Loading, run, ts(time.Now()))
 	return err
 }
@@ -159,7 +231,7 @@ func (s *Store) Fail(ctx context.Context, pipeline, stream string, start time.Ti
 }
 
 func (s *Store) set(ctx context.Context, pipeline, stream string, start time.Time, state string, rows int64, msg string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ? WHERE pipeline = ? AND stream = ? AND start = ?`,
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ? WHERE pipeline = ? AND stream = ? AND start = ?`),
 		state, rows, msg, ts(time.Now()), pipeline, stream, ts(start))
 	if err != nil {
 		return err
@@ -183,11 +255,9 @@ type Run struct {
 
 // StartRun records a run's start and returns its id.
 func (s *Store) StartRun(ctx context.Context, pipeline string) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO runs (pipeline, started, status) VALUES (?, ?, 'running')`, pipeline, ts(time.Now()))
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (pipeline, started, status) VALUES (?, ?, 'running') RETURNING id`), pipeline, ts(time.Now())).Scan(&id)
+	return id, err
 }
 
 // FinishRun records a run's outcome; cause is nil for success.
@@ -196,15 +266,15 @@ func (s *Store) FinishRun(ctx context.Context, id int64, windows int, rows int64
 	if cause != nil {
 		status, msg = "failed", cause.Error()
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE runs SET finished = ?, status = ?, windows = ?, rows = ?, error = nullif(?, '') WHERE id = ?`,
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET finished = ?, status = ?, windows = ?, rows = ?, error = nullif(?, '') WHERE id = ?`),
 		ts(time.Now()), status, windows, rows, msg, id)
 	return err
 }
 
 // Runs returns a pipeline's most recent runs, newest first.
 func (s *Store) Runs(ctx context.Context, pipeline string, limit int) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, pipeline, started, coalesce(finished, ''), status, windows, rows, coalesce(error, '')
-		FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?`, pipeline, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, pipeline, started, coalesce(finished, ''), status, windows, rows, coalesce(error, '')
+		FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?`), pipeline, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -225,28 +295,28 @@ func (s *Store) Runs(ctx context.Context, pipeline string, limit int) ([]Run, er
 // Reset forgets a stream's windows from start on (all when start is
 // zero), so the next run loads them again.
 func (s *Store) Reset(ctx context.Context, pipeline, stream string, from time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM windows WHERE pipeline = ? AND stream = ? AND start >= ?`, pipeline, stream, ts(from))
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM windows WHERE pipeline = ? AND stream = ? AND start >= ?`), pipeline, stream, ts(from))
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-// DB is the state file's connection pool, for the job queue that shares
-// the file (sluice serve). One connection: SQLite takes one writer.
+// DB is the state's connection pool, for the job queue that shares it
+// (sluice serve). A SQLite file has one connection: it takes one writer.
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Started records that serve started a scheduled run of a stream.
 func (s *Store) Started(ctx context.Context, pipeline, stream string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO schedule (pipeline, stream, last_started) VALUES (?, ?, ?)
-		ON CONFLICT (pipeline, stream) DO UPDATE SET last_started = excluded.last_started`, pipeline, stream, ts(at))
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO schedule (pipeline, stream, last_started) VALUES (?, ?, ?)
+		ON CONFLICT (pipeline, stream) DO UPDATE SET last_started = excluded.last_started`), pipeline, stream, ts(at))
 	return err
 }
 
 // LastStarted is when serve last started a stream; zero if never.
 func (s *Store) LastStarted(ctx context.Context, pipeline, stream string) (time.Time, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT last_started FROM schedule WHERE pipeline = ? AND stream = ?`, pipeline, stream).Scan(&v)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT last_started FROM schedule WHERE pipeline = ? AND stream = ?`), pipeline, stream).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -255,21 +325,21 @@ func (s *Store) LastStarted(ctx context.Context, pipeline, stream string) (time.
 
 // Pause stops serve from running a pipeline, saying why, until Resume.
 func (s *Store) Pause(ctx context.Context, pipeline, reason string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO paused (pipeline, reason, since) VALUES (?, ?, ?)
-		ON CONFLICT (pipeline) DO UPDATE SET reason = excluded.reason, since = excluded.since`, pipeline, reason, ts(at))
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO paused (pipeline, reason, since) VALUES (?, ?, ?)
+		ON CONFLICT (pipeline) DO UPDATE SET reason = excluded.reason, since = excluded.since`), pipeline, reason, ts(at))
 	return err
 }
 
 // Resume lets serve run a paused pipeline again.
 func (s *Store) Resume(ctx context.Context, pipeline string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM paused WHERE pipeline = ?`, pipeline)
+	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM paused WHERE pipeline = ?`), pipeline)
 	return err
 }
 
 // Paused says whether a pipeline is paused and why.
 func (s *Store) Paused(ctx context.Context, pipeline string) (reason string, since time.Time, paused bool, err error) {
 	var at string
-	err = s.db.QueryRowContext(ctx, `SELECT reason, since FROM paused WHERE pipeline = ?`, pipeline).Scan(&reason, &at)
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT reason, since FROM paused WHERE pipeline = ?`), pipeline).Scan(&reason, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, false, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hockeystack/sluice/engine/state/pgtest"
 )
 
 func TestLedger(t *testing.T) {
@@ -84,5 +86,56 @@ func TestScheduleAndPauses(t *testing.T) {
 	st.Resume(ctx, "p")
 	if _, _, paused, _ := st.Paused(ctx, "p"); paused {
 		t.Error("still paused")
+	}
+}
+
+// TestPostgres: the same ledger, runs, schedule and pauses in Postgres.
+func TestPostgres(t *testing.T) {
+	url := pgtest.Start(t).NewDatabase(t, "state")
+	st, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if !st.Postgres() {
+		t.Fatal("not Postgres")
+	}
+	ctx := context.Background()
+	run, err := st.StartRun(ctx, "p")
+	if err != nil || run != 1 {
+		t.Fatalf("run %d, %v", run, err)
+	}
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := st.Begin(ctx, "p", "s", start, start.Add(24*time.Hour), true, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Begin(ctx, "p", "s", start, start.Add(24*time.Hour), true, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, "p", "s", start, 42); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := st.Windows(ctx, "p", "s")
+	if err != nil || len(ws) != 1 || ws[0].State != Committed || ws[0].Rows != 42 || ws[0].Attempts != 2 || !ws[0].Complete || !ws[0].End.Equal(start.Add(24*time.Hour)) {
+		t.Fatalf("windows %+v, %v", ws, err)
+	}
+	if err := st.FinishRun(ctx, run, 1, 42, nil); err != nil {
+		t.Fatal(err)
+	}
+	if runs, err := st.Runs(ctx, "p", 5); err != nil || len(runs) != 1 || runs[0].Status != "succeeded" {
+		t.Fatalf("runs %+v, %v", runs, err)
+	}
+	st.Pause(ctx, "p", "why", start)
+	if reason, _, paused, err := st.Paused(ctx, "p"); !paused || reason != "why" || err != nil {
+		t.Errorf("paused %v %q %v", paused, reason, err)
+	}
+	// A second worker opening the same state finds the tables.
+	st2, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2.Close()
+	if got := redactURL("postgres://u:secret@h:5432/db"); got != "postgres://u:[redacted]@h:5432/db" {
+		t.Errorf("redacted %s", got)
 	}
 }
