@@ -159,6 +159,7 @@ func runServe(e *env, args []string) int {
 func newServeMetrics() *serve.Metrics {
 	m := serve.NewMetrics()
 	m.Describe("sluice_rows_total", "counter", "Rows written, by pipeline and stream.")
+	m.Describe("sluice_bytes_total", "counter", "Bytes moved (the Arrow size of the rows written), by pipeline and stream.")
 	m.Describe("sluice_windows_total", "counter", "Windows run, by pipeline, stream and result.")
 	m.Describe("sluice_run_seconds_total", "counter", "Seconds spent running streams.")
 	m.Describe("sluice_runs_total", "counter", "Stream runs, by result.")
@@ -301,11 +302,23 @@ func (s *server) slot(ctx context.Context, conn string) (func(), error) {
 	s.mu.Unlock()
 	select {
 	case ch <- struct{}{}:
-		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	// Across machines sharing a Postgres state, the same cap holds.
+	release, ok, err := s.st.Slot(ctx, "connection:"+conn, max(1, s.maxPerConn))
+	if err != nil || !ok {
+		<-ch
+		if err == nil {
+			err = errBusy
+		}
+		return nil, err
+	}
+	return func() { release(); <-ch }, nil
 }
+
+// errBusy says a connection has as many streams running as it may.
+var errBusy = errors.New("the connection is busy")
 
 // work runs one stream once: its pending windows, then the newest.
 func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
@@ -340,6 +353,10 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	}
 	for _, c := range []string{stream.Source.Connection, stream.Destination.Connection} {
 		release, err := s.slot(ctx, c)
+		if errors.Is(err, errBusy) {
+			named.Info("connection busy on other workers: the stream waits its turn", "connection", c)
+			return river.JobSnooze(10 * time.Second)
+		}
 		if err != nil {
 			return err
 		}
@@ -412,6 +429,9 @@ func (s *server) runStream(ctx context.Context, f *served, stream *config.Stream
 			}
 			s.metrics.Add("sluice_windows_total", 1, "pipeline", p.Name, "stream", name, "result", result)
 			s.metrics.Add("sluice_rows_total", float64(rows), "pipeline", p.Name, "stream", name)
+		},
+		Moved: func(name string, bytes int64) {
+			s.metrics.Add("sluice_bytes_total", float64(bytes), "pipeline", p.Name, "stream", name)
 		}}
 	sum, err := r.Run(ctx, []exec.Stream{es}, exec.Options{Limit: s.perJob})
 	if err == nil && sum.Remaining > 0 {

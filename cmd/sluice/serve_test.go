@@ -108,7 +108,7 @@ connections:
 		t.Errorf("good pipeline: %d rows, %v; want 2500", n, err)
 	}
 	metrics := get("/metrics")
-	for _, want := range []string{`sluice_rows_total{pipeline="good",stream="events"} 2500`, `sluice_windows_total{pipeline="good",stream="events",result="committed"} 5`, `sluice_freshness_lag_seconds{pipeline="good",stream="events"}`} {
+	for _, want := range []string{`sluice_rows_total{pipeline="good",stream="events"} 2500`, `sluice_windows_total{pipeline="good",stream="events",result="committed"} 5`, `sluice_freshness_lag_seconds{pipeline="good",stream="events"}`, `sluice_bytes_total{pipeline="good",stream="events"} `} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
 		}
@@ -144,6 +144,10 @@ connections:
 		t.Error("the good pipeline is paused")
 	}
 	st.Close()
+	hist, errOut, code := sluice(t, "history", "--state", filepath.Join(dir, "state.db"), "--connections", filepath.Join(dir, "connections.yaml"), filepath.Join(dir, "good"))
+	if code != 0 || !strings.Contains(hist, "Runs of good, newest first") || strings.Count(hist, "succeeded") != 5 {
+		t.Errorf("history: exit %d, want five runs (one window each)\n%s%s", code, hist, errOut)
+	}
 	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "revoked"); code != 0 {
 		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
 	}

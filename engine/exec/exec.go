@@ -68,6 +68,9 @@ type Runner struct {
 	// about the windows of a stream before they run.
 	Progress func(stream string, w Slot, rows int64, err error)
 	Planned  func(stream string, windows int)
+	// Moved, when set, hears the Arrow size in bytes of the rows each
+	// written window carried.
+	Moved func(stream string, bytes int64)
 	// Parallel is how many windows of an upsert stream load at once;
 	// windows of other modes replace partitions and run one at a time.
 	Parallel int
@@ -265,7 +268,7 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 		if err == nil || attempt >= r.Retries || !transient(err) || ctx.Err() != nil {
 			break
 		}
-		r.Log.Warn("window failed, retrying", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "error", err, "wait", wait)
+		r.Log.Warn("window failed, retrying", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err, "wait", wait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -275,7 +278,7 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
 		r.State.Fail(bg, r.Pipeline.Name, name, slot.Start, err)
-		r.Log.Error("window failed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "error", err)
+		r.Log.Error("window failed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err)
 		return 0, err
 	}
 	r.hook("written")
@@ -283,7 +286,7 @@ func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (in
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
 	r.hook("committed")
-	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "rows", rows)
+	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "rows", rows)
 	return rows, nil
 }
 
@@ -330,6 +333,9 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
 	mapped := &mapReader{in: rr, prog: prog, mem: r.Alloc, where: transform.Where{Stream: c.Name, Window: windowLabel(s, slot)}, refs: 1}
 	defer mapped.Release()
 	n, err := s.Sink.WriteWindow(ctx, w, mapped)
+	if err == nil && mapped.err == nil && r.Moved != nil {
+		r.Moved(c.Name, mapped.bytes)
+	}
 	if err != nil {
 		if mapped.err != nil {
 			return 0, mapped.err
@@ -352,6 +358,7 @@ type mapReader struct {
 	cur   arrow.RecordBatch
 	err   error
 	refs  int64
+	bytes int64 // Arrow size of the batches handed on
 }
 
 func (m *mapReader) Schema() *arrow.Schema { return m.prog.Schema() }
@@ -375,6 +382,9 @@ func (m *mapReader) Next() bool {
 		return false
 	}
 	m.cur = out
+	for _, c := range out.Columns() {
+		m.bytes += dataSize(c.Data())
+	}
 	return true
 }
 
@@ -388,4 +398,18 @@ func (m *mapReader) Release() {
 		m.cur.Release()
 		m.cur = nil
 	}
+}
+
+// dataSize is the size of an array's buffers, children included.
+func dataSize(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
+	}
+	return n
 }

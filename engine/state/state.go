@@ -345,3 +345,33 @@ func (s *Store) Paused(ctx context.Context, pipeline string) (reason string, sin
 	}
 	return reason, parse(at), err == nil, err
 }
+
+// Slot takes one of n slots named key for as long as the caller holds it,
+// across every process sharing a Postgres state (an advisory lock held on
+// a connection of its own). It returns ok false when all n are taken. A
+// SQLite state serves one process, which counts its own: ok is always
+// true. release gives the slot back.
+func (s *Store) Slot(ctx context.Context, key string, n int) (release func(), ok bool, err error) {
+	if !s.pg {
+		return func() {}, true, nil
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := 0; i < n; i++ {
+		var got bool
+		if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtext($1), $2)`, "sluice:"+key, i).Scan(&got); err != nil {
+			conn.Close()
+			return nil, false, err
+		}
+		if got {
+			return func() {
+				conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtext($1), $2)`, "sluice:"+key, i)
+				conn.Close()
+			}, true, nil
+		}
+	}
+	conn.Close()
+	return nil, false, nil
+}

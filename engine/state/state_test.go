@@ -139,3 +139,35 @@ func TestPostgres(t *testing.T) {
 		t.Errorf("redacted %s", got)
 	}
 }
+
+// TestSlotsAcrossProcesses: two stores on one Postgres share n slots.
+func TestSlotsAcrossProcesses(t *testing.T) {
+	url := pgtest.Start(t).NewDatabase(t, "slots")
+	a, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	r1, ok1, _ := a.Slot(ctx, "conn:x", 2)
+	r2, ok2, _ := b.Slot(ctx, "conn:x", 2)
+	_, ok3, _ := a.Slot(ctx, "conn:x", 2)
+	if !ok1 || !ok2 || ok3 {
+		t.Fatalf("slots taken: %v %v %v, want the third refused", ok1, ok2, ok3)
+	}
+	if _, ok, _ := b.Slot(ctx, "conn:y", 2); !ok {
+		t.Error("another key shares the slots")
+	}
+	r1()
+	r4, ok4, _ := b.Slot(ctx, "conn:x", 2)
+	if !ok4 {
+		t.Error("a released slot is not free")
+	}
+	r2()
+	r4()
+}
