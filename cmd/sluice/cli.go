@@ -48,7 +48,7 @@ func commands() []command {
 		{"diff", "what a change to pipeline folders does, against a git revision", "sluice diff --base REV [--format markdown|json] [--connections FILE] [DIR...]", runDiff},
 		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},
 		{"history", "list a pipeline's runs", "sluice history [--state FILE] [--limit N] [--json] DIR", runHistory},
-		{"serve", "run every pipeline on its schedule until stopped", "sluice serve [--connections FILE] [--state FILE|postgres://...] [--listen ADDR] [--workers N] [--per-connection N] [--grace D] [--window-timeout D] DIR...", runServe},
+		{"serve", "run every pipeline on its schedule until stopped", "sluice serve [--connections FILE] [--state FILE|postgres://...] [--listen ADDR] [--workers N] [--per-connection N] [--grace D] [--window-timeout D] [--retry-after D] DIR...", runServe},
 		{"resume", "let serve run a paused pipeline again", "sluice resume [--state FILE] PIPELINE...", runResume},
 		{"version", "print the version", "sluice version", runVersion},
 	}

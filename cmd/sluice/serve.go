@@ -78,6 +78,7 @@ type server struct {
 	maxPerConn int
 	perJob     int
 	timeout    time.Duration
+	retryBase  time.Duration
 	hook       func(string) // SLUICE_TEST_CRASH, for tests
 	now        func() time.Time
 	client     *river.Client[*sql.Tx]
@@ -100,6 +101,7 @@ func runServe(e *env, args []string) int {
 	perConn := fs.Int("per-connection", 2, "streams at once on one connection, so one customer's warehouse is not flooded")
 	grace := fs.Duration("grace", 5*time.Minute, "on SIGTERM, how long running windows may take to finish before they are stopped (and re-run cleanly later)")
 	perJob := fs.Int("windows-per-job", 1, "windows a job runs before it hands the stream back to the queue, for any worker to go on")
+	retryBase := fs.Duration("retry-after", 30*time.Second, "first wait before a failed stream is tried again; it doubles each attempt, up to 30 minutes")
 	timeout := fs.Duration("window-timeout", 2*time.Hour, "a job (one window) running longer is stopped and retried; a dead worker's job is taken up elsewhere soon after this")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
@@ -114,7 +116,7 @@ func runServe(e *env, args []string) int {
 		return exitProblems
 	}
 	defer st.Close()
-	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, hook: crashHook(e),
+	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -208,6 +210,7 @@ func (s *server) start(ctx context.Context, workers int) error {
 		JobTimeout:           s.timeout,
 		RescueStuckJobsAfter: s.timeout + max(s.timeout/10, 5*time.Second),
 		FetchPollInterval:    250 * time.Millisecond, // no LISTEN through database/sql: poll
+		RetryPolicy:          serve.Backoff{Base: s.retryBase, Max: 30 * time.Minute},
 	})
 	if err != nil {
 		return err

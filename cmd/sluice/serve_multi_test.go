@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -53,6 +54,7 @@ connections:
 `, sf.Port, ch.Addr),
 		"p/pipeline.yaml": fmt.Sprintf(`version: 1
 name: p
+schedule: "* * * * *"
 streams:
   events:
     source:
@@ -73,7 +75,7 @@ streams:
 		mu   *sync.Mutex
 	}
 	startWorker := func(crash string) worker {
-		cmd := exec.Command(os.Args[0], "serve", "--listen", "", "--state", stateURL, "--workers", "1", "--window-timeout", "4s", filepath.Join(dir, "p"))
+		cmd := exec.Command(os.Args[0], "serve", "--listen", "", "--state", stateURL, "--workers", "1", "--window-timeout", "4s", "--retry-after", "1s", filepath.Join(dir, "p"))
 		cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_CONNECTIONS="+filepath.Join(dir, "connections.yaml"), "SLUICE_TEST_CRASH="+crash)
 		w := worker{cmd: cmd, logs: &strings.Builder{}, mu: &sync.Mutex{}}
 		errPipe, _ := cmd.StderrPipe()
@@ -123,6 +125,19 @@ streams:
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+	// The cron fires once a minute whatever the number of workers: River's
+	// leader alone enqueues. Wait for the next tick.
+	boundary := time.Now().Truncate(time.Minute).Add(time.Minute)
+	time.Sleep(time.Until(boundary) + 8*time.Second)
+	pgdb, err := sql.Open("pgx", stateURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ticks int
+	if err := pgdb.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'sluice_run' AND created_at >= $1`, boundary).Scan(&ticks); err != nil || ticks != 1 {
+		t.Errorf("the tick at %s queued %d jobs (%v), want one", boundary.Format(time.TimeOnly), ticks, err)
+	}
+	pgdb.Close()
 	if err := workers[0].cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("worker 0 ended with %v, want a kill", err)
 	}

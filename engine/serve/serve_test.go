@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river/rivertype"
 )
 
 func TestScheduleInItsZone(t *testing.T) {
@@ -69,6 +71,18 @@ func TestMetricsText(t *testing.T) {
 	for _, w := range []string{"# HELP sluice_rows_total Rows written.\n# TYPE sluice_rows_total counter\n", `sluice_rows_total{pipeline="acme",stream="a"} 7`, `sluice_lag_seconds{pipeline="we\"ird"} 1.5`} {
 		if !strings.Contains(got, w) {
 			t.Errorf("metrics lack %q:\n%s", w, got)
+		}
+	}
+}
+
+// TestBackoff: with a controlled clock, retries wait 30 s, 1 min, 2 min,
+// ... and never more than the cap.
+func TestBackoff(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	b := Backoff{Base: 30 * time.Second, Max: 10 * time.Minute, Now: func() time.Time { return now }}
+	for attempt, want := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 5: 8 * time.Minute, 6: 10 * time.Minute, 40: 10 * time.Minute} {
+		if got := b.NextRetry(&rivertype.JobRow{Attempt: attempt}); !got.Equal(now.Add(want)) {
+			t.Errorf("attempt %d: retry at %s, want %s later", attempt, got, want)
 		}
 	}
 }
