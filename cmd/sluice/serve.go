@@ -121,7 +121,9 @@ func runServe(e *env, args []string) int {
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := s.start(ctx, *workers); err != nil {
+	// River runs on a context of its own: SIGTERM must not cancel the
+	// running windows, only stop new work (client.Stop below).
+	if err := s.start(context.Background(), *workers); err != nil {
 		fmt.Fprintf(e.stderr, "sluice serve: %v\n", err)
 		return exitProblems
 	}

@@ -157,3 +157,52 @@ connections:
 		t.Error("still paused after resume")
 	}
 }
+
+// TestServeDrainsOnSIGTERM: SIGTERM in the middle of a window lets that
+// window finish and commit, starts no other, and ends the daemon cleanly.
+func TestServeDrainsOnSIGTERM(t *testing.T) {
+	f := newPullFixture(t, goodColumns)
+	f.sf.SlowChunks(400 * time.Millisecond)
+	cmd := exec.Command(os.Args[0], "serve", "--listen", "", "--state", filepath.Join(f.dir, "state.db"), filepath.Join(f.dir, "p"))
+	cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_CONNECTIONS="+filepath.Join(f.dir, "connections.yaml"))
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	st, err := state.Open(filepath.Join(f.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	windows := func() (loading, committed int) {
+		ws, _ := st.Windows(context.Background(), "p", "events")
+		for _, w := range ws {
+			switch w.State {
+			case state.Loading:
+				loading++
+			case state.Committed:
+				committed++
+			}
+		}
+		return
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if l, _ := windows(); l == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no window started\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve ended with %v\n%s", err, logs.String())
+	}
+	if l, c := windows(); l != 0 || c != 1 {
+		t.Errorf("after SIGTERM: %d window(s) loading, %d committed; want the running one committed and no other started\n%s", l, c, logs.String())
+	}
+}
