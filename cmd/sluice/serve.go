@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -175,7 +176,11 @@ func newServeMetrics() *serve.Metrics {
 // start loads the folders, migrates the queue, schedules every stream and
 // starts River.
 func (s *server) start(ctx context.Context, workers int) error {
-	for _, d := range s.dirs {
+	dirs := pipelineFolders(s.dirs)
+	if len(dirs) == 0 {
+		return fmt.Errorf("no pipeline folder (one with %s) in %s", config.PipelineFileName, strings.Join(s.dirs, ", "))
+	}
+	for _, d := range dirs {
 		f, err := s.loadFolder(d)
 		if err != nil {
 			return err
@@ -276,10 +281,20 @@ func (s *server) schedule(ctx context.Context) {
 	}
 }
 
-// reload re-reads every folder: one that validates replaces its plan; one
-// that does not keeps its last good plan and reports why.
+// reload finds the folders again and re-reads each: one that validates
+// replaces its plan (a new one is scheduled); one that does not keeps its
+// last good plan and reports why; one that is gone is no longer served.
 func (s *server) reload(ctx context.Context) {
-	for _, d := range s.dirs {
+	dirs := pipelineFolders(s.dirs)
+	s.mu.Lock()
+	for name, f := range s.folders {
+		if !slices.Contains(dirs, f.dir) {
+			delete(s.folders, name) // its jobs end when they next run
+			s.log.Info("reload: folder gone, pipeline no longer served", "folder", f.dir, "pipeline", name)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range dirs {
 		f, err := s.loadFolder(d)
 		s.mu.Lock()
 		if err != nil {
@@ -294,6 +309,26 @@ func (s *server) reload(ctx context.Context) {
 		s.log.Info("reloaded", "folder", d, "pipeline", f.l.pipeline.Name, "schedule", f.sched.Expr)
 	}
 	s.schedule(ctx)
+}
+
+// pipelineFolders are the folders serve runs: each argument that holds a
+// pipeline file, else every folder below it that does, sorted.
+func pipelineFolders(args []string) []string {
+	var out []string
+	for _, a := range args {
+		if exists(filepath.Join(a, config.PipelineFileName)) {
+			out = append(out, a)
+			continue
+		}
+		filepath.WalkDir(a, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && d.Name() == config.PipelineFileName {
+				out = append(out, filepath.Dir(p))
+			}
+			return nil
+		})
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // slot waits for a free run on a connection.

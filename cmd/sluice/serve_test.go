@@ -71,7 +71,8 @@ connections:
 		"good/pipeline.yaml": pipeline("good", "sf", "events"), "good/q.sql": q,
 		"revoked/pipeline.yaml": pipeline("revoked", "sf_revoked", "events_revoked"), "revoked/q.sql": q,
 	})
-	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "good"), filepath.Join(dir, "revoked"))
+	// serve finds the pipeline folders below the one it is given.
+	cmd := exec.Command(os.Args[0], "serve", "--listen", "127.0.0.1:0", "--state", filepath.Join(dir, "state.db"), dir)
 	cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_CONNECTIONS="+filepath.Join(dir, "connections.yaml"))
 	var logs strings.Builder
 	cmd.Stderr = &logs
@@ -119,10 +120,12 @@ connections:
 	if c := strings.Count(logs.String(), `"msg":"credentials rejected`); c != 1 {
 		t.Errorf("%d credential failures logged, want one attempt:\n%s", c, logs.String())
 	}
-	// A folder broken on disk keeps its last good plan after SIGHUP.
-	writeFiles(t, dir, map[string]string{"good/pipeline.yaml": "version: 1\nname: good\nstreams: {}\nbogus: 1\n"})
+	// A folder broken on disk keeps its last good plan after SIGHUP; a new
+	// one is found and served.
+	writeFiles(t, dir, map[string]string{"good/pipeline.yaml": "version: 1\nname: good\nstreams: {}\nbogus: 1\n",
+		"more/extra/pipeline.yaml": strings.Replace(pipeline("extra", "sf", "events_extra"), "window: 5d", "window: 10d", 1), "more/extra/q.sql": q})
 	cmd.Process.Signal(syscall.SIGHUP)
-	for !strings.Contains(get("/healthz"), "1 folder(s) failing to reload") {
+	for !strings.Contains(get("/healthz"), "ok: 3 pipeline(s), 1 paused, 1 folder(s) failing to reload") {
 		if time.Now().After(deadline) {
 			t.Fatalf("reload not reported: %s\n%s", get("/healthz"), logs.String())
 		}
