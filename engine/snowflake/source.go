@@ -75,7 +75,9 @@ func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, e
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
 	q, args := Bind(r.SQL, r.Params)
-	qctx := arrowbatches.WithTimestampOption(sf.WithHigherPrecision(arrowbatches.WithArrowBatches(ctx)), arrowbatches.UseMicrosecondTimestamp)
+	// Timestamps come in Snowflake's own encoding and are read with
+	// integer arithmetic (snowflakeMicros), not a time.Time a value.
+	qctx := arrowbatches.WithTimestampOption(sf.WithHigherPrecision(arrowbatches.WithArrowBatches(ctx)), arrowbatches.UseOriginalTimestamp)
 	qctx = sf.WithArrowAllocator(qctx, s.alloc)
 	if r.Tag != "" {
 		qctx = sf.WithQueryTag(qctx, r.Tag)
@@ -325,7 +327,7 @@ func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 	}()
 	for i, sc := range r.cols {
-		c, err := canonicalColumn(r.alloc, rec.Column(i), r.schema.Field(i).Type, sc.scale)
+		c, err := canonicalColumn(r.alloc, rec.Column(i), r.schema.Field(i).Type, sc)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err)
 		}
@@ -337,7 +339,8 @@ func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 // canonicalColumn converts one column: integers of any width (scaled by
 // scale) and decimals into the target int64 or decimal128, timestamps
 // relabelled into the target zone; other types pass through.
-func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType, scale int) (arrow.Array, error) {
+func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType, sc sourceColumn) (arrow.Array, error) {
+	scale := sc.scale
 	if arrow.TypeEqual(a.DataType(), target) {
 		a.Retain()
 		return a, nil
@@ -388,8 +391,80 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 			defer data.Release()
 			return array.MakeFromData(data), nil
 		}
+		if t.Unit == arrow.Microsecond {
+			if out, ok := snowflakeMicros(mem, a, t, sc); ok {
+				return out, nil
+			}
+		}
 	}
 	return nil, fmt.Errorf("cannot read %s as %s", a.DataType(), target)
+}
+
+// snowflakeMicros reads timestamps in Snowflake's own Arrow encoding (the
+// driver's original-timestamp option) as microseconds, with integer
+// arithmetic rather than a time.Time a value: an int64 scaled by
+// 10^scale, a struct of epoch seconds and nanoseconds, or for
+// TIMESTAMP_TZ a scaled int64 or epoch and fraction beside the offset.
+// Instants round down to the microsecond, as the driver's own conversion
+// does.
+func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType, sc sourceColumn) (arrow.Array, bool) {
+	n := a.Len()
+	var at func(j int) int64
+	scaled := func(v []int64) func(int) int64 {
+		if sc.scale <= 6 {
+			mul := pow10[6-sc.scale]
+			return func(j int) int64 { return v[j] * mul }
+		}
+		div := pow10[sc.scale-6]
+		return func(j int) int64 { return floorDiv(v[j], div) }
+	}
+	switch c := a.(type) {
+	case *array.Int64:
+		at = scaled(c.Int64Values())
+	case *array.Struct:
+		tz := sc.typ.Zone == sqltype.Offset
+		switch {
+		case tz && c.NumField() == 2:
+			v, ok := c.Field(0).(*array.Int64)
+			if !ok {
+				return nil, false
+			}
+			at = scaled(v.Int64Values())
+		case c.NumField() >= 2:
+			epoch, ok1 := c.Field(0).(*array.Int64)
+			frac, ok2 := c.Field(1).(*array.Int32)
+			if !ok1 || !ok2 {
+				return nil, false
+			}
+			e, f := epoch.Int64Values(), frac.Int32Values()
+			at = func(j int) int64 { return e[j]*1_000_000 + floorDiv(int64(f[j]), 1000) }
+		default:
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	b := array.NewTimestampBuilder(mem, t)
+	defer b.Release()
+	b.Reserve(n)
+	for j := 0; j < n; j++ {
+		if a.IsNull(j) {
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
+		}
+		b.UnsafeAppend(arrow.Timestamp(at(j)))
+	}
+	return b.NewArray(), true
+}
+
+var pow10 = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }
 
 // integer reads an integer value of any integer or decimal array.
