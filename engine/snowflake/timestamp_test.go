@@ -68,7 +68,14 @@ func TestSnowflakeMicros(t *testing.T) {
 		zb.Append(1440 + 330)
 	}
 	e, f, z := eb.NewArray(), fb.NewArray(), zb.NewArray()
-	defer func() { e.Release(); f.Release(); z.Release(); eb.Release(); fb.Release(); zb.Release() }()
+	defer func() {
+		e.Release()
+		f.Release()
+		z.Release()
+		eb.Release()
+		fb.Release()
+		zb.Release()
+	}()
 	three, _ := array.NewStructArray([]arrow.Array{e, f, z}, []string{"epoch", "fraction", "timezone"})
 	defer three.Release()
 	two, _ := array.NewStructArray([]arrow.Array{e, z}, []string{"epoch", "timezone"})
