@@ -391,7 +391,11 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	if stream == nil {
 		return river.JobCancel(fmt.Errorf("pipeline %s has no stream %s any more", args.Pipeline, args.Stream))
 	}
-	for _, c := range []string{stream.Source.Connection, stream.Destination.Connection} {
+	// Slots are taken in name order, so a pull (Snowflake then ClickHouse)
+	// and a push (the other way) never wait on each other.
+	conns := []string{stream.Source.Connection, stream.Destination.Connection}
+	sort.Strings(conns)
+	for _, c := range slices.Compact(conns) {
 		release, err := s.slot(ctx, c)
 		if errors.Is(err, errBusy) {
 			named.Info("connection busy on other workers: the stream waits its turn", "connection", c)
