@@ -13,3 +13,8 @@ var Pipeline []byte
 //
 //go:embed connections.schema.json
 var Connections []byte
+
+// Fixture is the JSON Schema of a fixture test (tests/*.yaml).
+//
+//go:embed fixture.schema.json
+var Fixture []byte

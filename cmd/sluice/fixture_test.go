@@ -81,10 +81,14 @@ func TestFixtures(t *testing.T) {
 	if !strings.Contains(out, `row 2 (activity_id=a9): not written`) || !strings.Contains(out, `unexpected row (activity_id=a2)`) {
 		t.Errorf("unexpected rows:\n%s", out)
 	}
-	// Bad fixtures point at the file and line.
-	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: NUMBR}\n"})
+	// Bad fixtures point at the file, line and column.
+	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: NUMBR}\nexpect:\n  rows: []\n"})
 	if _, errOut, code := sluice(t, "test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:4:") {
-		t.Errorf("bad fixture: exit %d\n%s", code, errOut)
+		t.Errorf("bad type: exit %d\n%s", code, errOut)
+	}
+	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: INT}\nexpct:\n  rows: []\n"})
+	if _, errOut, code := sluice(t, "test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:5:1: unknown field \"expct\" (did you mean \"expect\"?)") {
+		t.Errorf("misspelt key: exit %d\n%s", code, errOut)
 	}
 }
 

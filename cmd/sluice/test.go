@@ -20,6 +20,7 @@ import (
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/fixture"
 	"github.com/hockeystack/sluice/engine/snowflake"
@@ -69,6 +70,15 @@ func runTest(e *env, args []string) int {
 	sort.Strings(files)
 	var fixtures []*fixture.Fixture
 	for _, f := range files {
+		if src, err := os.ReadFile(f); err == nil {
+			if ds := config.CheckFixture(f, src); len(ds) > 0 {
+				report(e, ds, diag.Sources{f: src})
+				if ds.HasErrors() {
+					fmt.Fprintf(e.stderr, "%s: %s\n", f, errorSummary(ds))
+					return exitProblems
+				}
+			}
+		}
 		fx, err := fixture.Load(f)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%v\n", err)

@@ -29,7 +29,17 @@ type schema struct {
 var (
 	pipelineSchema    = sync.OnceValue(func() *schema { return compileSchema("pipeline.schema.json", schemas.Pipeline) })
 	connectionsSchema = sync.OnceValue(func() *schema { return compileSchema("connections.schema.json", schemas.Connections) })
+	fixtureSchema     = sync.OnceValue(func() *schema { return compileSchema("fixture.schema.json", schemas.Fixture) })
 )
+
+// CheckFixture checks a fixture test file (tests/*.yaml) against its JSON
+// Schema, each problem at its file, line and column.
+func CheckFixture(path string, src []byte) diag.Diagnostics {
+	var ds diag.Diagnostics
+	d := parseYAML(path, src, &ds)
+	fixtureSchema().validate(d)
+	return ds.Sort()
+}
 
 func compileSchema(name string, src []byte) *schema {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(src))
