@@ -28,6 +28,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// simulate starts the snowsim that sluice test runs fixtures on: a
+	// child process, or in tests one in the test's own process.
+	simulate func(*env) (simulator, error)
 }
 
 type command struct {
@@ -55,8 +58,13 @@ func commands() []command {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	defer startProfiles(os.Getenv)()
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	return (&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, simulate: startSnowsimProcess}).main(args)
+}
+
+// main runs the command args name.
+func (e *env) main(args []string) int {
+	defer startProfiles(e.getenv)()
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			for _, c := range commands() {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -21,11 +22,18 @@ func (p inProcess) Exec(ctx context.Context, q string) error { return p.s.Exec(c
 func (p inProcess) Port() int                                { return p.s.Port }
 func (p inProcess) Close()                                   {}
 
-func useInProcessSnowsim(t *testing.T) {
+// withSnowsim runs the CLI in-process with an in-process snowsim for
+// sluice test.
+func withSnowsim(t *testing.T) func(args ...string) (string, string, int) {
 	s := snowflaketest.Start(t, snowflaketest.Options{})
-	old := startSimulator
-	startSimulator = func(*env) (simulator, error) { return inProcess{s}, nil }
-	t.Cleanup(func() { startSimulator = old })
+	return func(args ...string) (string, string, int) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: os.Getenv,
+			simulate: func(*env) (simulator, error) { return inProcess{s}, nil }}
+		code := e.main(args)
+		return out.String(), errOut.String(), code
+	}
 }
 
 // copyDir copies the example pipeline folder and its connections file.
@@ -50,15 +58,15 @@ func copyExample(t *testing.T) string {
 // TestFixtures: the example pipeline's fixture tests pass offline; a
 // broken mapping fails them with a diff naming the row and the column.
 func TestFixtures(t *testing.T) {
-	useInProcessSnowsim(t)
-	out, errOut, code := sluice(t, "test", filepath.Join("..", "..", "pipelines", "acme"))
+	sluice := withSnowsim(t)
+	out, errOut, code := sluice("test", filepath.Join("..", "..", "pipelines", "acme"))
 	if code != 0 || !strings.Contains(out, "3 fixture tests passed") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	dir := copyExample(t)
 	edit(t, filepath.Join(dir, "pipeline.yaml"), `email:           {expr: "lower(trim(EMAIL ?? ''))", type: String}`, `email:           {expr: "trim(EMAIL ?? '')", type: String}`)
 	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "LOWER(TYPE)", "UPPER(TYPE)")
-	out, errOut, code = sluice(t, "test", dir)
+	out, errOut, code = sluice("test", dir)
 	if code != 1 {
 		t.Fatalf("broken mapping: exit %d\n%s%s", code, out, errOut)
 	}
@@ -77,17 +85,17 @@ func TestFixtures(t *testing.T) {
 	// A stream that writes a row the fixture does not expect.
 	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "UPPER(TYPE)", "LOWER(TYPE)")
 	edit(t, filepath.Join(dir, "tests", "crm_activity.yaml"), "    - {activity_id: a2,", "    - {activity_id: a9,")
-	out, _, _ = sluice(t, "test", "--stream", "crm_activity", dir)
+	out, _, _ = sluice("test", "--stream", "crm_activity", dir)
 	if !strings.Contains(out, `row 2 (activity_id=a9): not written`) || !strings.Contains(out, `unexpected row (activity_id=a2)`) {
 		t.Errorf("unexpected rows:\n%s", out)
 	}
 	// Bad fixtures point at the file, line and column.
 	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: NUMBR}\nexpect:\n  rows: []\n"})
-	if _, errOut, code := sluice(t, "test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:4:") {
+	if _, errOut, code := sluice("test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:4:") {
 		t.Errorf("bad type: exit %d\n%s", code, errOut)
 	}
 	writeFiles(t, dir, map[string]string{"tests/bad.yaml": "stream: crm_activity\ngiven:\n  T:\n    columns: {A: INT}\nexpct:\n  rows: []\n"})
-	if _, errOut, code := sluice(t, "test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:5:1: unknown field \"expct\" (did you mean \"expect\"?)") {
+	if _, errOut, code := sluice("test", dir); code != 1 || !strings.Contains(errOut, "tests/bad.yaml:5:1: unknown field \"expct\" (did you mean \"expect\"?)") {
 		t.Errorf("misspelt key: exit %d\n%s", code, errOut)
 	}
 }
@@ -112,7 +120,7 @@ func TestFixturesWithSnowsimBinary(t *testing.T) {
 // a fixture whose expectations are what the mapping makes of the sample;
 // the recorded fixture then passes, and a changed mapping fails it.
 func TestRecordFixture(t *testing.T) {
-	useInProcessSnowsim(t)
+	sluice := withSnowsim(t)
 	live := snowflaketest.Start(t, snowflaketest.Options{})
 	if err := live.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
 		CREATE TABLE ACME.CRM.ACTIVITIES (ACTIVITY_ID VARCHAR(40) NOT NULL, CONTACT_ID NUMBER(18,0) NOT NULL, TYPE VARCHAR(20), SUBJECT VARCHAR(200), ACTIVITY_AT TIMESTAMP_NTZ(6));
@@ -131,7 +139,7 @@ connections:
   hs_clickhouse: {kind: clickhouse, access: read_write, host: 127.0.0.1, auth: {method: none}}
 `, live.Port, live.Port)})
 	t.Setenv("SF_PASSWORD", "sluice")
-	out, errOut, code := sluice(t, "test", "--record", "--stream", "crm_activity", "--limit", "12", dir)
+	out, errOut, code := sluice("test", "--record", "--stream", "crm_activity", "--limit", "12", dir)
 	if code != 0 {
 		t.Fatalf("record: exit %d\n%s%s", code, out, errOut)
 	}
@@ -144,14 +152,14 @@ connections:
 	if strings.Count(recorded, "ACTIVITY_ID: act-") != 12 || strings.Contains(recorded, "activity_type: note") {
 		t.Errorf("want 12 sampled rows and no filtered-out note:\n%s", recorded)
 	}
-	if out, errOut, code := sluice(t, "test", "--stream", "crm_activity", dir); code != 0 {
+	if out, errOut, code := sluice("test", "--stream", "crm_activity", dir); code != 0 {
 		t.Fatalf("the recorded fixture fails: exit %d\n%s%s", code, out, errOut)
 	}
 	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "SUBJECT,", "UPPER(SUBJECT) AS SUBJECT,")
-	if out, _, code := sluice(t, "test", "--stream", "crm_activity", dir); code != 1 || !strings.Contains(out, "column subject: want \"Subject 1\", got \"SUBJECT 1\"") {
+	if out, _, code := sluice("test", "--stream", "crm_activity", dir); code != 1 || !strings.Contains(out, "column subject: want \"Subject 1\", got \"SUBJECT 1\"") {
 		t.Errorf("a changed mapping: exit %d\n%s", code, out)
 	}
-	if _, errOut, code := sluice(t, "test", "--record", "--stream", "crm_activity", dir); code != 2 || !strings.Contains(errOut, "exists") {
+	if _, errOut, code := sluice("test", "--record", "--stream", "crm_activity", dir); code != 2 || !strings.Contains(errOut, "exists") {
 		t.Errorf("recording over a fixture: exit %d\n%s", code, errOut)
 	}
 }

@@ -70,7 +70,7 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 		}
 		fx.Given = append(fx.Given, t)
 	}
-	sim, err := startSimulator(e)
+	sim, err := e.simulate(e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice test --record: starting snowsim: %v\n", err)
 		return exitProblems

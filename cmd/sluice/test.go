@@ -34,10 +34,6 @@ type simulator interface {
 	Close()
 }
 
-// startSimulator starts snowsim; tests built with the simulator replace it
-// with an in-process one.
-var startSimulator = startSnowsimProcess
-
 // runTest runs the fixture tests of a pipeline folder offline, on snowsim:
 // each seeds its source tables, runs the stream's own SQL, transforms and
 // mapping, and compares the rows with the ones expected.
@@ -97,7 +93,7 @@ func runTest(e *env, args []string) int {
 	if os.Getenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION") == "" {
 		os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	}
-	sim, err := startSimulator(e)
+	sim, err := e.simulate(e)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice test: starting snowsim: %v\n", err)
 		return exitProblems
