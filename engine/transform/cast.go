@@ -282,7 +282,11 @@ func appendValue(b array.Builder, t sqltype.Type, v any) error {
 		return err
 	case *array.Uint8Builder:
 		if bv, ok := v.(bool); ok {
-			b.Append(map[bool]uint8{true: 1, false: 0}[bv])
+			var n uint8
+			if bv {
+				n = 1
+			}
+			b.Append(n)
 			return nil
 		}
 		n, err := toInt(v, 0, math.MaxUint8, t)

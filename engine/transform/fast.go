@@ -15,7 +15,8 @@ import (
 
 // fastCast converts the common column pairs a loop at a time, without
 // boxing values: timestamps between units, decimals between precisions,
-// integers between widths and into decimals and floats. ok is false for
+// integers between widths and into decimals and floats, booleans into
+// UInt8. ok is false for
 // any other pair, which then takes the general path. NULLs stay NULL; a
 // column that must fill or refuse NULLs takes the general path too.
 func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out arrow.Array, ok bool, err error) {
@@ -71,6 +72,26 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 				}
 			}
 			b.UnsafeAppend(arrow.Timestamp(v))
+		}
+		return b.NewArray(), true, nil
+	case *array.Boolean:
+		// BOOLEAN into UInt8 (ClickHouse before Bool): 1 and 0.
+		if target.ID() != arrow.UINT8 {
+			return nil, false, nil
+		}
+		b := array.NewUint8Builder(mem)
+		defer b.Release()
+		b.Reserve(n)
+		for k := 0; k < n; k++ {
+			i := at(k)
+			switch {
+			case src.IsNull(i):
+				b.UnsafeAppendBoolToBitmap(false)
+			case src.Value(i):
+				b.UnsafeAppend(1)
+			default:
+				b.UnsafeAppend(0)
+			}
 		}
 		return b.NewArray(), true, nil
 	case *array.Date32:

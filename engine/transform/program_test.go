@@ -129,3 +129,41 @@ func TestApplyErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBooleanIntoUInt8: BOOLEAN becomes 1 and 0 in a UInt8 column, NULLs
+// stay NULL in a Nullable one, on the fast path and through a filter;
+// with a default, the general path gives the same.
+func TestBooleanIntoUInt8(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "ID", Type: arrow.PrimitiveTypes.Int64}, {Name: "OK", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues([]int64{1, 2, 3, 4}, nil)
+	b.Field(1).(*array.BooleanBuilder).AppendValues([]bool{true, false, false, true}, []bool{true, true, false, true})
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	zero := "0"
+	for _, tc := range []struct {
+		name, filter string
+		col          Column
+		want         string
+	}{
+		{"fast", "", Column{Name: "ok", Type: ch(t, "Nullable(UInt8)"), From: "OK"}, "1\n0\n(null)\n1"},
+		{"filtered", "ID != 2", Column{Name: "ok", Type: ch(t, "Nullable(UInt8)"), From: "OK"}, "1\n(null)\n1"},
+		{"default", "", Column{Name: "ok", Type: ch(t, "UInt8"), From: "OK", Default: &zero}, "1\n0\n0\n1"},
+	} {
+		prog, err := Compile(rec.Schema(), []Column{tc.col}, tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := prog.Apply(mem, rec, Where{Stream: "s", Window: "w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := render(out); got != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+		out.Release()
+	}
+}
