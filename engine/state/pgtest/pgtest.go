@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,17 +103,21 @@ func Start(t testing.TB) *Server {
 	}
 	log, _ := os.Create(filepath.Join(dir, "server.log"))
 	srv.Stdout, srv.Stderr = log, log
+	// Its own process group: runuser does not pass signals on, so the
+	// whole group is stopped.
+	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		srv.Process.Signal(os.Interrupt)
+		syscall.Kill(-srv.Process.Pid, syscall.SIGINT) // fast shutdown
 		done := make(chan struct{})
 		go func() { srv.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
+			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
+			<-done
 		}
 	})
 	s := &Server{Port: port, dir: dir}
