@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -216,8 +215,6 @@ func runVersion(e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "sluice", version())
 	return exitOK
 }
-
-var errUsage = errors.New("usage")
 
 // uniqueSorted returns the arguments sorted without duplicates.
 func uniqueSorted(in []string) []string {

@@ -82,13 +82,7 @@ streams:
 `, start.Format(time.DateOnly), ch.Name),
 				"p/q.sql": "SELECT ACTIVITY_ID, AMOUNT, ACTIVITY_AT FROM ACTIVITIES WHERE ACTIVITY_AT >= :window_start AND ACTIVITY_AT < :window_end",
 			})
-			cli := func(crashAt string) (string, error) {
-				cmd := exec.Command(os.Args[0], "run", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "p"))
-				cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_TEST_CRASH="+crashAt,
-					"SLUICE_CONNECTIONS="+filepath.Join(dir, "connections.yaml"))
-				out, err := cmd.CombinedOutput()
-				return string(out), err
-			}
+			cli := func(crashAt string) (string, error) { return runCrashing(dir, crashAt) }
 			out, err := cli(crash)
 			if err == nil || !strings.Contains(err.Error(), "killed") {
 				t.Fatalf("the crashing run ended with %v, want a kill\n%s", err, out)
@@ -121,6 +115,17 @@ streams:
 			}
 		})
 	}
+}
+
+// runCrashing runs `sluice run` on dir/p as a child process that kills
+// itself (SIGKILL) at the point crashAt names (SLUICE_TEST_CRASH); "" runs
+// to the end.
+func runCrashing(dir, crashAt string) (string, error) {
+	cmd := exec.Command(os.Args[0], "run", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "p"))
+	cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_TEST_CRASH="+crashAt,
+		"SLUICE_CONNECTIONS="+filepath.Join(dir, "connections.yaml"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 func union(a, b map[int]string) map[int]bool {

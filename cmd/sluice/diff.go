@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/config"
@@ -37,14 +36,9 @@ func runDiff(e *env, args []string) int {
 		return usageError(e, fs, "--format must be markdown or json")
 	}
 	wd, _ := os.Getwd()
-	top, err := git(wd, "rev-parse", "--show-toplevel")
+	top, err := repoAt(wd, *base)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice diff: not in a git repository: %v\n", err)
-		return exitUsage
-	}
-	top = strings.TrimSpace(top)
-	if _, err := git(top, "rev-parse", "--verify", "--quiet", *base+"^{commit}"); err != nil {
-		fmt.Fprintf(e.stderr, "sluice diff: %s is not a revision of this repository\n", *base)
+		fmt.Fprintf(e.stderr, "sluice diff: %v\n", err)
 		return exitUsage
 	}
 	rels, err := diffFolders(top, wd, *base, dirs)
@@ -129,7 +123,7 @@ func compileOffline(e *env, dir, conns string) *plan.Plan {
 // repository's top: the ones given, else every folder under pipelines/
 // with a pipeline file now or at the revision.
 func diffFolders(top, wd, rev string, dirs []string) ([]string, error) {
-	set := map[string]bool{}
+	var rels []string
 	for _, d := range dirs {
 		abs := d
 		if !filepath.IsAbs(d) {
@@ -139,32 +133,38 @@ func diffFolders(top, wd, rev string, dirs []string) ([]string, error) {
 		if err != nil || strings.HasPrefix(rel, "..") {
 			return nil, fmt.Errorf("%s is outside the repository", d)
 		}
-		set[filepath.ToSlash(rel)] = true
+		rels = append(rels, filepath.ToSlash(rel))
 	}
 	if len(dirs) == 0 {
-		filepath.WalkDir(filepath.Join(top, "pipelines"), func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && d.Name() == config.PipelineFileName {
-				rel, _ := filepath.Rel(top, filepath.Dir(p))
-				set[filepath.ToSlash(rel)] = true
-			}
-			return nil
-		})
+		for _, f := range pipelineFolders([]string{filepath.Join(top, "pipelines")}) {
+			rel, _ := filepath.Rel(top, f)
+			rels = append(rels, filepath.ToSlash(rel))
+		}
 		out, err := git(top, "ls-tree", "-r", "--name-only", rev, "--", "pipelines")
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range strings.Split(out, "\n") {
 			if filepath.Base(f) == config.PipelineFileName {
-				set[filepath.Dir(f)] = true
+				rels = append(rels, filepath.Dir(f))
 			}
 		}
 	}
-	var rels []string
-	for r := range set {
-		rels = append(rels, r)
+	return uniqueSorted(rels), nil
+}
+
+// repoAt returns the top of the git repository holding dir, after
+// checking that rev is one of its commits.
+func repoAt(dir, rev string) (string, error) {
+	top, err := git(dir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return "", fmt.Errorf("not in a git repository: %v", err)
 	}
-	sort.Strings(rels)
-	return rels, nil
+	top = strings.TrimSpace(top)
+	if _, err := git(top, "rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
+		return "", fmt.Errorf("%s is not a revision of this repository", rev)
+	}
+	return top, nil
 }
 
 // atRevision reports whether rel (a folder's pipeline file, or a file)

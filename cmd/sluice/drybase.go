@@ -26,13 +26,9 @@ type basePipeline struct {
 // offline; the connections are the working tree's.
 func loadBase(e *env, dir, conns, rev string) (*basePipeline, error) {
 	abs, _ := filepath.Abs(dir)
-	top, err := git(abs, "rev-parse", "--show-toplevel")
+	top, err := repoAt(abs, rev)
 	if err != nil {
-		return nil, fmt.Errorf("--base needs the folder in a git repository: %v", err)
-	}
-	top = strings.TrimSpace(top)
-	if _, err := git(top, "rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
-		return nil, fmt.Errorf("%s is not a revision of this repository", rev)
+		return nil, fmt.Errorf("--base: %w", err)
 	}
 	rel, err := filepath.Rel(top, abs)
 	if err != nil {

@@ -189,32 +189,58 @@ func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, w
 	if s.Direction == config.Pull {
 		latest = serverVersion(ps).Latest()
 	}
-	filter := ""
-	if s.Filter != nil {
-		filter = s.Filter.Text
+	rr, err := array.NewRecordReader(batches[0].Schema(), batches)
+	if err != nil {
+		return nil, err
 	}
-	prog, err := transform.Compile(batches[0].Schema(), exec.Columns(s, latest), filter)
+	defer rr.Release()
+	mapped, err := mapRows(s, latest, rr, window)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([][]string, len(mapped))
+	for i, m := range mapped {
+		rows[i] = make([]string, len(m))
+		for c, v := range m {
+			rows[i][c] = "NULL"
+			if v != nil {
+				rows[i][c] = *v
+			}
+		}
+	}
+	return rows, nil
+}
+
+// mapRows runs a stream's mapping and filter over every batch of rr and
+// renders the rows kept, a nil for each NULL: the sample of dry-run and
+// the rows a fixture test compares.
+func mapRows(s *config.Stream, latest map[string]time.Time, rr array.RecordReader, window string) ([][]*string, error) {
+	prog, err := exec.Compile(s, rr.Schema(), latest)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
 	}
-	rows := [][]string{}
+	rows := [][]*string{}
 	where := transform.Where{Stream: s.Name, Window: window}
-	for _, rec := range batches {
+	for rr.Next() {
+		rec := rr.RecordBatch()
 		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
 		where.Row += rec.NumRows()
 		if err != nil {
 			return nil, err
 		}
 		for i := 0; i < int(out.NumRows()); i++ {
-			row := make([]string, out.NumCols())
+			row := make([]*string, out.NumCols())
 			for c := range row {
-				row[c] = cell(out.Column(c), i)
+				if a := out.Column(c); a.IsValid(i) {
+					v := a.ValueStr(i)
+					row[c] = &v
+				}
 			}
 			rows = append(rows, row)
 		}
 		out.Release()
 	}
-	return rows, nil
+	return rows, rr.Err()
 }
 
 func verb(mode string) string {
@@ -227,15 +253,6 @@ func verb(mode string) string {
 		return "merge into"
 	}
 	return "append window by window to"
-}
-
-// cell renders a value as a person reads it: NULL for nulls, timestamps
-// in RFC 3339.
-func cell(a arrow.Array, i int) string {
-	if a.IsNull(i) {
-		return "NULL"
-	}
-	return a.ValueStr(i)
 }
 
 func writeTable(w io.Writer, samples []sample) error {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/hockeystack/sluice/engine/state"
 )
 
 // runHistory lists a pipeline's runs, newest first.
@@ -23,15 +21,9 @@ func runHistory(e *env, args []string) int {
 	if len(dirs) != 1 || *limit < 1 {
 		return usageError(e, fs, "want one pipeline folder and a --limit of at least 1")
 	}
-	l := load(e, dirs[0], *conns)
-	if l.pipeline.Name == "" {
-		report(e, l.diags, l.sources)
-		return exitProblems
-	}
-	st, err := state.Open(*statePath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice history: %v\n", err)
-		return exitProblems
+	l, st, code := openPipelineState(e, dirs[0], *conns, *statePath, "sluice history")
+	if code != exitOK {
+		return code
 	}
 	defer st.Close()
 	runs, err := st.Runs(context.Background(), l.pipeline.Name, *limit)

@@ -66,12 +66,19 @@ streams:
 
 func (f *pullFixture) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	all := []string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml")}
+	return runFolder(t, f.dir, args...)
+}
+
+// runFolder runs a command on the pipeline folder dir/p with the
+// connections file and state (but for dry-run, which keeps none) in dir.
+func runFolder(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	all := []string{args[0], "--connections", filepath.Join(dir, "connections.yaml")}
 	if args[0] != "dry-run" {
-		all = append(all, "--state", filepath.Join(f.dir, "state.db"))
+		all = append(all, "--state", filepath.Join(dir, "state.db"))
 	}
 	all = append(all, args[1:]...)
-	return sluice(t, append(all, filepath.Join(f.dir, "p"))...)
+	return sluice(t, append(all, filepath.Join(dir, "p"))...)
 }
 
 func (f *pullFixture) count(t *testing.T) string {

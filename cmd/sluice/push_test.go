@@ -6,8 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -101,12 +99,7 @@ func (f *pushFixture) eventsStream() string {
 
 func (f *pushFixture) run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	all := []string{args[0], "--connections", filepath.Join(f.dir, "connections.yaml")}
-	if args[0] != "dry-run" {
-		all = append(all, "--state", filepath.Join(f.dir, "state.db"))
-	}
-	all = append(all, args[1:]...)
-	return sluice(t, append(all, filepath.Join(f.dir, "p"))...)
+	return runFolder(t, f.dir, args...)
 }
 
 // byWeek is count/sum(amount) per 7-day window from the start, as
@@ -340,13 +333,7 @@ func TestPushCrashRecovery(t *testing.T) {
 		t.Run(crash, func(t *testing.T) {
 			f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "SLUICE", Password: "sluice"}}})
 			f.pipeline(t, f.eventsStream())
-			cli := func(crashAt string) (string, error) {
-				cmd := exec.Command(os.Args[0], "run", "--state", filepath.Join(f.dir, "state.db"), filepath.Join(f.dir, "p"))
-				cmd.Env = append(os.Environ(), "SLUICE_RUN_AS_CLI=1", "SF_PASSWORD=sluice", "SLUICE_TEST_CRASH="+crashAt,
-					"SLUICE_CONNECTIONS="+filepath.Join(f.dir, "connections.yaml"))
-				out, err := cmd.CombinedOutput()
-				return string(out), err
-			}
+			cli := func(crashAt string) (string, error) { return runCrashing(f.dir, crashAt) }
 			out, err := cli(crash)
 			if err == nil || !strings.Contains(err.Error(), "killed") {
 				t.Fatalf("the crashing run ended with %v, want a kill\n%s", err, out)

@@ -148,15 +148,9 @@ func runState(e *env, args []string) int {
 	if len(dirs) != 1 {
 		return usageError(e, fs, "want exactly one pipeline folder")
 	}
-	l := load(e, dirs[0], *conns)
-	if l.pipeline.Name == "" {
-		report(e, l.diags, l.sources)
-		return exitProblems
-	}
-	st, err := state.Open(*statePath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+	l, st, code := openPipelineState(e, dirs[0], *conns, *statePath, "sluice")
+	if code != exitOK {
+		return code
 	}
 	defer st.Close()
 	ctx := context.Background()
@@ -201,6 +195,24 @@ func runState(e *env, args []string) int {
 		fmt.Fprintln(e.stdout, line)
 	}
 	return exitOK
+}
+
+// openPipelineState loads a folder far enough to name its pipeline and
+// opens the state it is recorded in. It reports problems itself, each
+// line starting with prefix, and returns a non-zero exit code with them;
+// the caller closes the state.
+func openPipelineState(e *env, dir, conns, statePath, prefix string) (loaded, *state.Store, int) {
+	l := load(e, dir, conns)
+	if l.pipeline.Name == "" {
+		report(e, l.diags, l.sources)
+		return l, nil, exitProblems
+	}
+	st, err := state.Open(statePath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
+		return l, nil, exitProblems
+	}
+	return l, st, exitOK
 }
 
 // crashHook reads SLUICE_TEST_CRASH=point:n, a test facility: the process

@@ -327,8 +327,7 @@ func pipelineFolders(args []string) []string {
 			return nil
 		})
 	}
-	sort.Strings(out)
-	return slices.Compact(out)
+	return uniqueSorted(out)
 }
 
 // slot waits for a free run on a connection.
@@ -393,9 +392,7 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	}
 	// Slots are taken in name order, so a pull (Snowflake then ClickHouse)
 	// and a push (the other way) never wait on each other.
-	conns := []string{stream.Source.Connection, stream.Destination.Connection}
-	sort.Strings(conns)
-	for _, c := range slices.Compact(conns) {
+	for _, c := range uniqueSorted([]string{stream.Source.Connection, stream.Destination.Connection}) {
 		release, err := s.slot(ctx, c)
 		if errors.Is(err, errBusy) {
 			named.Info("connection busy on other workers: the stream waits its turn", "connection", c)

@@ -15,16 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/diag"
-	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/fixture"
 	"github.com/hockeystack/sluice/engine/snowflake"
-	"github.com/hockeystack/sluice/engine/transform"
 )
 
 // simulator is a running snowsim that fixture tests seed and read.
@@ -200,39 +196,11 @@ func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) 
 		return nil, p, fmt.Errorf("running %s: %w", s.Source.QueryFile, err)
 	}
 	defer rr.Release()
-	filter := ""
-	if s.Filter != nil {
-		filter = s.Filter.Text
-	}
-	prog, err := transform.Compile(rr.Schema(), exec.Columns(s, ddl.CurrentClickHouse.Latest()), filter)
-	if err != nil {
-		return nil, p, err
-	}
 	for _, col := range s.Columns {
 		p.Columns = append(p.Columns, col.Name)
 		p.Types = append(p.Types, col.Type)
 	}
-	where := transform.Where{Stream: s.Name, Window: "fixture"}
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
-		where.Row += rec.NumRows()
-		if err != nil {
-			return nil, p, err
-		}
-		for i := 0; i < int(out.NumRows()); i++ {
-			row := make([]*string, out.NumCols())
-			for j := range row {
-				if a := out.Column(j); a.IsValid(i) {
-					v := cell(a, i)
-					row[j] = &v
-				}
-			}
-			p.Rows = append(p.Rows, row)
-		}
-		out.Release()
-	}
-	if err := rr.Err(); err != nil {
+	if p.Rows, err = mapRows(s, ddl.CurrentClickHouse.Latest(), rr, "fixture"); err != nil {
 		return nil, p, err
 	}
 	return s, p, nil

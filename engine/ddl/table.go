@@ -161,6 +161,25 @@ func SnowflakeStage(table string) string {
 	return QuoteSnowflakeName(table + "__SLUICE_STAGE")
 }
 
+// SnowflakeStageLike (re)creates the staging table as an empty transient
+// copy of table's shape. Both names are quoted.
+func SnowflakeStageLike(stage, table string) string {
+	return fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, table)
+}
+
+// SnowflakeInsertSelect copies the named columns of every staged row into
+// table. Both names are quoted.
+func SnowflakeInsertSelect(table, stage string, cols []string) string {
+	list := QuoteSnowflakeList(cols)
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, list, list, stage)
+}
+
+// SnowflakeSwap exchanges table and stage in one atomic step. Both names
+// are quoted.
+func SnowflakeSwap(table, stage string) string {
+	return fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", table, stage)
+}
+
 // SnowflakeMerge merges stage into table on key: rows whose key matches
 // are updated, the others inserted. table and stage are quoted names.
 func SnowflakeMerge(table, stage string, cols, key []string) string {
@@ -171,18 +190,17 @@ func SnowflakeMerge(table, stage string, cols, key []string) string {
 		q := QuoteSnowflake(c)
 		on[i] = fmt.Sprintf("t.%s = s.%s", q, q)
 	}
-	var set, list, vals []string
+	var set, vals []string
 	for _, c := range cols {
 		q := QuoteSnowflake(c)
 		if !isKey[strings.ToUpper(c)] {
 			set = append(set, fmt.Sprintf("%s = s.%s", q, q))
 		}
-		list = append(list, q)
 		vals = append(vals, "s."+q)
 	}
 	q := fmt.Sprintf("MERGE INTO %s t USING %s s ON %s", table, stage, strings.Join(on, " AND "))
 	if len(set) > 0 {
 		q += " WHEN MATCHED THEN UPDATE SET " + strings.Join(set, ", ")
 	}
-	return q + fmt.Sprintf(" WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)", strings.Join(list, ", "), strings.Join(vals, ", "))
+	return q + fmt.Sprintf(" WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s)", QuoteSnowflakeList(cols), strings.Join(vals, ", "))
 }

@@ -83,15 +83,26 @@ type Runner struct {
 	progs  map[string]*transform.Program // compiled once per stream and source schema
 }
 
+// Compile compiles a stream's mapping and row filter for batches of the
+// given source schema; latest bounds the destination's time columns (see
+// Columns).
+func Compile(c *config.Stream, schema *arrow.Schema, latest map[string]time.Time) (*transform.Program, error) {
+	filter := ""
+	if c.Filter != nil {
+		filter = c.Filter.Text
+	}
+	return transform.Compile(schema, Columns(c, latest), filter)
+}
+
 // program compiles a stream's mapping once for a source schema and reuses
 // it for every window read in that schema.
-func (r *Runner) program(c *config.Stream, schema *arrow.Schema, cols []transform.Column, filter string) (*transform.Program, error) {
+func (r *Runner) program(c *config.Stream, schema *arrow.Schema, latest map[string]time.Time) (*transform.Program, error) {
 	r.progMu.Lock()
 	defer r.progMu.Unlock()
 	if p, ok := r.progs[c.Name]; ok && p.Input().Equal(schema) {
 		return p, nil
 	}
-	p, err := transform.Compile(schema, cols, filter)
+	p, err := Compile(c, schema, latest)
 	if err != nil {
 		return nil, err
 	}
@@ -321,12 +332,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
 		return 0, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
 	}
 	defer rr.Release()
-	cols := Columns(c, s.Latest)
-	filter := ""
-	if c.Filter != nil {
-		filter = c.Filter.Text
-	}
-	prog, err := r.program(c, rr.Schema(), cols, filter)
+	prog, err := r.program(c, rr.Schema(), s.Latest)
 	if err != nil {
 		return 0, fmt.Errorf("stream %s: %w", c.Name, err)
 	}

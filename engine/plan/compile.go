@@ -502,7 +502,6 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 	for i, col := range defs {
 		names[i] = col.Name
 	}
-	list := ddl.QuoteSnowflakeList(names)
 	var apply []string
 	switch d.Mode {
 	case config.Append:
@@ -513,17 +512,17 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 			window = fmt.Sprintf("%s >= :window_start AND %s < :window_end", q, q)
 		}
 		out.Strategy = "append, window by window: the rows are loaded into a staging table, then one short transaction deletes the window's rows and inserts the staged ones, so a re-run replaces its window and a failed one leaves the table as it was"
-		apply = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", name, list, list, stage), "COMMIT"}
+		apply = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), ddl.SnowflakeInsertSelect(name, stage, names), "COMMIT"}
 	case config.Merge:
 		out.Strategy = fmt.Sprintf("merge on %s: the rows are loaded into a staging table and merged in one MERGE statement (known keys updated, new keys inserted); a re-run changes nothing and a failed load leaves the target as it was", strings.Join(d.Key, ", "))
 		apply = []string{ddl.SnowflakeMerge(name, stage, names, d.Key)}
 	case config.Replace:
 		out.Strategy = "replace: the full result is loaded into a staging table that is swapped with the target in one atomic ALTER TABLE ... SWAP WITH; a failed load leaves the target as it was"
-		apply = []string{fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", name, stage)}
+		apply = []string{ddl.SnowflakeSwap(name, stage)}
 	}
 	out.Steps = append([]string{
-		fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, name),
-		fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", stage, list),
+		ddl.SnowflakeStageLike(stage, name),
+		fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", stage, ddl.QuoteSnowflakeList(names)),
 	}, apply...)
 	out.Steps = append(out.Steps, "DROP TABLE "+stage)
 }
@@ -567,9 +566,6 @@ func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
 		case sqltype.Incompatible, sqltype.Lossy:
 			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s %s.%s is %s: %s", col.Name, d.Connection, d.Table, lc.Name, lc.Type, conv.Reason)
 		case sqltype.Checked:
-			if col.Type.String() == lc.Type.String() {
-				break // as declared: the declared type's own limits
-			}
 			// The table is narrower than the mapping says. Narrowing is
 			// declared where values enter the mapping (source type into
 			// declared type, a warning there), never found out at the

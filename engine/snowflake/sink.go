@@ -124,7 +124,7 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (string, int64, error) {
 	table := ddl.QuoteSnowflakeName(k.dest.Table)
 	stage := ddl.SnowflakeStage(k.dest.Table)
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TRANSIENT TABLE %s LIKE %s", stage, table)); err != nil {
+	if _, err := conn.ExecContext(ctx, ddl.SnowflakeStageLike(stage, table)); err != nil {
 		return stage, 0, fmt.Errorf("creating the staging table: %w", err)
 	}
 	n, err := k.load(ctx, conn, stage, rr)
@@ -141,7 +141,7 @@ func (k *Sink) apply(ctx context.Context, conn *sql.Conn, w engine.Window, stage
 	case "append":
 		return k.appendWindow(ctx, conn, w, table, stage)
 	case "replace":
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s SWAP WITH %s", table, stage)); err != nil {
+		if _, err := conn.ExecContext(ctx, ddl.SnowflakeSwap(table, stage)); err != nil {
 			return fmt.Errorf("swapping in the new rows: %w", err)
 		}
 		return nil
@@ -180,8 +180,7 @@ func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window
 	if err != nil {
 		return fmt.Errorf("clearing the window: %w", err)
 	}
-	cols := ddl.QuoteSnowflakeList(k.names())
-	if _, err = tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", table, cols, cols, stage)); err != nil {
+	if _, err = tx.ExecContext(ctx, ddl.SnowflakeInsertSelect(table, stage, k.names())); err != nil {
 		return fmt.Errorf("inserting the staged rows: %w", err)
 	}
 	return tx.Commit()
@@ -275,16 +274,15 @@ func (k *Sink) bind(rec arrow.RecordBatch) ([]any, error) {
 	args := make([]any, len(k.cols))
 	for i, c := range k.cols {
 		a := rec.Column(i)
+		text, err := textOf(a, c.typ) // one type switch a column, not a value
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
+		}
 		vals := make([]any, a.Len())
 		for j := range vals {
-			if a.IsNull(j) {
-				continue
+			if a.IsValid(j) {
+				vals[j] = text(j)
 			}
-			s, err := textOf(a, j, c.typ)
-			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", c.name, err)
-			}
-			vals[j] = s
 		}
 		b, err := sf.Array(&vals)
 		if err != nil {
@@ -295,60 +293,56 @@ func (k *Sink) bind(rec arrow.RecordBatch) ([]any, error) {
 	return args, nil
 }
 
-// textOf renders one value the way Snowflake reads it back exactly.
-func textOf(a arrow.Array, j int, t sqltype.Type) (string, error) {
+// textOf returns how to render a column's values the way Snowflake reads
+// them back exactly.
+func textOf(a arrow.Array, t sqltype.Type) (func(j int) string, error) {
 	switch v := a.(type) {
 	case *array.Boolean:
-		return strconv.FormatBool(v.Value(j)), nil
+		return func(j int) string { return strconv.FormatBool(v.Value(j)) }, nil
 	case *array.Float32:
-		return strconv.FormatFloat(float64(v.Value(j)), 'g', -1, 32), nil
+		return func(j int) string { return strconv.FormatFloat(float64(v.Value(j)), 'g', -1, 32) }, nil
 	case *array.Float64:
-		return strconv.FormatFloat(v.Value(j), 'g', -1, 64), nil
+		return func(j int) string { return strconv.FormatFloat(v.Value(j), 'g', -1, 64) }, nil
 	case *array.Decimal128:
-		return v.Value(j).ToString(v.DataType().(*arrow.Decimal128Type).Scale), nil
+		scale := v.DataType().(*arrow.Decimal128Type).Scale
+		return func(j int) string { return v.Value(j).ToString(scale) }, nil
 	case *array.Decimal256:
-		return v.Value(j).ToString(v.DataType().(*arrow.Decimal256Type).Scale), nil
+		scale := v.DataType().(*arrow.Decimal256Type).Scale
+		return func(j int) string { return v.Value(j).ToString(scale) }, nil
 	case *array.Time64:
-		return v.Value(j).ToTime(v.DataType().(*arrow.Time64Type).Unit).Format("15:04:05.999999999"), nil
+		unit := v.DataType().(*arrow.Time64Type).Unit
+		return func(j int) string { return v.Value(j).ToTime(unit).Format("15:04:05.999999999") }, nil
 	case *array.String:
-		return v.Value(j), nil
+		return v.Value, nil
 	case *array.Binary:
-		return hex.EncodeToString(v.Value(j)), nil
+		return func(j int) string { return hex.EncodeToString(v.Value(j)) }, nil
 	case *array.Date32:
-		return v.Value(j).ToTime().Format(time.DateOnly), nil
+		return func(j int) string { return v.Value(j).ToTime().Format(time.DateOnly) }, nil
 	case *array.Timestamp:
-		ts := v.Value(j).ToTime(v.DataType().(*arrow.TimestampType).Unit).UTC()
+		unit := v.DataType().(*arrow.TimestampType).Unit
+		layout := "2006-01-02 15:04:05.999999999"
 		if t.Zone == sqltype.Offset || t.Zone == sqltype.Local {
-			return ts.Format("2006-01-02T15:04:05.999999999-07:00"), nil // ISO 8601, +00:00
+			layout = "2006-01-02T15:04:05.999999999-07:00" // ISO 8601, +00:00
 		}
-		return ts.Format("2006-01-02 15:04:05.999999999"), nil
-	}
-	if s, ok := integerText(a, j); ok {
-		return s, nil
-	}
-	return "", fmt.Errorf("cannot write %s values into %s", a.DataType(), t)
-}
-
-func integerText(a arrow.Array, j int) (string, bool) {
-	switch v := a.(type) {
+		return func(j int) string { return v.Value(j).ToTime(unit).UTC().Format(layout) }, nil
 	case *array.Int8:
-		return strconv.FormatInt(int64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatInt(int64(v.Value(j)), 10) }, nil
 	case *array.Int16:
-		return strconv.FormatInt(int64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatInt(int64(v.Value(j)), 10) }, nil
 	case *array.Int32:
-		return strconv.FormatInt(int64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatInt(int64(v.Value(j)), 10) }, nil
 	case *array.Int64:
-		return strconv.FormatInt(v.Value(j), 10), true
+		return func(j int) string { return strconv.FormatInt(v.Value(j), 10) }, nil
 	case *array.Uint8:
-		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatUint(uint64(v.Value(j)), 10) }, nil
 	case *array.Uint16:
-		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatUint(uint64(v.Value(j)), 10) }, nil
 	case *array.Uint32:
-		return strconv.FormatUint(uint64(v.Value(j)), 10), true
+		return func(j int) string { return strconv.FormatUint(uint64(v.Value(j)), 10) }, nil
 	case *array.Uint64:
-		return strconv.FormatUint(v.Value(j), 10), true
+		return func(j int) string { return strconv.FormatUint(v.Value(j), 10) }, nil
 	}
-	return "", false
+	return nil, fmt.Errorf("cannot write %s values into %s", a.DataType(), t)
 }
 
 // plain words a permission error from Snowflake so that it says what to

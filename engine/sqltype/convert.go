@@ -70,12 +70,15 @@ func digits(t Type) int {
 	return 76
 }
 
-// Convert grades storing values of src in a column of dst. The two may be of
-// different dialects: a Snowflake source column into a ClickHouse
+// Convert grades storing values of src in a column of dst; a type into
+// itself is exact. The two may be of different dialects: a Snowflake source column into a ClickHouse
 // destination, or the reverse. A nullable source into a non-nullable
 // destination is Checked: the caller downgrades it to Exact when the mapping
 // gives a default.
 func Convert(src, dst Type) Conversion {
+	if src.Dialect == dst.Dialect && src.String() == dst.String() {
+		return exact() // a type into itself: its own limits already hold
+	}
 	c := convertValues(src, dst)
 	if src.Nullable && !dst.Nullable && c.Fit < Checked {
 		c = checked("a NULL stops the window: the destination is not nullable")

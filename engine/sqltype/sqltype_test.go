@@ -146,6 +146,9 @@ func TestConvert(t *testing.T) {
 		{sf("BOOLEAN NOT NULL"), ch("Bool"), Exact},
 		{sf("DATE NOT NULL"), ch("Date32"), Exact},
 		{sf("DATE NOT NULL"), ch("Date"), Checked},
+		// A type into itself: the declared type's own limits already hold.
+		{ch("Date"), ch("Date"), Exact},
+		{sf("VARCHAR(20)"), sf("VARCHAR(20)"), Exact},
 		{sf("TIMESTAMP_NTZ(9) NOT NULL"), ch("DateTime64(6)"), Exact},
 		{sf("TIMESTAMP_NTZ(9) NOT NULL"), ch("DateTime"), Lossy},
 		{sf("TIMESTAMP_TZ(9) NOT NULL"), ch("DateTime64(6, 'UTC')"), Exact},

@@ -352,7 +352,8 @@ func (s *Server) execCount(ctx context.Context, sess *session, q string, args []
 		// as Snowflake loads an array bind in one go; other DML once per
 		// row.
 		group := 1
-		head, tuple, ok := valuesTuple(q)
+		into, values, tuple, ok := valuesTuple(q)
+		head := into + values
 		if ok {
 			group = valuesGroup
 		}
@@ -411,12 +412,12 @@ var valuesRE = regexp.MustCompile(`(?is)^(.*)(\bVALUES\s*)(\(\s*\?(?:\s*,\s*\?)*
 
 // valuesTuple splits INSERT ... VALUES (?, ?) into its head and its one
 // tuple of placeholders.
-func valuesTuple(q string) (head, tuple string, ok bool) {
+func valuesTuple(q string) (into, values, tuple string, ok bool) {
 	m := valuesRE.FindStringSubmatch(q)
 	if m == nil || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "INSERT") {
-		return "", "", false
+		return "", "", "", false
 	}
-	return m[1] + m[2], m[3], true
+	return m[1], m[2], m[3], true
 }
 
 // unnestInsert rewrites INSERT ... VALUES (?, ...) whose arguments are all
@@ -424,8 +425,8 @@ func valuesTuple(q string) (head, tuple string, ok bool) {
 // list a column: a whole array bind in one statement, as Snowflake loads
 // it. The table's types convert the text as they would the VALUES.
 func unnestInsert(q string, args []any) (string, []any, bool) {
-	m := valuesRE.FindStringSubmatch(q)
-	if m == nil || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "INSERT") || strings.Count(m[3], "?") != len(args) {
+	into, _, tuple, ok := valuesTuple(q)
+	if !ok || strings.Count(tuple, "?") != len(args) {
 		return "", nil, false
 	}
 	// duckdb-go binds no NULL inside a list: each column goes as its text
@@ -453,7 +454,7 @@ func unnestInsert(q string, args []any) (string, []any, bool) {
 		unnest = append(unnest, fmt.Sprintf("unnest(?::VARCHAR[]) AS v%d, unnest(?::BOOLEAN[]) AS n%d", i, i))
 		cols = append(cols, fmt.Sprintf("CASE WHEN n%d THEN NULL ELSE v%d END", i, i))
 	}
-	return m[1] + "SELECT " + strings.Join(cols, ", ") + " FROM (SELECT " + strings.Join(unnest, ", ") + ")", lists, true
+	return into + "SELECT " + strings.Join(cols, ", ") + " FROM (SELECT " + strings.Join(unnest, ", ") + ")", lists, true
 }
 
 // arrayRows turns array binds into rows of scalar arguments, or nil when
