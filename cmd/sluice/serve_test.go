@@ -151,6 +151,10 @@ connections:
 	if code != 0 || !strings.Contains(hist, "Runs of good, newest first") || strings.Count(hist, "succeeded") != 5 {
 		t.Errorf("history: exit %d, want five runs (one window each)\n%s%s", code, hist, errOut)
 	}
+	hist, _, code = sluice(t, "history", "--json", "--limit", "2", "--state", filepath.Join(dir, "state.db"), "--connections", filepath.Join(dir, "connections.yaml"), filepath.Join(dir, "good"))
+	if code != 0 || strings.Count(hist, `"status": "succeeded"`) != 2 || !strings.Contains(hist, `"seconds": `) {
+		t.Errorf("history --json: exit %d\n%s", code, hist)
+	}
 	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "revoked"); code != 0 {
 		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
 	}

@@ -278,3 +278,36 @@ func TestPushRejectedValueIsPermanent(t *testing.T) {
 		})
 	}
 }
+
+// TestPushPicksTheLoadPathBySize: by default a small write binds arrays and
+// one of DefaultBulkRows rows goes through PUT and COPY INTO.
+func TestPushPicksTheLoadPathBySize(t *testing.T) {
+	f := newPushFixture(t, "replace", false, snowflaketest.Options{})
+	copies := func() (n int) {
+		for _, q := range f.s.QueryHistory() {
+			if strings.HasPrefix(q.SQL, "COPY INTO") {
+				n++
+			}
+		}
+		return n
+	}
+	if _, err := f.sink.WriteWindow(context.Background(), engine.Window{}, pushRows(pushRow{1, "1.00", nil, at(1), true})); err != nil {
+		t.Fatal(err)
+	}
+	if n := copies(); n != 0 {
+		t.Errorf("a one-row write ran %d COPY INTO", n)
+	}
+	batches := pushBatches(DefaultBulkRows)
+	rr, _ := array.NewRecordReader(pushSchema, batches)
+	for _, b := range batches {
+		b.Release()
+	}
+	n, err := f.sink.WriteWindow(context.Background(), engine.Window{}, rr)
+	rr.Release()
+	if err != nil || n != DefaultBulkRows {
+		t.Fatalf("wrote %d rows: %v", n, err)
+	}
+	if n := copies(); n != 1 {
+		t.Errorf("a write of %d rows ran %d COPY INTO, want one", DefaultBulkRows, n)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,29 @@ func TestAdminQuery(t *testing.T) {
 	}
 	if _, _, err := s.Query(ctx, "SELECT * FROM ACME.CRM.MISSING"); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("error %v, want a missing object", err)
+	}
+}
+
+// TestAdminQueryEndpoint: with Admin set, POST /snowsim/query answers as
+// tab-separated lines, and a bad query is a 400 with Snowflake's message.
+func TestAdminQueryEndpoint(t *testing.T) {
+	s := Start(t, Options{Admin: true})
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(s.URL+path, "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post("/snowsim/exec", "CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (A NUMBER(10,2), B VARCHAR); INSERT INTO D.PUBLIC.T VALUES (1.5, 'x'), (NULL, 'y')"); code != 200 {
+		t.Fatalf("exec: %d %s", code, body)
+	}
+	if code, body := post("/snowsim/query", "SELECT A, B FROM D.PUBLIC.T ORDER BY B"); code != 200 || body != "A\tB\n1.50\tx\nNULL\ty\n" {
+		t.Errorf("query: %d %q", code, body)
+	}
+	if code, body := post("/snowsim/query", "SELECT * FROM D.PUBLIC.MISSING"); code != 400 || !strings.Contains(body, "does not exist") {
+		t.Errorf("bad query: %d %q", code, body)
 	}
 }

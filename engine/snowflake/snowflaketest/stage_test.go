@@ -75,3 +75,51 @@ func TestPutAndCopyInto(t *testing.T) {
 		t.Errorf("rows after FORCE and a failed COPY = %d, want 7", n)
 	}
 }
+
+// TestLoadHistory: load history names a file by its path in the stage, so
+// one name in two folders loads twice; a table dropped or replaced forgets
+// its history and loads the file again; PURGE removes loaded files.
+func TestLoadHistory(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (ID NUMBER(38,0))`)
+	dir := t.TempDir()
+	f := filepath.Join(dir, "rows.csv")
+	os.WriteFile(f, []byte("1\n2\n"), 0o644)
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	count := func() (n int) {
+		t.Helper()
+		db.QueryRow("SELECT COUNT(*) FROM T").Scan(&n)
+		return n
+	}
+	exec("PUT file://" + f + " @~/a AUTO_COMPRESS=FALSE")
+	exec("PUT file://" + f + " @~/b AUTO_COMPRESS=FALSE")
+	exec("COPY INTO T FROM @~/a/")
+	exec("COPY INTO T FROM @~/b/")
+	if n := count(); n != 4 {
+		t.Errorf("one file name in two folders: %d rows, want 4", n)
+	}
+	exec("COPY INTO T FROM @~/a/") // loaded before: skipped
+	exec("CREATE OR REPLACE TABLE T (ID NUMBER(38,0))")
+	exec("COPY INTO T FROM @~/a/ PURGE = TRUE")
+	if n := count(); n != 2 {
+		t.Errorf("after the table was replaced: %d rows, want 2", n)
+	}
+	root, _ := s.stageDir(&session{user: &User{Name: "SLUICE"}}, "@~")
+	if _, err := os.Stat(filepath.Join(root, "a", "rows.csv")); !os.IsNotExist(err) {
+		t.Errorf("PURGE left the loaded file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "b", "rows.csv")); err != nil {
+		t.Errorf("a file not loaded by the purging COPY is gone: %v", err)
+	}
+}
