@@ -13,6 +13,15 @@ import (
 
 // bootstrap creates the macros that give DuckDB Snowflake's functions.
 func (s *Server) bootstrap(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	err = registerTZ(ctx, conn)
+	conn.Close()
+	if err != nil {
+		return err
+	}
 	stmts := []string{
 		`CREATE MACRO SF_IFF(c, a, b) AS CASE WHEN c THEN a ELSE b END`,
 		`CREATE MACRO SF_NVL2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END`,
@@ -31,7 +40,13 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,
-		`CREATE MACRO SF_CONVERT_TIMEZONE(tz, ts) AS timezone(tz, CAST(ts AS TIMESTAMPTZ)),
+		// CONVERT_TIMEZONE(zone, t) is a TIMESTAMP_TZ at zone's offset
+		// then; the session's zone is UTC, so a TIMESTAMP's wall clock
+		// minus the instant as UTC wall clock is that offset.
+		`CREATE MACRO SF_CONVERT_TIMEZONE(tz, ts) AS CAST(struct_pack(
+				utc := CAST(ts AS TIMESTAMPTZ),
+				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP))) / 60 AS SMALLINT))
+			AS ` + tzType + `),
 			(src, tz, ts) AS timezone(tz, timezone(src, CAST(ts AS TIMESTAMP)))`,
 		`CREATE MACRO SF_DATEADD(part, n, x) AS CASE part
 			WHEN 'year' THEN x + to_years(CAST(n AS INTEGER))
@@ -323,6 +338,8 @@ func snowflakeTypeOf(duck string) sqltype.Type {
 	case d == "TIMESTAMP" || d == "TIMESTAMP_NS" || d == "TIMESTAMP_MS" || d == "TIMESTAMP_S":
 		text = "TIMESTAMP_NTZ(9)"
 	case d == "TIMESTAMP WITH TIME ZONE" || d == "TIMESTAMPTZ":
+		text = "TIMESTAMP_LTZ(9)"
+	case d == tzType:
 		text = "TIMESTAMP_TZ(9)"
 	case d == "BLOB":
 		text = "BINARY"

@@ -31,6 +31,7 @@ const (
 	codeNotNull           = 100072 // NULL result in a non-nullable column
 	codeNumericOverflow   = 100046 // number out of representable range
 	codeBadCast           = 100038 // numeric value is not recognized
+	codeBadTimestamp      = 100035 // timestamp is not recognized
 	codeInsufficientPriv  = 3001   // insufficient privileges
 	codeBindCount         = 2049   // bind variable count mismatch
 	codeStatementCount    = 8      // actual statement count did not match the desired statement count
@@ -59,6 +60,7 @@ var (
 	duckNotNull       = regexp.MustCompile(`(?i)NOT NULL constraint failed: (\S+)`)
 	duckTooLong       = regexp.MustCompile(`(?i)CHECK constraint failed.*length\(+"?([^")\s]+)"?\)* <= (\d+)`)
 	duckAlreadyExists = regexp.MustCompile(`(?i)(?:Table|Schema|Catalog) with name "?([^"\s]+)"? already exists`)
+	duckBadTimestamp  = regexp.MustCompile(`Timestamp '[^\n]*' is not recognized`)
 )
 
 // fromDuck translates a DuckDB error into the Snowflake error a client
@@ -91,6 +93,8 @@ func fromDuck(err error) *Error {
 	case duckAlreadyExists.MatchString(msg):
 		name := duckAlreadyExists.FindStringSubmatch(msg)[1]
 		return sqlError(codeAlreadyExists, "42710", "SQL compilation error:\nObject '%s' already exists.", strings.ToUpper(name))
+	case duckBadTimestamp.MatchString(msg):
+		return sqlError(codeBadTimestamp, "22007", "%s", duckBadTimestamp.FindString(msg))
 	case strings.Contains(msg, "Conversion Error") || strings.Contains(msg, "Could not convert"):
 		return sqlError(codeBadCast, "22018", "%s", trimDuck(msg))
 	case strings.Contains(msg, "Out of Range") || strings.Contains(msg, "out of range"):

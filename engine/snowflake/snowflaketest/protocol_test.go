@@ -483,3 +483,66 @@ func TestHeartbeatAndAbort(t *testing.T) {
 		}
 	}
 }
+
+// TIMESTAMP_TZ values keep their own offsets through binds, array binds
+// and both result formats; TIMESTAMP_LTZ is an instant in the session's
+// zone, and each column reports its own type.
+func TestTimestampTZOffsets(t *testing.T) {
+	for _, format := range []string{"json", "arrow"} {
+		t.Run(format, func(t *testing.T) {
+			s := Start(t, Options{ResultFormat: format})
+			seed(t, s, `CREATE DATABASE D; CREATE TABLE D.PUBLIC.E (ID NUMBER(38,0), AT TIMESTAMP_TZ, SEEN TIMESTAMP_LTZ);
+				INSERT INTO D.PUBLIC.E VALUES (1, '2024-03-01 23:30:00 +05:00', '2024-03-01 18:30:00')`)
+			cfg := s.Config("sluice", "sluice")
+			cfg.Database = "D"
+			db := Open(cfg)
+			defer db.Close()
+			kolkata := time.FixedZone("", 5*3600+1800)
+			newYork := time.FixedZone("", -4*3600)
+			at := time.Date(2024, 7, 1, 8, 0, 0, 123456000, newYork)
+			if _, err := db.Exec("INSERT INTO E VALUES (2, ?, ?)", sf.DataTypeTimestampTz, at, sf.DataTypeTimestampLtz, at); err != nil {
+				t.Fatal(err)
+			}
+			ids := []int64{3, 4}
+			times := []time.Time{time.Date(2024, 1, 1, 0, 0, 0, 0, kolkata), time.Date(2023, 12, 31, 12, 0, 0, 0, time.UTC)}
+			ia, _ := sf.Array(&ids)
+			ta, _ := sf.Array(&times, sf.TimestampTZType)
+			if _, err := db.Exec("INSERT INTO E (ID, AT) VALUES (?, ?)", ia, ta); err != nil {
+				t.Fatalf("array binds: %v", err)
+			}
+			// A plain time bound against a TIMESTAMP_TZ column compares instants.
+			rows, err := db.Query("SELECT ID, AT, SEEN FROM E WHERE AT >= ? ORDER BY ID", time.Date(2023, 12, 31, 12, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			types, _ := rows.ColumnTypes()
+			if got := types[1].DatabaseTypeName() + " " + types[2].DatabaseTypeName(); got != "TIMESTAMP_TZ TIMESTAMP_LTZ" {
+				t.Errorf("column types %s", got)
+			}
+			var got []string
+			for rows.Next() {
+				var id int64
+				var tz time.Time
+				var ltz sql.NullTime
+				if err := rows.Scan(&id, &tz, &ltz); err != nil {
+					t.Fatal(err)
+				}
+				line := fmt.Sprintf("%d %s", id, tz.Format(time.RFC3339Nano))
+				if ltz.Valid {
+					line += " " + ltz.Time.UTC().Format(time.RFC3339Nano)
+				}
+				got = append(got, line)
+			}
+			want := []string{
+				"1 2024-03-01T23:30:00+05:00 2024-03-01T18:30:00Z",
+				"2 2024-07-01T08:00:00.123456-04:00 2024-07-01T12:00:00.123456Z",
+				"3 2024-01-01T00:00:00+05:30",
+				"4 2023-12-31T12:00:00Z",
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("read back\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}

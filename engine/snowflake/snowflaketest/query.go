@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -293,6 +294,11 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 		stmtType = typeDelete
 	case "MERGE":
 		stmtType = typeMerge
+	}
+	args, err := resolveTZBinds(ctx, sess, duckSQL, args)
+	if err != nil {
+		res.err = fromDuck(err)
+		return
 	}
 	if stmtType != typeSelect {
 		n, err := s.execCount(ctx, sess, duckSQL, args)
@@ -856,6 +862,57 @@ func bindValueOf(typ string, v any) (any, *Error) {
 		return b, nil
 	}
 	return str, nil
+}
+
+// resolveTZBinds rebinds the times DuckDB expects as SF_TIMESTAMP_TZ, a
+// struct duckdb-go cannot bind a time.Time to, as text with its offset,
+// which the type's cast reads back exactly.
+func resolveTZBinds(ctx context.Context, sess *session, q string, args []any) ([]any, error) {
+	isTime := func(v any) bool { _, ok := v.(time.Time); return ok }
+	hasTime := func(a any) bool {
+		if arr, ok := a.([]any); ok {
+			return slices.ContainsFunc(arr, isTime)
+		}
+		return isTime(a)
+	}
+	if !slices.ContainsFunc(args, hasTime) {
+		return args, nil
+	}
+	asText := make([]bool, len(args))
+	err := sess.conn.Raw(func(dc any) error {
+		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range args {
+			t, err := st.(*duckdb.Stmt).ParamType(i + 1)
+			asText[i] = err == nil && t == duckdb.TYPE_STRUCT
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	value := func(v any, text bool) any {
+		if t, ok := v.(time.Time); ok && text {
+			return t.Format("2006-01-02 15:04:05.999999999 -07:00")
+		}
+		return v
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		if arr, ok := a.([]any); ok {
+			conv := make([]any, len(arr))
+			for j, v := range arr {
+				conv[j] = value(v, asText[i])
+			}
+			out[i] = conv
+			continue
+		}
+		out[i] = value(a, asText[i])
+	}
+	return out, nil
 }
 
 // splitStatements splits a request into statements at top-level

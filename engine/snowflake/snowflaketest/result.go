@@ -198,9 +198,16 @@ func columnOf(f arrow.Field, alias string, declared *column) column {
 	case *arrow.Time32Type, *arrow.Time64Type:
 		c.Kind, c.Scale = kTime, 9
 	case *arrow.TimestampType:
+		// DuckDB's TIMESTAMPTZ is an instant shown in the session's
+		// zone: Snowflake's TIMESTAMP_LTZ.
 		c.Kind, c.Scale = kNTZ, 9
 		if t.TimeZone != "" {
-			c.Kind = kTZ
+			c.Kind = kLTZ
+		}
+	case *arrow.StructType:
+		c.Kind = kText
+		if alias == tzType {
+			c.Kind, c.Scale = kTZ, 9
 		}
 	case *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:
 		c.Kind = kBinary
@@ -555,9 +562,9 @@ func epochNanos(a *array.Timestamp, j int) (int64, int32) {
 // struct of epoch seconds and nanosecond fraction, plus the time zone
 // offset (minutes + 1440) for TIMESTAMP_TZ.
 func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Array, error) {
-	ts, ok := a.(*array.Timestamp)
-	if !ok {
-		return nil, fmt.Errorf("expected timestamps, got %s", a.DataType())
+	ts, offsets, err := timestampsOf(a)
+	if err != nil {
+		return nil, err
 	}
 	fields := []arrow.Field{
 		{Name: "epoch", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -571,7 +578,7 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	eb := b.FieldBuilder(0).(*array.Int64Builder)
 	fb := b.FieldBuilder(1).(*array.Int32Builder)
 	for j := 0; j < ts.Len(); j++ {
-		if ts.IsNull(j) {
+		if a.IsNull(j) {
 			b.AppendNull() // appends a null to every field too
 			continue
 		}
@@ -580,10 +587,33 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 		eb.Append(sec)
 		fb.Append(frac)
 		if c.Kind == kTZ {
-			b.FieldBuilder(2).(*array.Int32Builder).Append(1440)
+			b.FieldBuilder(2).(*array.Int32Builder).Append(1440 + offsetOf(offsets, j))
 		}
 	}
 	return b.NewArray(), nil
+}
+
+// timestampsOf splits a timestamp column into its instants and, for
+// SF_TIMESTAMP_TZ's struct, its offsets in minutes.
+func timestampsOf(a arrow.Array) (*array.Timestamp, *array.Int16, error) {
+	switch a := a.(type) {
+	case *array.Timestamp:
+		return a, nil, nil
+	case *array.Struct:
+		ts, ok1 := a.Field(0).(*array.Timestamp)
+		off, ok2 := a.Field(1).(*array.Int16)
+		if ok1 && ok2 {
+			return ts, off, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("expected timestamps, got %s", a.DataType())
+}
+
+func offsetOf(offsets *array.Int16, j int) int32 {
+	if offsets == nil {
+		return 0
+	}
+	return int32(offsets.Value(j))
 }
 
 // jsonRows renders records as Snowflake's JSON rowset: every value a
@@ -645,10 +675,14 @@ func jsonValue(a arrow.Array, j int, c column) (string, error) {
 		ns := timeNanos(a, j)
 		return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9), nil
 	case kNTZ, kLTZ, kTZ:
-		sec, frac := epochNanos(a.(*array.Timestamp), j)
+		ts, offsets, err := timestampsOf(a)
+		if err != nil {
+			return "", err
+		}
+		sec, frac := epochNanos(ts, j)
 		s := fmt.Sprintf("%d.%09d", sec, frac)
 		if c.Kind == kTZ {
-			s += " 1440"
+			s += " " + strconv.Itoa(int(1440+offsetOf(offsets, j)))
 		}
 		return s, nil
 	case kBinary:

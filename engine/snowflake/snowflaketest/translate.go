@@ -110,7 +110,7 @@ func (t *translator) run(end int) {
 
 // typedLiteral spells Snowflake's typed literals (TIMESTAMP_TZ '...') in
 // DuckDB.
-var typedLiteral = map[string]string{"TIMESTAMP_NTZ": "TIMESTAMP", "TIMESTAMP_TZ": "TIMESTAMPTZ", "TIMESTAMP_LTZ": "TIMESTAMPTZ"}
+var typedLiteral = map[string]string{"TIMESTAMP_NTZ": "TIMESTAMP", "TIMESTAMP_TZ": tzType, "TIMESTAMP_LTZ": "TIMESTAMPTZ"}
 
 var offsetSpace = regexp.MustCompile(`(\d)\s+([+-]\d\d:?\d\d')$`)
 
@@ -266,8 +266,11 @@ func duckType(t sqltype.Type) string {
 	case sqltype.Time:
 		return "TIME"
 	case sqltype.Timestamp:
-		if t.Zone == sqltype.NoZone {
+		switch t.Zone {
+		case sqltype.NoZone:
 			return "TIMESTAMP"
+		case sqltype.Offset:
+			return tzType
 		}
 		return "TIMESTAMPTZ"
 	case sqltype.JSON:
@@ -323,7 +326,7 @@ var datePartFunctions = map[string]bool{
 var castFunctions = map[string]string{
 	"TO_DATE": "DATE", "DATE": "DATE", "TRY_TO_DATE": "DATE",
 	"TO_TIMESTAMP": "TIMESTAMP", "TO_TIMESTAMP_NTZ": "TIMESTAMP", "TRY_TO_TIMESTAMP": "TIMESTAMP", "TRY_TO_TIMESTAMP_NTZ": "TIMESTAMP",
-	"TO_TIMESTAMP_LTZ": "TIMESTAMPTZ", "TO_TIMESTAMP_TZ": "TIMESTAMPTZ", "TRY_TO_TIMESTAMP_TZ": "TIMESTAMPTZ", "TRY_TO_TIMESTAMP_LTZ": "TIMESTAMPTZ",
+	"TO_TIMESTAMP_LTZ": "TIMESTAMPTZ", "TO_TIMESTAMP_TZ": tzType, "TRY_TO_TIMESTAMP_TZ": tzType, "TRY_TO_TIMESTAMP_LTZ": "TIMESTAMPTZ",
 	"TO_VARCHAR": "VARCHAR", "TO_CHAR": "VARCHAR", "TO_DOUBLE": "DOUBLE", "TRY_TO_DOUBLE": "DOUBLE",
 	"TO_BOOLEAN": "BOOLEAN", "TRY_TO_BOOLEAN": "BOOLEAN", "TO_TIME": "TIME", "TRY_TO_TIME": "TIME",
 	"TO_NUMBER": "DECIMAL", "TO_DECIMAL": "DECIMAL", "TO_NUMERIC": "DECIMAL",
@@ -367,7 +370,7 @@ func (t *translator) ident(end int) {
 		t.emit(name)
 	case isKeyword(name) || t.contextualKeyword(name):
 		if typed, ok := typedLiteral[name]; ok && t.peek(1).Kind == sqlscan.String {
-			name = typed // TIMESTAMP_TZ '...' is DuckDB's TIMESTAMPTZ '...'
+			name = typed // TIMESTAMP_LTZ '...' is DuckDB's TIMESTAMPTZ '...'
 		}
 		t.emit(name)
 	default:

@@ -1,0 +1,448 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+/*
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+// The few declarations of DuckDB's C API (duckdb.h, linked by
+// duckdb-go-bindings) that custom types and casts need. duckdb-go wraps
+// scalar and table functions but not casts.
+typedef uint64_t idx_t;
+typedef struct _duckdb_connection { void *internal_ptr; } *duckdb_connection;
+typedef struct _duckdb_logical_type { void *internal_ptr; } *duckdb_logical_type;
+typedef struct _duckdb_create_type_info { void *internal_ptr; } *duckdb_create_type_info;
+typedef struct _duckdb_cast_function { void *internal_ptr; } *duckdb_cast_function;
+typedef struct _duckdb_function_info { void *internal_ptr; } *duckdb_function_info;
+typedef struct _duckdb_vector { void *internal_ptr; } *duckdb_vector;
+typedef struct {
+	union {
+		struct { uint32_t length; char prefix[4]; char *ptr; } pointer;
+		struct { uint32_t length; char inlined[12]; } inlined;
+	} value;
+} duckdb_string_t;
+typedef bool (*duckdb_cast_function_t)(duckdb_function_info info, idx_t count, duckdb_vector input, duckdb_vector output);
+
+duckdb_logical_type duckdb_create_logical_type(int type);
+duckdb_logical_type duckdb_create_struct_type(duckdb_logical_type *member_types, const char **member_names, idx_t member_count);
+void duckdb_logical_type_set_alias(duckdb_logical_type type, const char *alias);
+void duckdb_destroy_logical_type(duckdb_logical_type *type);
+int duckdb_register_logical_type(duckdb_connection con, duckdb_logical_type type, duckdb_create_type_info info);
+
+duckdb_cast_function duckdb_create_cast_function(void);
+void duckdb_cast_function_set_source_type(duckdb_cast_function cast_function, duckdb_logical_type source_type);
+void duckdb_cast_function_set_target_type(duckdb_cast_function cast_function, duckdb_logical_type target_type);
+void duckdb_cast_function_set_implicit_cast_cost(duckdb_cast_function cast_function, int64_t cost);
+void duckdb_cast_function_set_function(duckdb_cast_function cast_function, duckdb_cast_function_t function);
+void duckdb_cast_function_set_extra_info(duckdb_cast_function cast_function, void *extra_info, void (*destroy)(void *));
+void *duckdb_cast_function_get_extra_info(duckdb_function_info info);
+int duckdb_cast_function_get_cast_mode(duckdb_function_info info);
+void duckdb_cast_function_set_error(duckdb_function_info info, const char *error);
+void duckdb_cast_function_set_row_error(duckdb_function_info info, const char *error, idx_t row, duckdb_vector output);
+int duckdb_register_cast_function(duckdb_connection con, duckdb_cast_function cast_function);
+void duckdb_destroy_cast_function(duckdb_cast_function *cast_function);
+
+void *duckdb_vector_get_data(duckdb_vector vector);
+uint64_t *duckdb_vector_get_validity(duckdb_vector vector);
+void duckdb_vector_ensure_validity_writable(duckdb_vector vector);
+void duckdb_vector_assign_string_element_len(duckdb_vector vector, idx_t index, const char *str, idx_t str_len);
+duckdb_vector duckdb_struct_vector_get_child(duckdb_vector vector, idx_t index);
+uint32_t duckdb_string_t_length(duckdb_string_t string);
+const char *duckdb_string_t_data(duckdb_string_t *string);
+
+extern bool sfCast(duckdb_function_info info, idx_t count, duckdb_vector input, duckdb_vector output);
+static duckdb_cast_function_t sf_cast_fn(void) { return sfCast; }
+
+// sf_set_cast_index records a cast's index in tzCasts, as extra info DuckDB frees.
+static void sf_set_cast_index(duckdb_cast_function f, int i) {
+	int *p = malloc(sizeof(int));
+	*p = i;
+	duckdb_cast_function_set_extra_info(f, p, free);
+}
+static int sf_cast_index(duckdb_function_info info) { return *(int *)duckdb_cast_function_get_extra_info(info); }
+*/
+import "C"
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// TIMESTAMP_TZ keeps each value's offset, which DuckDB's TIMESTAMPTZ (an
+// instant) cannot. snowsim stores it as its own type, SF_TIMESTAMP_TZ: a
+// struct of the instant and the offset in minutes, with casts that make
+// it behave as Snowflake's type. It casts implicitly to TIMESTAMPTZ, so
+// comparisons, arithmetic and every timestamp function see the instant,
+// as Snowflake compares TIMESTAMP_TZ values in UTC; text parses with its
+// offset; and it casts to text, TIMESTAMP (NTZ), DATE and TIME at its own
+// offset's wall clock. A result column of the type reports each row's
+// offset to the driver.
+const tzType = "SF_TIMESTAMP_TZ"
+
+// DuckDB type ids (duckdb.h's DUCKDB_TYPE).
+const (
+	duckSmallint    = 3
+	duckTimestamp   = 12
+	duckDate        = 13
+	duckTime        = 14
+	duckVarchar     = 17
+	duckTimestampTZ = 31
+)
+
+// A tzCast is one cast to or from SF_TIMESTAMP_TZ; its index in tzCasts
+// is the extra info DuckDB hands back to sfCast.
+type tzCast struct {
+	from, to int // DuckDB type ids; -1 is SF_TIMESTAMP_TZ
+	implicit int64
+	run      func(in, out C.duckdb_vector, n int, rowError func(int, string)) bool
+}
+
+const tz = -1
+
+var tzCasts = []tzCast{
+	{from: tz, to: duckTimestampTZ, implicit: 1, run: tzToInstant},
+	{from: duckTimestampTZ, to: tz, run: instantToTZ},
+	{from: duckTimestamp, to: tz, run: instantToTZ}, // NTZ wall clock in the session's zone, UTC
+	{from: duckDate, to: tz, run: dateToTZ},
+	{from: duckVarchar, to: tz, run: textToTZ},
+	{from: tz, to: duckVarchar, run: tzToText},
+	{from: tz, to: duckTimestamp, run: tzToWallClock},
+	{from: tz, to: duckDate, run: tzToDate},
+	{from: tz, to: duckTime, run: tzToTime},
+}
+
+// registerTZ creates SF_TIMESTAMP_TZ and its casts in the database of
+// conn.
+func registerTZ(ctx context.Context, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		con, err := rawConnection(dc)
+		if err != nil {
+			return err
+		}
+		typ := newTZType()
+		defer C.duckdb_destroy_logical_type(&typ)
+		if C.duckdb_register_logical_type(con, typ, nil) != 0 {
+			return fmt.Errorf("snowsim: registering %s failed", tzType)
+		}
+		for i, c := range tzCasts {
+			f := C.duckdb_create_cast_function()
+			from, to := logicalType(c.from), logicalType(c.to)
+			C.duckdb_cast_function_set_source_type(f, from)
+			C.duckdb_cast_function_set_target_type(f, to)
+			if c.implicit > 0 {
+				C.duckdb_cast_function_set_implicit_cast_cost(f, C.int64_t(c.implicit))
+			}
+			C.duckdb_cast_function_set_function(f, C.sf_cast_fn())
+			C.sf_set_cast_index(f, C.int(i))
+			state := C.duckdb_register_cast_function(con, f)
+			C.duckdb_destroy_cast_function(&f)
+			C.duckdb_destroy_logical_type(&from)
+			C.duckdb_destroy_logical_type(&to)
+			if state != 0 {
+				return fmt.Errorf("snowsim: registering cast %d of %s failed", i, tzType)
+			}
+		}
+		return nil
+	})
+}
+
+func newTZType() C.duckdb_logical_type {
+	members := []C.duckdb_logical_type{C.duckdb_create_logical_type(duckTimestampTZ), C.duckdb_create_logical_type(duckSmallint)}
+	names := []*C.char{C.CString("utc"), C.CString("off")}
+	defer func() {
+		for i := range members {
+			C.duckdb_destroy_logical_type(&members[i])
+			C.free(unsafe.Pointer(names[i]))
+		}
+	}()
+	typ := C.duckdb_create_struct_type(&members[0], (**C.char)(unsafe.Pointer(&names[0])), 2)
+	alias := C.CString(tzType)
+	defer C.free(unsafe.Pointer(alias))
+	C.duckdb_logical_type_set_alias(typ, alias)
+	return typ
+}
+
+func logicalType(id int) C.duckdb_logical_type {
+	if id == tz {
+		return newTZType()
+	}
+	return C.duckdb_create_logical_type(C.int(id))
+}
+
+// rawConnection digs DuckDB's connection handle out of duckdb-go's Conn,
+// which keeps it unexported.
+func rawConnection(dc any) (C.duckdb_connection, error) {
+	v := reflect.ValueOf(dc)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("snowsim: unexpected duckdb connection %T", dc)
+	}
+	f := v.Elem().FieldByName("conn")
+	if !f.IsValid() || f.Kind() != reflect.Struct || f.NumField() != 1 || f.Type().Field(0).Name != "Ptr" {
+		return nil, fmt.Errorf("snowsim: duckdb connection %T has no handle where expected", dc)
+	}
+	return *(*C.duckdb_connection)(unsafe.Pointer(f.UnsafeAddr())), nil
+}
+
+//export sfCast
+func sfCast(info C.duckdb_function_info, count C.idx_t, input, output C.duckdb_vector) C.bool {
+	c := tzCasts[int(C.sf_cast_index(info))]
+	try := C.duckdb_cast_function_get_cast_mode(info) == 1
+	failed := false
+	rowError := func(row int, msg string) {
+		cmsg := C.CString(msg)
+		defer C.free(unsafe.Pointer(cmsg))
+		if try {
+			C.duckdb_cast_function_set_row_error(info, cmsg, C.idx_t(row), output)
+			return
+		}
+		if !failed {
+			C.duckdb_cast_function_set_error(info, cmsg)
+		}
+		failed = true
+	}
+	ok := c.run(input, output, int(count), rowError)
+	return C.bool(ok && !failed)
+}
+
+// vec is a flat vector's data and validity.
+type vec[T any] struct {
+	data     []T
+	validity []uint64
+}
+
+func view[T any](v C.duckdb_vector, n int) vec[T] {
+	return vec[T]{data: unsafe.Slice((*T)(C.duckdb_vector_get_data(v)), n), validity: validity(v, n)}
+}
+
+// validity is v's NULL mask, or nil when every row is valid.
+func validity(v C.duckdb_vector, n int) []uint64 {
+	if m := C.duckdb_vector_get_validity(v); m != nil {
+		return unsafe.Slice((*uint64)(unsafe.Pointer(m)), (n+63)/64)
+	}
+	return nil
+}
+
+func (v vec[T]) valid(i int) bool {
+	return v.validity == nil || v.validity[i/64]&(1<<(i%64)) != 0
+}
+
+// setNull marks row i of v (and, for a struct, of its children) NULL.
+func setNull(v C.duckdb_vector, i int, children int) {
+	for c := -1; c < children; c++ {
+		t := v
+		if c >= 0 {
+			t = C.duckdb_struct_vector_get_child(v, C.idx_t(c))
+		}
+		C.duckdb_vector_ensure_validity_writable(t)
+		m := unsafe.Slice((*uint64)(unsafe.Pointer(C.duckdb_vector_get_validity(t))), i/64+1)
+		m[i/64] &^= 1 << (i % 64)
+	}
+}
+
+// tzIn reads SF_TIMESTAMP_TZ values: microseconds since the epoch and
+// offsets in minutes.
+func tzIn(in C.duckdb_vector, n int) (vec[int64], vec[int16]) {
+	us := view[int64](C.duckdb_struct_vector_get_child(in, 0), n)
+	off := view[int16](C.duckdb_struct_vector_get_child(in, 1), n)
+	us.validity = validity(in, n)
+	return us, off
+}
+
+// tzOut writes SF_TIMESTAMP_TZ values; NULL rows are set by setNull.
+func tzOut(out C.duckdb_vector, n int) ([]int64, []int16) {
+	return view[int64](C.duckdb_struct_vector_get_child(out, 0), n).data,
+		view[int16](C.duckdb_struct_vector_get_child(out, 1), n).data
+}
+
+func tzToInstant(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	us, _ := tzIn(in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !us.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		dst[i] = us.data[i]
+	}
+	return true
+}
+
+// instantToTZ takes TIMESTAMPTZ instants and TIMESTAMP wall clocks alike:
+// the session's zone is UTC, so both are UTC microseconds at offset 0.
+func instantToTZ(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	src := view[int64](in, n)
+	us, off := tzOut(out, n)
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, 2)
+			continue
+		}
+		us[i], off[i] = src.data[i], 0
+	}
+	return true
+}
+
+func dateToTZ(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	src := view[int32](in, n)
+	us, off := tzOut(out, n)
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, 2)
+			continue
+		}
+		us[i], off[i] = int64(src.data[i])*86_400_000_000, 0
+	}
+	return true
+}
+
+func textToTZ(in, out C.duckdb_vector, n int, rowError func(int, string)) bool {
+	us, off := tzOut(out, n)
+	parseEach(in, out, n, 2, rowError, func(i int, t time.Time) {
+		_, o := t.Zone()
+		us[i], off[i] = t.UnixMicro(), int16(o/60)
+	})
+	return true
+}
+
+// parseEach parses each text of in with parseTZ and hands the times to
+// set; NULLs and unreadable text become NULL rows of out.
+func parseEach(in, out C.duckdb_vector, n, children int, rowError func(int, string), set func(int, time.Time)) {
+	src := view[C.duckdb_string_t](in, n)
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, children)
+			continue
+		}
+		s := C.GoStringN(C.duckdb_string_t_data(&src.data[i]), C.int(C.duckdb_string_t_length(src.data[i])))
+		t, err := parseTZ(s)
+		if err != nil {
+			rowError(i, err.Error())
+			setNull(out, i, children)
+			continue
+		}
+		set(i, t)
+	}
+}
+
+func tzToText(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	us, off := tzIn(in, n)
+	for i := range n {
+		if !us.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		s := formatTZ(tzTime(us.data[i], off.data[i]))
+		cs := C.CString(s)
+		C.duckdb_vector_assign_string_element_len(out, C.idx_t(i), cs, C.idx_t(len(s)))
+		C.free(unsafe.Pointer(cs))
+	}
+	return true
+}
+
+// tzToWallClock is TIMESTAMP_TZ to TIMESTAMP_NTZ: the wall clock at the
+// value's own offset.
+func tzToWallClock(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	us, off := tzIn(in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !us.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		dst[i] = us.data[i] + int64(off.data[i])*60_000_000
+	}
+	return true
+}
+
+func tzToDate(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	us, off := tzIn(in, n)
+	dst := view[int32](out, n).data
+	for i := range n {
+		if !us.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		local := us.data[i] + int64(off.data[i])*60_000_000
+		days := local / 86_400_000_000
+		if local%86_400_000_000 < 0 {
+			days--
+		}
+		dst[i] = int32(days)
+	}
+	return true
+}
+
+func tzToTime(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+	us, off := tzIn(in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !us.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		local := (us.data[i] + int64(off.data[i])*60_000_000) % 86_400_000_000
+		if local < 0 {
+			local += 86_400_000_000
+		}
+		dst[i] = local
+	}
+	return true
+}
+
+func tzTime(us int64, off int16) time.Time {
+	return time.UnixMicro(us).In(time.FixedZone("", int(off)*60))
+}
+
+// formatTZ writes a TIMESTAMP_TZ as Snowflake's default output format
+// does: YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM.
+func formatTZ(t time.Time) string {
+	return t.Format("2006-01-02 15:04:05.000 -0700")
+}
+
+// parseTZ reads the text forms Snowflake accepts for a TIMESTAMP_TZ: a
+// date, a date and time (space or T, fraction to nanoseconds), and an
+// offset as Z, ±HH, ±HHMM or ±HH:MM, with or without a space before it.
+// Without an offset the value is at the session's zone, UTC.
+func parseTZ(s string) (time.Time, error) {
+	bad := fmt.Errorf("Timestamp '%s' is not recognized", s)
+	text := strings.TrimSpace(s)
+	loc := time.UTC
+	if strings.HasSuffix(text, "Z") {
+		text = strings.TrimSuffix(text, "Z")
+	} else if i := strings.LastIndexAny(text, "+-"); i > 10 {
+		o := strings.ReplaceAll(text[i+1:], ":", "")
+		if len(o) != 2 && len(o) != 4 {
+			return time.Time{}, bad
+		}
+		h, err1 := strconv.Atoi(o[:2])
+		m := 0
+		var err2 error
+		if len(o) == 4 {
+			m, err2 = strconv.Atoi(o[2:])
+		}
+		if err1 != nil || err2 != nil || h > 14 || m > 59 {
+			return time.Time{}, bad
+		}
+		secs := (h*60 + m) * 60
+		if text[i] == '-' {
+			secs = -secs
+		}
+		loc = time.FixedZone("", secs)
+		text = strings.TrimSpace(text[:i])
+	}
+	text = strings.Replace(text, "T", " ", 1)
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, text, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, bad
+}
