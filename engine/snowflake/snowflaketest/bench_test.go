@@ -19,18 +19,30 @@ const benchRows = 1_000_000
 // BenchmarkServeArrowBatches measures what snowsim serves to the driver's
 // arrowbatches, the way the pull engine reads: a 10-column, 1M-row table,
 // higher precision, microsecond timestamps, chunks fetched in parallel.
+// UPDATED_AT is a TIMESTAMP_NTZ, or a TIMESTAMP_TZ with offsets that vary
+// by row.
 func BenchmarkServeArrowBatches(b *testing.B) {
+	for _, typ := range []string{"TIMESTAMP_NTZ", "TIMESTAMP_TZ"} {
+		b.Run("updated_at="+typ, func(b *testing.B) { benchServe(b, typ) })
+	}
+}
+
+func benchServe(b *testing.B, updatedAt string) {
 	s := Start(b, Options{})
 	ctx := context.Background()
 	if err := s.Exec(ctx, `CREATE DATABASE BENCH; CREATE TABLE BENCH.PUBLIC.EVENTS (
 		ID NUMBER(38,0), ACCOUNT_ID NUMBER(38,0), AMOUNT NUMBER(12,2), SCORE FLOAT, EMAIL VARCHAR,
-		KIND VARCHAR, ACTIVE BOOLEAN, DAY DATE, CREATED_AT TIMESTAMP_NTZ, UPDATED_AT TIMESTAMP_NTZ)`); err != nil {
+		KIND VARCHAR, ACTIVE BOOLEAN, DAY DATE, CREATED_AT TIMESTAMP_NTZ, UPDATED_AT `+updatedAt+`)`); err != nil {
 		b.Fatal(err)
+	}
+	updated := "TIMESTAMP '2024-06-01' + to_microseconds(i)"
+	if updatedAt == "TIMESTAMP_TZ" {
+		updated = "CAST(struct_pack(utc := TIMESTAMPTZ '2024-06-01 00:00:00+00' + to_microseconds(i), off := CAST((i % 57) * 15 - 420 AS SMALLINT)) AS " + tzType + ")"
 	}
 	if _, err := s.db.Exec(fmt.Sprintf(`INSERT INTO "BENCH"."PUBLIC"."EVENTS" SELECT i, i %% 5000, (i %% 100000) / 100, i * 0.5,
 		'user' || i || '@example.com', CASE i %% 3 WHEN 0 THEN 'call' WHEN 1 THEN 'email' ELSE 'meeting' END, i %% 2 = 0,
-		DATE '2024-01-01' + CAST(i %% 365 AS INTEGER), TIMESTAMP '2024-01-01' + to_seconds(i), TIMESTAMP '2024-06-01' + to_microseconds(i)
-		FROM range(%d) t(i)`, benchRows)); err != nil {
+		DATE '2024-01-01' + CAST(i %% 365 AS INTEGER), TIMESTAMP '2024-01-01' + to_seconds(i), %s
+		FROM range(%d) t(i)`, updated, benchRows)); err != nil {
 		b.Fatal(err)
 	}
 	cfg := s.Config("sluice", "sluice")
