@@ -123,3 +123,40 @@ func TestLoadHistory(t *testing.T) {
 		t.Errorf("a file not loaded by the purging COPY is gone: %v", err)
 	}
 }
+
+// COPY INTO a TIMESTAMP_TZ column keeps the offsets written in a CSV file
+// and reads Parquet's UTC instants at offset zero.
+func TestCopyIntoTimestampTZ(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE D; CREATE TABLE D.PUBLIC.T (ID NUMBER(38,0), AT TIMESTAMP_TZ)`)
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "at.csv")
+	os.WriteFile(csv, []byte("1,2024-03-01 23:30:00 +05:00\n2,2024-03-01T20:00:00.5-03:30\n3,\n"), 0o644)
+	parquet := filepath.Join(dir, "at.parquet")
+	if _, err := s.db.Exec("COPY (SELECT 4 AS ID, TIMESTAMPTZ '2024-03-02 01:02:03+00' AS AT) TO '" + parquet + "' (FORMAT PARQUET)"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	defer db.Close()
+	ctx := context.Background()
+	for _, q := range []string{
+		"PUT file://" + csv + " @%T",
+		"PUT file://" + parquet + " @~/pq AUTO_COMPRESS=FALSE",
+		"COPY INTO T FROM @%T FILE_FORMAT = (TYPE = CSV NULL_IF = (''))",
+		"COPY INTO T FROM @~/pq FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := render(ctx, db, "SELECT ID, TO_VARCHAR(AT) AS AT FROM T ORDER BY ID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ID\tAT|1\t2024-03-01 23:30:00.000 +0500|2\t2024-03-01 20:00:00.500 -0330|3\tNULL|4\t2024-03-02 01:02:03.000 +0000"
+	if strings.Join(rows, "|") != want {
+		t.Errorf("loaded rows:\n%s\nwant\n%s", strings.Join(rows, "|"), want)
+	}
+}
