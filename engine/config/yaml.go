@@ -61,10 +61,6 @@ func (d *doc) errorf(n *yaml.Node, format string, args ...any) {
 	d.ds.Errorf(d.pos(n), valueLen(n), format, args...)
 }
 
-func (d *doc) warnf(n *yaml.Node, format string, args ...any) {
-	d.ds.Warnf(d.pos(n), valueLen(n), format, args...)
-}
-
 // valueLen is the width to underline for a scalar on one line.
 func valueLen(n *yaml.Node) int {
 	if n == nil || n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "\n") {

@@ -412,6 +412,7 @@ func formatTZ(t time.Time) string {
 // offset as Z, ±HH, ±HHMM or ±HH:MM, with or without a space before it.
 // Without an offset the value is at the session's zone, UTC.
 func parseTZ(s string) (time.Time, error) {
+	//lint:ignore ST1005 Snowflake's own message, which errors.go maps to 100035
 	bad := fmt.Errorf("Timestamp '%s' is not recognized", s)
 	text := strings.TrimSpace(s)
 	loc := time.UTC
