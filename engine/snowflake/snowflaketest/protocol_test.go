@@ -546,3 +546,39 @@ func TestTimestampTZOffsets(t *testing.T) {
 		})
 	}
 }
+
+// A TEMPORARY table belongs to its session: another session cannot see
+// it, and it is gone once its session logs out.
+func TestTemporaryTables(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, "CREATE DATABASE D")
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	open := func() *sql.DB {
+		db := Open(cfg)
+		db.SetMaxOpenConns(1)
+		return db
+	}
+	a, b := open(), open()
+	defer b.Close()
+	if _, err := a.Exec("CREATE TEMPORARY TABLE SCRATCH (ID NUMBER(38,0))"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Exec("INSERT INTO SCRATCH VALUES (1), (2)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := a.QueryRow("SELECT COUNT(*) FROM SCRATCH").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("own session reads %d rows, %v", n, err)
+	}
+	var sfErr *sf.SnowflakeError
+	if err := b.QueryRow("SELECT COUNT(*) FROM SCRATCH").Scan(&n); !errors.As(err, &sfErr) || sfErr.Number != 2003 {
+		t.Errorf("another session reading the temporary table: %v, want 002003", err)
+	}
+	a.Close()
+	c := open()
+	defer c.Close()
+	if err := c.QueryRow("SELECT COUNT(*) FROM SCRATCH").Scan(&n); !errors.As(err, &sfErr) || sfErr.Number != 2003 {
+		t.Errorf("after its session closed: %v, want 002003", err)
+	}
+}
