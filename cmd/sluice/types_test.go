@@ -20,7 +20,8 @@ import (
 // ClickHouse type DESIGN.md maps it to (18.16's where current ClickHouse
 // has a newer one) and compares every value: equal, NULLs kept, decimals
 // exact, timestamps to the second 18.16 stores, NUMBER(38,0) beyond Int64
-// in a Decimal(38,0).
+// in a Decimal(38,0). Zoned timestamps carry offsets of their own: they
+// land as the UTC instant, and the offset lands in a column of its own.
 func TestTypesRoundTrip(t *testing.T) {
 	sf := snowflaketest.Start(t, snowflaketest.Options{ChunkRows: 2})
 	ch := clickhousetest.NewDB(t)
@@ -31,10 +32,10 @@ func TestTypesRoundTrip(t *testing.T) {
 			AT TIMESTAMP_NTZ);
 		INSERT INTO D.PUBLIC.T VALUES
 			(1, -999999999999999999, 99999999999999999999999999999999999999, 12345678901234567890123456789012.3456, 1.5e300,
-			 'ünïcödé 😀', TRUE, '1970-01-01', '2024-02-29 23:59:59.999999', '2024-01-01 12:00:00+00:00', '2024-01-01 12:00:00+00:00',
+			 'ünïcödé 😀', TRUE, '1970-01-01', '2024-02-29 23:59:59.999999', '2024-01-01 17:30:00 +05:30', '2024-01-01 12:00:00+00:00',
 			 PARSE_JSON('{"a":[1,null,"x"]}'), TO_BINARY('CAFE00', 'HEX'), '2024-01-01'),
 			(2, 999999999999999999, -99999999999999999999999999999999999999, -0.0001, -2.5e-10, '', FALSE, '2105-12-31',
-			 '1970-01-01 00:00:00', '2105-12-31 23:59:59+00:00', NULL, PARSE_JSON('"str"'), TO_BINARY('', 'HEX'), '2024-01-01'),
+			 '1970-01-01 00:00:00', '2105-12-31 20:59:59 -03:00', NULL, PARSE_JSON('"str"'), TO_BINARY('', 'HEX'), '2024-01-01'),
 			(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2024-01-01')`); err != nil {
 		t.Fatal(err)
 	}
@@ -62,18 +63,20 @@ streams:
       dt:    {type: Nullable(Date)}
       ntz:   {type: "Nullable(DateTime('UTC'))", allow_lossy: true}
       tz:    {type: "Nullable(DateTime('UTC'))", allow_lossy: true}
+      tz_offset: {type: Nullable(Int16)}
       ltz:   {type: "Nullable(DateTime('UTC'))", allow_lossy: true}
       v:     {type: Nullable(String)}
       bin:   {type: Nullable(String)}
     destination: {connection: ch, table: %s.t, mode: replace, order_by: [k], create: true}
 `, ch.Name),
-		"p/q.sql": "SELECT K, SMALL, HUGE, MONEY, F, S, B, DT, NTZ, TZ, LTZ, V, BIN FROM T",
+		"p/q.sql": `SELECT K, SMALL, HUGE, MONEY, F, S, B, DT, NTZ, TZ,
+  (DATE_PART(TIMEZONE_HOUR, TZ) * 60 + DATE_PART(TIMEZONE_MINUTE, TZ))::NUMBER(4,0) AS TZ_OFFSET, LTZ, V, BIN FROM T`,
 	})
 	t.Setenv("SF_PASSWORD", "sluice")
 	if out, errOut, code := sluice(t, "run", "--connections", filepath.Join(dir, "connections.yaml"), "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "p")); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
 	}
-	rows, err := ch.Conn.Query(ctx, `SELECT k, small, huge, money, f, s, b, dt, ntz, tz, ltz, v, bin FROM `+ch.Name+`.t ORDER BY k`)
+	rows, err := ch.Conn.Query(ctx, `SELECT k, small, huge, money, f, s, b, dt, ntz, tz, tz_offset, ltz, v, bin FROM `+ch.Name+`.t ORDER BY k`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +88,9 @@ streams:
 		var f *float64
 		var s, v, bin *string
 		var b *uint8
+		var offset *int16
 		var dt, ntz, tz, ltz *time.Time
-		if err := rows.Scan(&k, &small, &huge, &money, &f, &s, &b, &dt, &ntz, &tz, &ltz, &v, &bin); err != nil {
+		if err := rows.Scan(&k, &small, &huge, &money, &f, &s, &b, &dt, &ntz, &tz, &offset, &ltz, &v, &bin); err != nil {
 			t.Fatal(err)
 		}
 		show := func(p any) string {
@@ -104,6 +108,10 @@ streams:
 					return fmt.Sprint(*p)
 				}
 			case *uint8:
+				if p != nil {
+					return fmt.Sprint(*p)
+				}
+			case *int16:
 				if p != nil {
 					return fmt.Sprint(*p)
 				}
@@ -127,13 +135,13 @@ streams:
 			day = dt.Format(time.DateOnly)
 		}
 		got = append(got, strings.Join([]string{fmt.Sprint(k), show(small), show(huge), show(money), show(f), show(s), show(b),
-			day, show(ntz), show(tz), show(ltz), show(v), binHex}, "|"))
+			day, show(ntz), show(tz), show(offset), show(ltz), show(v), binHex}, "|"))
 	}
 	rows.Close()
 	want := []string{
-		"1|-999999999999999999|99999999999999999999999999999999999999|12345678901234567890123456789012.3456|1.5e+300|ünïcödé 😀|1|1970-01-01|2024-02-29 23:59:59|2024-01-01 12:00:00|2024-01-01 12:00:00|{\"a\":[1,null,\"x\"]}|CAFE00",
-		"2|999999999999999999|-99999999999999999999999999999999999999|-0.0001|-2.5e-10||0|2105-12-31|1970-01-01 00:00:00|2105-12-31 23:59:59|NULL|\"str\"|",
-		"3|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL",
+		"1|-999999999999999999|99999999999999999999999999999999999999|12345678901234567890123456789012.3456|1.5e+300|ünïcödé 😀|1|1970-01-01|2024-02-29 23:59:59|2024-01-01 12:00:00|330|2024-01-01 12:00:00|{\"a\":[1,null,\"x\"]}|CAFE00",
+		"2|999999999999999999|-99999999999999999999999999999999999999|-0.0001|-2.5e-10||0|2105-12-31|1970-01-01 00:00:00|2105-12-31 23:59:59|-180|NULL|\"str\"|",
+		"3|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("round trip:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

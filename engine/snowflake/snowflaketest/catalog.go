@@ -48,6 +48,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP))) / 60 AS SMALLINT))
 			AS ` + tzType + `),
 			(src, tz, ts) AS timezone(tz, timezone(src, CAST(ts AS TIMESTAMP)))`,
+		// TIMEZONE_HOUR and _MINUTE of an offset in minutes: both carry
+		// its sign (-03:30 is -3 and -30).
+		`CREATE MACRO SF_ZONE_PART(part, x) AS CASE part
+			WHEN 'timezone_hour' THEN CAST(trunc(CAST(CAST(x AS ` + tzType + `) AS STRUCT(utc TIMESTAMPTZ, off SMALLINT)).off / 60) AS INTEGER)
+			ELSE CAST(CAST(CAST(x AS ` + tzType + `) AS STRUCT(utc TIMESTAMPTZ, off SMALLINT)).off % 60 AS INTEGER) END`,
 		`CREATE MACRO SF_DATEADD(part, n, x) AS CASE part
 			WHEN 'year' THEN x + to_years(CAST(n AS INTEGER))
 			WHEN 'quarter' THEN x + to_months(CAST(n AS INTEGER) * 3)

@@ -289,7 +289,7 @@ var functions = map[string]string{
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
 	"SF_DIV": "SF_DIV", "IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
-	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT",
+	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_ZONE_PART": "SF_ZONE_PART",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
 }
@@ -437,6 +437,10 @@ func (t *translator) call(name string, end int) {
 	args := t.splitArgs(t.i+2, closeAt)
 	t.primary = len(t.out)
 	switch {
+	case name == "DATE_PART" && len(args) == 2 && len(args[0]) == 1 && zonePart(t.toks[args[0][0]]) != "":
+		t.zonePart(zonePart(t.toks[args[0][0]]), args[1])
+	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM") && zonePart(t.toks[args[0][0]]) != "":
+		t.zonePart(zonePart(t.toks[args[0][0]]), args[0][2:])
 	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
 		fn := functionName(name)
 		part := t.toks[args[0][0]].Text
@@ -724,6 +728,31 @@ func (t *translator) splitArgs(from, to int) [][]int {
 	return args
 }
 
+// zonePart is "timezone_hour" or "timezone_minute" when tok names one of
+// those date parts, else "".
+func zonePart(tok sqlscan.Token) string {
+	text := tok.Text
+	if tok.Kind == sqlscan.String {
+		text, _ = unquoteString(text)
+	} else if tok.Kind != sqlscan.Ident {
+		return ""
+	}
+	if p := datePart(text); p == "timezone_hour" || p == "timezone_minute" {
+		return p
+	}
+	return ""
+}
+
+// zonePart reads the hours or minutes of a timestamp's offset: its own for
+// a TIMESTAMP_TZ, the session's (UTC) for the other timestamps, as the
+// cast to SF_TIMESTAMP_TZ gives them. DuckDB's own date_part would answer
+// the session's offset for every value.
+func (t *translator) zonePart(part string, arg []int) {
+	t.emit(functionName("SF_ZONE_PART") + "(" + sqlQuote(part) + ",")
+	t.sub(arg[0], arg[len(arg)-1]+1)
+	t.emit(")")
+}
+
 // datePart normalizes Snowflake's date part names and abbreviations.
 func datePart(p string) string {
 	switch strings.ToLower(p) {
@@ -755,6 +784,10 @@ func datePart(p string) string {
 		return "doy"
 	case "epoch_second", "epoch":
 		return "epoch"
+	case "tzh", "timezone_hour":
+		return "timezone_hour"
+	case "tzm", "timezone_minute":
+		return "timezone_minute"
 	}
 	return strings.ToLower(p)
 }
