@@ -18,6 +18,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		return err
 	}
 	err = registerTZ(ctx, conn)
+	if err == nil {
+		err = registerTZFunctions(ctx, conn)
+	}
 	conn.Close()
 	if err != nil {
 		return err
@@ -53,18 +56,22 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_ZONE_PART(part, x) AS CASE part
 			WHEN 'timezone_hour' THEN CAST(trunc(CAST(CAST(x AS ` + tzType + `) AS STRUCT(utc TIMESTAMPTZ, off SMALLINT)).off / 60) AS INTEGER)
 			ELSE CAST(CAST(CAST(x AS ` + tzType + `) AS STRUCT(utc TIMESTAMPTZ, off SMALLINT)).off % 60 AS INTEGER) END`,
-		`CREATE MACRO SF_DATEADD(part, n, x) AS CASE part
-			WHEN 'year' THEN x + to_years(CAST(n AS INTEGER))
-			WHEN 'quarter' THEN x + to_months(CAST(n AS INTEGER) * 3)
-			WHEN 'month' THEN x + to_months(CAST(n AS INTEGER))
-			WHEN 'week' THEN x + to_days(CAST(n AS INTEGER) * 7)
-			WHEN 'day' THEN x + to_days(CAST(n AS INTEGER))
-			WHEN 'hour' THEN x + to_hours(CAST(n AS BIGINT))
-			WHEN 'minute' THEN x + to_minutes(CAST(n AS BIGINT))
-			WHEN 'second' THEN x + to_seconds(CAST(n AS BIGINT))
-			WHEN 'millisecond' THEN x + to_milliseconds(CAST(n AS BIGINT))
-			WHEN 'microsecond' THEN x + to_microseconds(CAST(n AS BIGINT))
-			ELSE error('unsupported date part ' || part) END`,
+		// Date arithmetic, truncation and parts work on a TIMESTAMP_TZ's
+		// wall clock and keep its offset (SF_WALL, SF_REZONE: tzfuncs.go).
+		`CREATE MACRO SF_DATEADD(part, n, x) AS SF_REZONE(x, CASE part
+			WHEN 'year' THEN SF_WALL(x) + to_years(CAST(n AS INTEGER))
+			WHEN 'quarter' THEN SF_WALL(x) + to_months(CAST(n AS INTEGER) * 3)
+			WHEN 'month' THEN SF_WALL(x) + to_months(CAST(n AS INTEGER))
+			WHEN 'week' THEN SF_WALL(x) + to_days(CAST(n AS INTEGER) * 7)
+			WHEN 'day' THEN SF_WALL(x) + to_days(CAST(n AS INTEGER))
+			WHEN 'hour' THEN SF_WALL(x) + to_hours(CAST(n AS BIGINT))
+			WHEN 'minute' THEN SF_WALL(x) + to_minutes(CAST(n AS BIGINT))
+			WHEN 'second' THEN SF_WALL(x) + to_seconds(CAST(n AS BIGINT))
+			WHEN 'millisecond' THEN SF_WALL(x) + to_milliseconds(CAST(n AS BIGINT))
+			WHEN 'microsecond' THEN SF_WALL(x) + to_microseconds(CAST(n AS BIGINT))
+			ELSE error('unsupported date part ' || part) END)`,
+		`CREATE MACRO SF_DATE_TRUNC(part, x) AS SF_REZONE(x, date_trunc(part, SF_WALL(x)))`,
+		`CREATE MACRO SF_DATE_PART(part, x) AS date_part(part, SF_WALL(x))`,
 	}
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {

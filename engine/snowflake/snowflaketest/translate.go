@@ -291,6 +291,7 @@ var functions = map[string]string{
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
 	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_ZONE_PART": "SF_ZONE_PART",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
+	"DATE_TRUNC": "SF_DATE_TRUNC", "DATE_PART": "SF_DATE_PART",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
 }
 
@@ -441,18 +442,11 @@ func (t *translator) call(name string, end int) {
 		t.zonePart(zonePart(t.toks[args[0][0]]), args[1])
 	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM") && zonePart(t.toks[args[0][0]]) != "":
 		t.zonePart(zonePart(t.toks[args[0][0]]), args[0][2:])
+	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM"):
+		// EXTRACT(part FROM x) is DATE_PART(part, x).
+		t.datePartCall("DATE_PART", t.toks[args[0][0]], [][]int{args[0][2:]})
 	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
-		fn := functionName(name)
-		part := t.toks[args[0][0]].Text
-		if t.toks[args[0][0]].Kind == sqlscan.String {
-			part, _ = unquoteString(part)
-		}
-		t.emit(fn + "(" + sqlQuote(datePart(part)))
-		for _, a := range args[1:] {
-			t.emit(",")
-			t.sub(a[0], a[len(a)-1]+1)
-		}
-		t.emit(")")
+		t.datePartCall(name, t.toks[args[0][0]], args[1:])
 	case castFunctions[name] != "":
 		t.castCall(name, args)
 	case t.context[name] != "" || len(args) == 0 && contextFunctions[name]:
@@ -726,6 +720,26 @@ func (t *translator) splitArgs(from, to int) [][]int {
 		args = append(args, cur)
 	}
 	return args
+}
+
+// datePartCall emits a function whose first argument is a date part,
+// given as a word or a string.
+func (t *translator) datePartCall(name string, partTok sqlscan.Token, args [][]int) {
+	part := partTok.Text
+	if partTok.Kind == sqlscan.String {
+		part, _ = unquoteString(part)
+	}
+	part = datePart(part)
+	fn := functionName(name)
+	if name == "DATE_PART" && strings.HasPrefix(part, "epoch") {
+		fn = "DATE_PART" // seconds since the epoch count the instant, not a wall clock
+	}
+	t.emit(fn + "(" + sqlQuote(part))
+	for _, a := range args {
+		t.emit(",")
+		t.sub(a[0], a[len(a)-1]+1)
+	}
+	t.emit(")")
 }
 
 // zonePart is "timezone_hour" or "timezone_minute" when tok names one of
