@@ -315,6 +315,14 @@ func functionName(name string) string {
 	return f
 }
 
+// partFunctions are Snowflake's one-part extractors and the date part
+// each reads.
+var partFunctions = map[string]string{
+	"YEAR": "year", "QUARTER": "quarter", "MONTH": "month", "WEEK": "week", "WEEKOFYEAR": "week",
+	"DAY": "day", "DAYOFMONTH": "day", "DAYOFWEEK": "dow", "DAYOFYEAR": "doy",
+	"HOUR": "hour", "MINUTE": "minute", "SECOND": "second",
+}
+
 // datePartFunctions take a date part as a bare word first argument, which
 // DuckDB wants as a string.
 var datePartFunctions = map[string]bool{
@@ -445,6 +453,12 @@ func (t *translator) call(name string, end int) {
 	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM"):
 		// EXTRACT(part FROM x) is DATE_PART(part, x).
 		t.datePartCall("DATE_PART", t.toks[args[0][0]], [][]int{args[0][2:]})
+	case partFunctions[name] != "" && len(args) == 1:
+		// HOUR(x) and its kin are DATE_PART(hour, x): a TIMESTAMP_TZ's
+		// own wall clock.
+		t.emit(functionName("DATE_PART") + "(" + sqlQuote(partFunctions[name]) + ",")
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		t.emit(")")
 	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
 		t.datePartCall(name, t.toks[args[0][0]], args[1:])
 	case castFunctions[name] != "":
