@@ -142,3 +142,15 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 }
+
+// Every session Sluice opens runs in UTC, whatever the account's zone.
+func TestConfigPinsSessionTimezone(t *testing.T) {
+	cfg, err := Config(&config.Connection{Name: "acme", Kind: "snowflake", Account: "X", User: "U",
+		Auth: config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}}, func(string) string { return "pw" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tz := cfg.Params["TIMEZONE"]; tz == nil || *tz != "UTC" {
+		t.Errorf("session TIMEZONE = %v, want UTC", tz)
+	}
+}

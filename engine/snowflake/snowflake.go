@@ -50,7 +50,12 @@ func Config(c *config.Connection, getenv func(string) string) (*sf.Config, error
 		// Key-pair tokens are minted per login; a short life limits a leak.
 		JWTExpireTimeout: 60 * time.Second,
 		MaxRetryCount:    7,
-		Params:           map[string]*string{},
+		// Sluice reads TIMESTAMP_NTZ as a UTC wall clock and binds window
+		// bounds as TIMESTAMP_TZ instants; a session in UTC makes
+		// Snowflake's conversions between the timestamp types agree
+		// (an account's default zone is America/Los_Angeles), whatever
+		// the account or user has set.
+		Params: map[string]*string{"TIMEZONE": new("UTC")},
 	}
 	secret := func(s *config.Secret, what string) (string, error) {
 		if s == nil {

@@ -98,6 +98,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	for k, v := range req.Data.SessionParameters {
 		if str, ok := v.(string); ok {
+			if e := checkParam(k, str); e != nil {
+				conn.Close()
+				writeFailure(w, e, nil)
+				return
+			}
 			sess.params[strings.ToUpper(k)] = str
 		}
 	}
@@ -374,4 +379,13 @@ func (s *Server) RemoveUser(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.users, strings.ToUpper(name))
+}
+
+// checkParam refuses session parameters snowsim does not simulate rather
+// than ignore them: its sessions run in UTC.
+func checkParam(name, value string) *Error {
+	if strings.EqualFold(name, "TIMEZONE") && !strings.EqualFold(value, "UTC") && value != "Etc/UTC" {
+		return sqlError(codeUnsupported, "0A000", "snowsim runs sessions in UTC: TIMEZONE '%s' is not simulated", value)
+	}
+	return nil
 }

@@ -171,6 +171,9 @@ func (s *Server) alterSession(res *result, sess *session, p *stmt) *Error {
 			if v.Kind == sqlscan.String {
 				val, _ = unquoteString(v.Text)
 			}
+			if e := checkParam(key, val); e != nil {
+				return e
+			}
 			sess.params[key] = val
 			if isPunct(p.peek(), ",") {
 				p.i++

@@ -582,3 +582,27 @@ func TestTemporaryTables(t *testing.T) {
 		t.Errorf("after its session closed: %v, want 002003", err)
 	}
 }
+
+// snowsim's sessions run in UTC: a session that asks for another zone is
+// refused, at login or by ALTER SESSION, rather than silently run in UTC.
+func TestSessionTimezone(t *testing.T) {
+	s := Start(t, Options{})
+	cfg := s.Config("sluice", "sluice")
+	la := "America/Los_Angeles"
+	cfg.Params = map[string]*string{"TIMEZONE": &la}
+	db := Open(cfg)
+	var sfErr *sf.SnowflakeError
+	if err := db.Ping(); !errors.As(err, &sfErr) || !strings.Contains(sfErr.Message, "UTC") {
+		t.Errorf("login in %s: %v, want a refusal naming UTC", la, err)
+	}
+	db.Close()
+	db = Open(s.Config("sluice", "sluice"))
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'UTC'"); err != nil {
+		t.Errorf("ALTER SESSION SET TIMEZONE = 'UTC': %v", err)
+	}
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'America/New_York'"); !errors.As(err, &sfErr) || sfErr.Number != 2 {
+		t.Errorf("ALTER SESSION SET TIMEZONE = 'America/New_York': %v, want error 000002", err)
+	}
+}
