@@ -357,7 +357,7 @@ func tzToWallClock(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
 			setNull(out, i, 0)
 			continue
 		}
-		dst[i] = us.data[i] + int64(off.data[i])*60_000_000
+		dst[i] = wallMicros(us.data[i], off.data[i])
 	}
 	return true
 }
@@ -370,7 +370,7 @@ func tzToDate(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
 			setNull(out, i, 0)
 			continue
 		}
-		local := us.data[i] + int64(off.data[i])*60_000_000
+		local := wallMicros(us.data[i], off.data[i])
 		days := local / 86_400_000_000
 		if local%86_400_000_000 < 0 {
 			days--
@@ -388,7 +388,7 @@ func tzToTime(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
 			setNull(out, i, 0)
 			continue
 		}
-		local := (us.data[i] + int64(off.data[i])*60_000_000) % 86_400_000_000
+		local := wallMicros(us.data[i], off.data[i]) % 86_400_000_000
 		if local < 0 {
 			local += 86_400_000_000
 		}
@@ -396,6 +396,10 @@ func tzToTime(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
 	}
 	return true
 }
+
+// wallMicros is the wall clock, in microseconds since the epoch, of an
+// instant at an offset of off minutes.
+func wallMicros(us int64, off int16) int64 { return us + int64(off)*60_000_000 }
 
 func tzTime(us int64, off int16) time.Time {
 	return time.UnixMicro(us).In(time.FixedZone("", int(off)*60))
