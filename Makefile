@@ -9,13 +9,17 @@ export SF_DISABLE_MINICORE := true
 # duckdb_arrow builds the Snowflake simulator (DuckDB hands it Arrow);
 # minicore_disabled keeps the driver from loading its native helper.
 TAGS := duckdb_arrow,minicore_disabled
+# chdb (ClickHouse 26.x as a shared library, from npm) runs the DDL planned
+# for current ClickHouse releases; scripts/install-deps fetches it here.
+export CHDB_VERSION := 26.7.3-stable.1
+export CHDB_DIR ?= $(HOME)/.cache/sluice/chdb-$(CHDB_VERSION)
 
 .PHONY: help build test check bench demo deps fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-deps: ## install what tests need beyond Go (clickhouse-server from Debian)
+deps: ## install what tests need beyond Go (clickhouse-server and postgresql from Debian, libchdb from npm)
 	@scripts/install-deps
 
 build: ## build bin/sluice (pure Go, static) and bin/snowsim (cgo, DuckDB)
@@ -24,12 +28,14 @@ build: ## build bin/sluice (pure Go, static) and bin/snowsim (cgo, DuckDB)
 
 test: deps vet fmt ## install deps, then vet, format check and every test
 	$(GO) test -tags $(TAGS) -count=1 ./...
+	CHDB_LIB_PATH=$(CHDB_DIR)/libchdb.so $(GO) test -tags chdb -count=1 ./engine/clickhouse/chdbtest/
 
 check: test ## everything CI runs (same as test)
 
 vet: ## go vet, with and without the simulator's build tags
 	$(GO) vet ./...
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet -tags chdb ./engine/clickhouse/chdbtest/
 
 fmt: ## fail if any file is not gofmt-clean
 	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,0 +1,236 @@
+//go:build chdb
+
+package chdbtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chdb-io/chdb-go/chdb"
+
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/plan"
+)
+
+const pipeline = `version: 1
+name: modern
+timezone: UTC
+streams:
+  events:
+    source:
+      connection: sf
+      query: events.sql
+      incremental: {cursor: AT, start: 2024-01-01, window: 1d}
+    columns:
+      id:     {type: String}
+      ok:     {type: Bool}
+      born:   {type: Date32}
+      amount: {type: "Decimal(18, 2)"}
+      label:  {type: "LowCardinality(Nullable(String))"}
+      at:     {type: "DateTime64(6, 'UTC')"}
+    destination: {connection: ch, table: modern.events, mode: append, create: true}
+  profiles:
+    source: {connection: sf, query: profiles.sql, incremental: false}
+    columns:
+      id:         {type: Int64}
+      email:      {type: String}
+      updated_at: {type: "DateTime64(6, 'UTC')"}
+    destination: {connection: ch, table: modern.profiles, mode: upsert, key: [id], version: updated_at, create: true}
+  snapshot:
+    source: {connection: sf, query: snapshot.sql, incremental: false}
+    columns:
+      id:    {type: Int64}
+      stage: {type: String}
+    destination: {connection: ch, table: modern.snapshot, mode: replace, key: [id], create: true}
+`
+
+const connections = `version: 1
+connections:
+  sf: {kind: snowflake, access: read_only, account: X, user: U, auth: {method: password, password: {env: PW}}}
+  ch: {kind: clickhouse, access: read_write, host: 127.0.0.1, auth: {method: none}}
+`
+
+// compile plans the test pipeline for the current ClickHouse release.
+func compile(t *testing.T) map[string]*plan.Stream {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"connections.yaml": connections, "p/pipeline.yaml": pipeline,
+		"p/events.sql":   "SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end",
+		"p/profiles.sql": "SELECT * FROM PROFILES", "p/snapshot.sql": "SELECT * FROM SNAPSHOT",
+	} {
+		path := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conns, ds := config.LoadConnections(filepath.Join(dir, "connections.yaml"))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	p, ds := config.Load(filepath.Join(dir, "p"), config.Options{Connections: conns})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	pl, ds := plan.Compile(context.Background(), p, plan.Options{Connections: conns, ClickHouse: ddl.CurrentClickHouse})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	streams := map[string]*plan.Stream{}
+	for i := range pl.Streams {
+		streams[pl.Streams[i].Name] = pl.Streams[i]
+	}
+	return streams
+}
+
+type engine struct {
+	t *testing.T
+	s *chdb.Session
+}
+
+func open(t *testing.T) *engine {
+	if os.Getenv("CHDB_LIB_PATH") == "" {
+		t.Fatal("CHDB_LIB_PATH is not set: scripts/install-deps fetches libchdb.so")
+	}
+	s, err := chdb.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Cleanup)
+	e := &engine{t: t, s: s}
+	e.exec("CREATE DATABASE modern")
+	return e
+}
+
+func (e *engine) query(q string) string {
+	e.t.Helper()
+	r, err := e.s.Query(q, "TSVRaw")
+	if err != nil {
+		e.t.Fatalf("%s\n%v", q, err)
+	}
+	if err := r.Error(); err != nil {
+		e.t.Fatalf("%s\n%v", q, err)
+	}
+	return strings.TrimSpace(r.String())
+}
+
+func (e *engine) exec(q string) { e.t.Helper(); e.query(q) }
+
+// comment is the "-- ..." the plan writes after a step.
+var comment = regexp.MustCompile(`\s*--.*$`)
+
+// step makes a plan step runnable: placeholders filled, the comment
+// dropped, and the window's rows given as VALUES.
+func step(s string, fill map[string]string, rows string) string {
+	hasRows := strings.Contains(s, "rows of the window")
+	s = comment.ReplaceAllString(s, "")
+	for k, v := range fill {
+		s = strings.ReplaceAll(s, "{"+k+"}", v)
+	}
+	if hasRows {
+		s += " VALUES " + rows
+	}
+	return s
+}
+
+// TestCurrentDDL creates every table of the plan in a current ClickHouse
+// and checks the server's column types are the plan's.
+func TestCurrentDDL(t *testing.T) {
+	e := open(t)
+	for _, name := range []string{"events", "profiles", "snapshot"} {
+		s := compile(t)[name]
+		e.exec(s.Destination.DDL)
+		got := e.query("SELECT name, type FROM system.columns WHERE database = 'modern' AND table = '" + name + "' ORDER BY position")
+		var want []string
+		for _, c := range s.Columns {
+			want = append(want, c.Name+"\t"+c.Type)
+		}
+		if got != strings.Join(want, "\n") {
+			t.Errorf("%s: the server made\n%s\nthe plan says\n%s", name, got, strings.Join(want, "\n"))
+		}
+	}
+}
+
+// TestAppendWindowRerun runs an append window's steps twice, as a re-run
+// after a crash would: the window's rows are there once, and the rows of
+// its partition outside the window are kept.
+func TestAppendWindowRerun(t *testing.T) {
+	e := open(t)
+	s := compile(t)["events"]
+	e.exec(s.Destination.DDL)
+	e.exec(`INSERT INTO modern.events VALUES ('before', true, '1950-01-01', 1.50, NULL, '2024-01-04 23:59:59.999999'),
+		('after', false, '2099-12-31', 2.00, 'x', '2024-01-06 00:00:00')`)
+	fill := map[string]string{
+		"window": "20240105T000000", "partitions": "(202401)", "partition": "202401",
+		"window_start": "toDateTime64('2024-01-05 00:00:00', 6, 'UTC')", "window_end": "toDateTime64('2024-01-06 00:00:00', 6, 'UTC')",
+	}
+	rows := `('w1', true, '1900-01-01', 10.25, 'call', '2024-01-05 00:00:00'), ('w2', false, '2299-12-31', -3.10, NULL, '2024-01-05 23:59:59.123456')`
+	for range 2 {
+		for _, st := range s.Destination.Steps {
+			e.exec(step(st, fill, rows))
+		}
+	}
+	got := e.query("SELECT id, ok, born, amount, label, at FROM modern.events ORDER BY at")
+	want := strings.Join([]string{
+		"before\ttrue\t1950-01-01\t1.5\t\\N\t2024-01-04 23:59:59.999999",
+		"w1\ttrue\t1900-01-01\t10.25\tcall\t2024-01-05 00:00:00.000000",
+		"w2\tfalse\t2299-12-31\t-3.1\t\\N\t2024-01-05 23:59:59.123456",
+		"after\tfalse\t2099-12-31\t2\tx\t2024-01-06 00:00:00.000000",
+	}, "\n")
+	if got != want {
+		t.Errorf("after the window ran twice:\n%s\nwant\n%s", got, want)
+	}
+	if left := e.query("SELECT count() FROM system.tables WHERE database = 'modern' AND name LIKE '%sluice%'"); left != "0" {
+		t.Errorf("%s staging tables left behind", left)
+	}
+}
+
+// TestUpsertKeepsNewestVersion inserts two versions of a key as two runs
+// would: read with FINAL, the newest wins.
+func TestUpsertKeepsNewestVersion(t *testing.T) {
+	e := open(t)
+	s := compile(t)["profiles"]
+	e.exec(s.Destination.DDL)
+	for _, rows := range []string{
+		`(1, 'old@example.com', '2024-01-01 00:00:00'), (2, 'two@example.com', '2024-01-01 00:00:00')`,
+		`(1, 'new@example.com', '2024-02-01 00:00:00'), (2, 'two@example.com', '2024-01-01 00:00:00')`,
+	} {
+		for _, st := range s.Destination.Steps {
+			e.exec(step(st, nil, rows))
+		}
+	}
+	if got := e.query("SELECT id, email FROM modern.profiles FINAL ORDER BY id"); got != "1\tnew@example.com\n2\ttwo@example.com" {
+		t.Errorf("upserted rows:\n%s", got)
+	}
+}
+
+// TestReplaceSwapsWholeTable loads a new table and swaps it in with
+// EXCHANGE TABLES, the current release's path.
+func TestReplaceSwapsWholeTable(t *testing.T) {
+	e := open(t)
+	s := compile(t)["snapshot"]
+	if !strings.Contains(strings.Join(s.Destination.Steps, "\n"), "EXCHANGE TABLES") {
+		t.Fatalf("the current release's replace does not use EXCHANGE TABLES:\n%s", strings.Join(s.Destination.Steps, "\n"))
+	}
+	e.exec(s.Destination.DDL)
+	e.exec("INSERT INTO modern.snapshot VALUES (1, 'stale'), (2, 'stale')")
+	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS modern.snapshot", "CREATE TABLE modern.snapshot__sluice_new", 1)
+	for i, st := range s.Destination.Steps {
+		if i == 0 {
+			st = create // the plan shows the statement's first line only
+		}
+		e.exec(step(st, nil, "(3, 'fresh'), (4, 'fresh')"))
+	}
+	if got := e.query("SELECT id, stage FROM modern.snapshot ORDER BY id"); got != "3\tfresh\n4\tfresh" {
+		t.Errorf("after the swap:\n%s", got)
+	}
+	if got := e.query("SELECT count() FROM system.tables WHERE database = 'modern'"); got != "1" {
+		t.Errorf("%s tables in modern after the swap, want only the target", got)
+	}
+}
