@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,6 +87,10 @@ streams:
 
 	var elapsed time.Duration
 	var peak int64
+	// Where the CPU goes, per run: the sluice process, this process
+	// (snowsim, which serves the rows), and clickhouse-server. The three
+	// share the machine's cores.
+	var sluiceCPU, snowsimCPU, serverCPU time.Duration
 	for b.Loop() {
 		cmd := exec.Command(os.Args[0], "run", "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "p"))
 		peakFile := filepath.Join(dir, "peak")
@@ -97,12 +102,18 @@ streams:
 		if d := os.Getenv("SLUICE_BENCH_PROFILES"); d != "" {
 			cmd.Env = append(cmd.Env, fmt.Sprintf("SLUICE_CPUPROFILE=%s/cpu-%d.prof", d, rows), fmt.Sprintf("SLUICE_MEMPROFILE=%s/mem-%d.prof", d, rows))
 		}
+		selfBefore := selfCPU()
+		serverBefore, _ := ch.CPUTime()
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		elapsed += time.Since(start)
 		if err != nil {
 			b.Fatalf("sluice run: %v\n%s", err, out)
 		}
+		serverAfter, _ := ch.CPUTime()
+		serverCPU += serverAfter - serverBefore
+		snowsimCPU += selfCPU() - selfBefore
+		sluiceCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		if os.Getenv("SLUICE_BENCH_GCTRACE") != "" {
 			os.WriteFile(filepath.Join(os.TempDir(), fmt.Sprintf("gctrace-%d.txt", rows)), out, 0o644)
 		}
@@ -124,6 +135,11 @@ streams:
 	sluiceRate := float64(rows) * float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(sluiceRate, "rows/s")
 	b.ReportMetric(float64(peak)/1024, "peak-MiB")
+	perRun := func(d time.Duration) float64 { return d.Seconds() / float64(b.N) }
+	b.ReportMetric(perRun(elapsed), "wall-s")
+	b.ReportMetric(perRun(sluiceCPU), "sluice-cpu-s")
+	b.ReportMetric(perRun(snowsimCPU), "snowsim-cpu-s")
+	b.ReportMetric(perRun(serverCPU), "server-cpu-s")
 
 	// The ceiling: clickhouse-client inserting the same rows from a Native
 	// file into a table of the same structure.
@@ -168,6 +184,13 @@ streams:
 		b.Fatalf("read %d rows", read)
 	}
 	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "arrow-read-rows/s")
+}
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func portOf(addr string) string {

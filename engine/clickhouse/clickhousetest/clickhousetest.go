@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,6 +239,40 @@ func (s *Server) wait(limit time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("clickhouse-server at %s did not answer within %v: %v", s.Addr, limit, lastErr)
+}
+
+// CPUTime is the CPU time the server process has used so far, user and
+// system, read from /proc; false for a server this package did not start.
+func (s *Server) CPUTime() (time.Duration, bool) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, false
+	}
+	return ProcessCPU(s.cmd.Process.Pid)
+}
+
+// ProcessCPU reads a process's user and system CPU time from
+// /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ).
+func ProcessCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name, which is in parentheses and may hold
+	// spaces: state is field 3, utime 14, stime 15.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
 
 // Stop kills the server and removes its data.
