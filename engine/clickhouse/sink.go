@@ -14,6 +14,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/internal/num"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
@@ -357,6 +358,13 @@ func values(a arrow.Array, t sqltype.Type) (any, error) {
 		switch ts := a.(type) {
 		case *array.Timestamp:
 			unit := ts.DataType().(*arrow.TimestampType).Unit
+			if t.Name() == "DateTime" {
+				// DateTime holds whole seconds; clickhouse-go takes them as
+				// int64, without a time.Time a value.
+				perSec := int64(time.Second / unit.Multiplier())
+				v := ts.TimestampValues()
+				return collect(a, nullable, func(i int) int64 { return num.FloorDiv(int64(v[i]), perSec) }), nil
+			}
 			return collect(a, nullable, func(i int) time.Time { return ts.Value(i).ToTime(unit) }), nil
 		case *array.Date32:
 			return collect(a, nullable, func(i int) time.Time { return ts.Value(i).ToTime() }), nil

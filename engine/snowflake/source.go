@@ -17,6 +17,7 @@ import (
 	"github.com/snowflakedb/gosnowflake/v2/arrowbatches"
 
 	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/internal/num"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
@@ -416,7 +417,7 @@ func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType
 			return func(j int) int64 { return v[j] * mul }
 		}
 		div := pow10[sc.scale-6]
-		return func(j int) int64 { return floorDiv(v[j], div) }
+		return func(j int) int64 { return num.FloorDiv(v[j], div) }
 	}
 	switch c := a.(type) {
 	case *array.Int64:
@@ -437,7 +438,7 @@ func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType
 				return nil, false
 			}
 			e, f := epoch.Int64Values(), frac.Int32Values()
-			at = func(j int) int64 { return e[j]*1_000_000 + floorDiv(int64(f[j]), 1000) }
+			at = func(j int) int64 { return e[j]*1_000_000 + num.FloorDiv(int64(f[j]), 1000) }
 		default:
 			return nil, false
 		}
@@ -458,14 +459,6 @@ func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType
 }
 
 var pow10 = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
 
 // integer reads an integer value of any integer or decimal array.
 func integer(a arrow.Array, j int) (int64, bool) {

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/hockeystack/sluice/engine/internal/num"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
@@ -60,10 +61,10 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			if from > to {
 				v *= int64(from / to)
 			} else if from < to {
-				v = floorDiv(v, int64(to/from))
+				v = num.FloorDiv(v, int64(to/from))
 			}
 			if checkRange || latest != math.MaxInt64 {
-				sec := floorDiv(v*int64(to), int64(time.Second))
+				sec := num.FloorDiv(v*int64(to), int64(time.Second))
 				if checkRange && (sec < 0 || sec > math.MaxUint32) {
 					return nil, true, &cellError{row: k, msg: fmt.Sprintf("timestamp %s is outside ClickHouse DateTime's range (1970 to 2106)", time.Unix(sec, 0).UTC().Format(time.RFC3339))}
 				}
@@ -209,14 +210,6 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		return b.NewArray(), true, nil
 	}
 	return nil, false, nil
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }
 
 // intRange is the range of an integer Arrow type that int64 values can
