@@ -446,21 +446,14 @@ func (t *translator) call(name string, end int) {
 	args := t.splitArgs(t.i+2, closeAt)
 	t.primary = len(t.out)
 	switch {
-	case name == "DATE_PART" && len(args) == 2 && len(args[0]) == 1 && zonePart(t.toks[args[0][0]]) != "":
-		t.zonePart(zonePart(t.toks[args[0][0]]), args[1])
-	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM") && zonePart(t.toks[args[0][0]]) != "":
-		t.zonePart(zonePart(t.toks[args[0][0]]), args[0][2:])
 	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM"):
 		// EXTRACT(part FROM x) is DATE_PART(part, x).
-		t.datePartCall("DATE_PART", t.toks[args[0][0]], [][]int{args[0][2:]})
+		t.datePartCall("DATE_PART", partText(t.toks[args[0][0]]), [][]int{args[0][2:]})
 	case partFunctions[name] != "" && len(args) == 1:
-		// HOUR(x) and its kin are DATE_PART(hour, x): a TIMESTAMP_TZ's
-		// own wall clock.
-		t.emit(functionName("DATE_PART") + "(" + sqlQuote(partFunctions[name]) + ",")
-		t.sub(args[0][0], args[0][len(args[0])-1]+1)
-		t.emit(")")
+		// HOUR(x) and its kin are DATE_PART(hour, x).
+		t.datePartCall("DATE_PART", partFunctions[name], args)
 	case datePartFunctions[name] && len(args) > 0 && len(args[0]) == 1 && (t.toks[args[0][0]].Kind == sqlscan.Ident || t.toks[args[0][0]].Kind == sqlscan.String):
-		t.datePartCall(name, t.toks[args[0][0]], args[1:])
+		t.datePartCall(name, partText(t.toks[args[0][0]]), args[1:])
 	case castFunctions[name] != "":
 		t.castCall(name, args)
 	case t.context[name] != "" || len(args) == 0 && contextFunctions[name]:
@@ -736,17 +729,21 @@ func (t *translator) splitArgs(from, to int) [][]int {
 	return args
 }
 
-// datePartCall emits a function whose first argument is a date part,
-// given as a word or a string.
-func (t *translator) datePartCall(name string, partTok sqlscan.Token, args [][]int) {
-	part := partTok.Text
-	if partTok.Kind == sqlscan.String {
-		part, _ = unquoteString(part)
-	}
+// datePartCall emits a function whose first argument is a date part.
+// DATE_PART reads a TIMESTAMP_TZ's own wall clock (SF_DATE_PART), except
+// that seconds since the epoch count the instant and the TIMEZONE_ parts
+// read the offset (SF_ZONE_PART: DuckDB's own would answer the session's
+// offset for every value).
+func (t *translator) datePartCall(name, part string, args [][]int) {
 	part = datePart(part)
 	fn := functionName(name)
-	if name == "DATE_PART" && strings.HasPrefix(part, "epoch") {
-		fn = "DATE_PART" // seconds since the epoch count the instant, not a wall clock
+	if name == "DATE_PART" {
+		switch {
+		case strings.HasPrefix(part, "epoch"):
+			fn = "DATE_PART"
+		case part == "timezone_hour" || part == "timezone_minute":
+			fn = functionName("SF_ZONE_PART")
+		}
 	}
 	t.emit(fn + "(" + sqlQuote(part))
 	for _, a := range args {
@@ -756,29 +753,13 @@ func (t *translator) datePartCall(name string, partTok sqlscan.Token, args [][]i
 	t.emit(")")
 }
 
-// zonePart is "timezone_hour" or "timezone_minute" when tok names one of
-// those date parts, else "".
-func zonePart(tok sqlscan.Token) string {
-	text := tok.Text
+// partText is a date part as written: a word or a string.
+func partText(tok sqlscan.Token) string {
 	if tok.Kind == sqlscan.String {
-		text, _ = unquoteString(text)
-	} else if tok.Kind != sqlscan.Ident {
-		return ""
+		text, _ := unquoteString(tok.Text)
+		return text
 	}
-	if p := datePart(text); p == "timezone_hour" || p == "timezone_minute" {
-		return p
-	}
-	return ""
-}
-
-// zonePart reads the hours or minutes of a timestamp's offset: its own for
-// a TIMESTAMP_TZ, the session's (UTC) for the other timestamps, as the
-// cast to SF_TIMESTAMP_TZ gives them. DuckDB's own date_part would answer
-// the session's offset for every value.
-func (t *translator) zonePart(part string, arg []int) {
-	t.emit(functionName("SF_ZONE_PART") + "(" + sqlQuote(part) + ",")
-	t.sub(arg[0], arg[len(arg)-1]+1)
-	t.emit(")")
+	return tok.Text
 }
 
 // datePart normalizes Snowflake's date part names and abbreviations.

@@ -74,6 +74,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/hockeystack/sluice/engine/internal/num"
 )
 
 // TIMESTAMP_TZ keeps each value's offset, which DuckDB's TIMESTAMPTZ (an
@@ -102,21 +104,35 @@ const (
 type tzCast struct {
 	from, to int // DuckDB type ids; -1 is SF_TIMESTAMP_TZ
 	implicit int64
-	run      func(in, out C.duckdb_vector, n int, rowError func(int, string)) bool
+	run      castFn
 }
+
+// A castFn converts n rows of in into out, reporting unreadable rows to
+// rowError.
+type castFn func(in, out C.duckdb_vector, n int, rowError func(int, string)) bool
+
+const dayMicros = 86_400_000_000
 
 const tz = -1
 
 var tzCasts = []tzCast{
-	{from: tz, to: duckTimestampTZ, implicit: 1, run: tzToInstant},
-	{from: duckTimestampTZ, to: tz, run: instantToTZ},
-	{from: duckTimestamp, to: tz, run: instantToTZ}, // NTZ wall clock in the session's zone, UTC
-	{from: duckDate, to: tz, run: dateToTZ},
+	{from: tz, to: duckTimestampTZ, implicit: 1, run: fromTZ(func(us int64, _ int16) int64 { return us })},
+	// TIMESTAMPTZ instants and TIMESTAMP wall clocks alike: the session's
+	// zone is UTC, so both are UTC microseconds at offset 0.
+	{from: duckTimestampTZ, to: tz, run: toTZ(func(us int64) int64 { return us })},
+	{from: duckTimestamp, to: tz, run: toTZ(func(us int64) int64 { return us })},
+	{from: duckDate, to: tz, run: toTZ(func(days int32) int64 { return int64(days) * dayMicros })},
 	{from: duckVarchar, to: tz, run: textToTZ},
 	{from: tz, to: duckVarchar, run: tzToText},
-	{from: tz, to: duckTimestamp, run: tzToWallClock},
-	{from: tz, to: duckDate, run: tzToDate},
-	{from: tz, to: duckTime, run: tzToTime},
+	// To TIMESTAMP_NTZ, DATE and TIME: the wall clock at the value's own
+	// offset.
+	{from: tz, to: duckTimestamp, run: fromTZ(wallMicros)},
+	{from: tz, to: duckDate, run: fromTZ(func(us int64, off int16) int32 {
+		return int32(num.FloorDiv(wallMicros(us, off), dayMicros))
+	})},
+	{from: tz, to: duckTime, run: fromTZ(func(us int64, off int16) int64 {
+		return wallMicros(us, off) - num.FloorDiv(wallMicros(us, off), dayMicros)*dayMicros
+	})},
 }
 
 // registerTZ creates SF_TIMESTAMP_TZ and its casts in the database of
@@ -262,74 +278,60 @@ func tzOut(out C.duckdb_vector, n int) ([]int64, []int16) {
 		view[int16](C.duckdb_struct_vector_get_child(out, 1), n).data
 }
 
-func tzToInstant(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	us, _ := tzIn(in, n)
-	dst := view[int64](out, n).data
-	for i := range n {
-		if !us.valid(i) {
-			setNull(out, i, 0)
-			continue
+// fromTZ is a cast from SF_TIMESTAMP_TZ to a fixed-width type: f of each
+// value's instant and offset.
+func fromTZ[T any](f func(us int64, off int16) T) castFn {
+	return func(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+		us, off := tzIn(in, n)
+		dst := view[T](out, n).data
+		for i := range n {
+			if !us.valid(i) {
+				setNull(out, i, 0)
+				continue
+			}
+			dst[i] = f(us.data[i], off.data[i])
 		}
-		dst[i] = us.data[i]
+		return true
 	}
-	return true
 }
 
-// instantToTZ takes TIMESTAMPTZ instants and TIMESTAMP wall clocks alike:
-// the session's zone is UTC, so both are UTC microseconds at offset 0.
-func instantToTZ(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	src := view[int64](in, n)
-	us, off := tzOut(out, n)
-	for i := range n {
-		if !src.valid(i) {
-			setNull(out, i, 2)
-			continue
+// toTZ is a cast from a fixed-width type to SF_TIMESTAMP_TZ at offset 0:
+// micros gives each value's instant.
+func toTZ[S any](micros func(S) int64) castFn {
+	return func(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
+		src := view[S](in, n)
+		us, off := tzOut(out, n)
+		for i := range n {
+			if !src.valid(i) {
+				setNull(out, i, 2)
+				continue
+			}
+			us[i], off[i] = micros(src.data[i]), 0
 		}
-		us[i], off[i] = src.data[i], 0
+		return true
 	}
-	return true
 }
 
-func dateToTZ(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	src := view[int32](in, n)
-	us, off := tzOut(out, n)
-	for i := range n {
-		if !src.valid(i) {
-			setNull(out, i, 2)
-			continue
-		}
-		us[i], off[i] = int64(src.data[i])*86_400_000_000, 0
-	}
-	return true
-}
-
+// textToTZ parses each text with parseTZ; NULLs and unreadable text
+// become NULL rows.
 func textToTZ(in, out C.duckdb_vector, n int, rowError func(int, string)) bool {
-	us, off := tzOut(out, n)
-	parseEach(in, out, n, 2, rowError, func(i int, t time.Time) {
-		_, o := t.Zone()
-		us[i], off[i] = t.UnixMicro(), int16(o/60)
-	})
-	return true
-}
-
-// parseEach parses each text of in with parseTZ and hands the times to
-// set; NULLs and unreadable text become NULL rows of out.
-func parseEach(in, out C.duckdb_vector, n, children int, rowError func(int, string), set func(int, time.Time)) {
 	src := view[C.duckdb_string_t](in, n)
+	us, off := tzOut(out, n)
 	for i := range n {
 		if !src.valid(i) {
-			setNull(out, i, children)
+			setNull(out, i, 2)
 			continue
 		}
-		s := C.GoStringN(C.duckdb_string_t_data(&src.data[i]), C.int(C.duckdb_string_t_length(src.data[i])))
-		t, err := parseTZ(s)
+		t, err := parseTZ(C.GoStringN(C.duckdb_string_t_data(&src.data[i]), C.int(C.duckdb_string_t_length(src.data[i]))))
 		if err != nil {
 			rowError(i, err.Error())
-			setNull(out, i, children)
+			setNull(out, i, 2)
 			continue
 		}
-		set(i, t)
+		_, o := t.Zone()
+		us[i], off[i] = t.UnixMicro(), int16(o/60)
 	}
+	return true
 }
 
 func tzToText(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
@@ -343,56 +345,6 @@ func tzToText(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
 		cs := C.CString(s)
 		C.duckdb_vector_assign_string_element_len(out, C.idx_t(i), cs, C.idx_t(len(s)))
 		C.free(unsafe.Pointer(cs))
-	}
-	return true
-}
-
-// tzToWallClock is TIMESTAMP_TZ to TIMESTAMP_NTZ: the wall clock at the
-// value's own offset.
-func tzToWallClock(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	us, off := tzIn(in, n)
-	dst := view[int64](out, n).data
-	for i := range n {
-		if !us.valid(i) {
-			setNull(out, i, 0)
-			continue
-		}
-		dst[i] = wallMicros(us.data[i], off.data[i])
-	}
-	return true
-}
-
-func tzToDate(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	us, off := tzIn(in, n)
-	dst := view[int32](out, n).data
-	for i := range n {
-		if !us.valid(i) {
-			setNull(out, i, 0)
-			continue
-		}
-		local := wallMicros(us.data[i], off.data[i])
-		days := local / 86_400_000_000
-		if local%86_400_000_000 < 0 {
-			days--
-		}
-		dst[i] = int32(days)
-	}
-	return true
-}
-
-func tzToTime(in, out C.duckdb_vector, n int, _ func(int, string)) bool {
-	us, off := tzIn(in, n)
-	dst := view[int64](out, n).data
-	for i := range n {
-		if !us.valid(i) {
-			setNull(out, i, 0)
-			continue
-		}
-		local := wallMicros(us.data[i], off.data[i]) % 86_400_000_000
-		if local < 0 {
-			local += 86_400_000_000
-		}
-		dst[i] = local
 	}
 	return true
 }
