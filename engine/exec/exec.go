@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -130,12 +131,20 @@ type Options struct {
 	// sluice serve runs one window a job so that windows spread over
 	// workers.
 	Limit int
+	// Cut is the time the run cuts its windows at: the newest window
+	// ends there, and a window committed in the same cut is not run
+	// again. Zero means the runner's clock now. Serve's jobs of one
+	// tick share the tick's cut, so a stream behind by many windows
+	// goes through them one job after another instead of starting over.
+	Cut time.Time
+	// Stopping, when closed, starts no further window; those running
+	// finish.
+	Stopping <-chan struct{}
 }
 
 // Summary is what a run did.
 type Summary struct {
-	Windows int
-	Rows    int64
+	state.RunStats
 	// Remaining is how many due windows Limit left for later.
 	Remaining int
 }
@@ -157,13 +166,16 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 	if err != nil {
 		loc = time.UTC
 	}
-	run, err := r.State.StartRun(ctx, r.Pipeline.Name)
+	now := opts.Cut
+	if now.IsZero() {
+		now = r.Now()
+	}
+	run, err := r.State.StartRun(ctx, r.Pipeline.Name, now)
 	if err != nil {
 		return Summary{}, fmt.Errorf("recording the run: %w", err)
 	}
 	var sum Summary
 	var runErr error
-	now := r.Now()
 	for _, s := range streams {
 		if err := s.Sink.Prepare(ctx); err != nil {
 			runErr = fmt.Errorf("stream %s: %w", s.Config.Name, err)
@@ -187,25 +199,49 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 		if r.Planned != nil {
 			r.Planned(s.Config.Name, len(slots))
 		}
-		n, rows, err := r.windows(ctx, run, s, slots)
-		sum.Windows += n
-		sum.Rows += rows
+		t := tick{run: run, cut: now, stopping: opts.Stopping}
+		err := r.windows(ctx, &t, s, slots)
+		sum.Windows += t.windows
+		sum.Rows += t.rows
+		sum.Reads += int(t.reads.Load())
+		sum.Repeats += int(t.repeats.Load())
+		sum.Remaining += t.left
 		if err != nil {
 			runErr = err
-		}
-		if runErr != nil {
 			break
 		}
 	}
-	if err := r.State.FinishRun(context.WithoutCancel(ctx), run, sum.Windows, sum.Rows, runErr); err != nil && runErr == nil {
+	if err := r.State.FinishRun(context.WithoutCancel(ctx), run, sum.RunStats, runErr); err != nil && runErr == nil {
 		runErr = err
 	}
 	return sum, runErr
 }
 
+// tick is what one stream's windows of a run share and count.
+type tick struct {
+	run      int64
+	cut      time.Time
+	stopping <-chan struct{}
+	windows  int   // committed
+	rows     int64 // written
+	left     int   // not started because of stopping
+	reads    atomic.Int64
+	repeats  atomic.Int64
+}
+
+func (t *tick) stopped() bool {
+	select {
+	case <-t.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
 // windows runs a stream's windows, several at once for upsert streams,
-// and stops at the first failure (windows already under way finish).
-func (r *Runner) windows(ctx context.Context, run int64, s Stream, slots []Slot) (int, int64, error) {
+// and stops at the first failure (windows already under way finish) or
+// when the tick is stopping.
+func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) error {
 	parallel := 1
 	if r.Parallel > 1 && s.Config.Destination.Mode == config.Upsert {
 		parallel = r.Parallel
@@ -228,14 +264,19 @@ func (r *Runner) windows(ctx context.Context, run int64, s Stream, slots []Slot)
 				if ctx.Err() != nil {
 					continue // a window failed: start no more
 				}
-				rows, err := r.window(ctx, run, s, slot)
+				rows, err := r.window(ctx, t, s, slot)
 				results <- result{slot, rows, err}
 			}
 		}()
 	}
+	left := make(chan int, 1)
 	go func() {
 		defer close(jobs)
-		for _, slot := range slots {
+		for i, slot := range slots {
+			if t.stopped() {
+				left <- len(slots) - i
+				return
+			}
 			select {
 			case jobs <- slot:
 			case <-ctx.Done():
@@ -244,8 +285,6 @@ func (r *Runner) windows(ctx context.Context, run int64, s Stream, slots []Slot)
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
-	var n int
-	var rows int64
 	var firstErr error
 	for res := range results {
 		if r.Progress != nil {
@@ -258,24 +297,34 @@ func (r *Runner) windows(ctx context.Context, run int64, s Stream, slots []Slot)
 			}
 			continue
 		}
-		n++
-		rows += res.rows
+		t.windows++
+		t.rows += res.rows
 	}
-	return n, rows, firstErr
+	select {
+	case t.left = <-left:
+	default:
+	}
+	return firstErr
 }
 
 // window runs one window with retries and records it in the ledger.
-func (r *Runner) window(ctx context.Context, run int64, s Stream, slot Slot) (int64, error) {
+func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int64, error) {
 	name := s.Config.Name
-	if err := r.State.Begin(ctx, r.Pipeline.Name, name, slot.Start, slot.End, slot.Complete, run); err != nil {
+	run := t.run
+	repeat, err := r.State.Begin(ctx, r.Pipeline.Name, state.Window{Stream: name, Start: slot.Start, End: slot.End, Complete: slot.Complete, Cut: t.cut}, run)
+	if err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
+	}
+	if repeat {
+		t.repeats.Add(1)
+		r.Log.Warn("window run again in the same cut", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run)
 	}
 	r.hook("begun")
 	wait := r.Backoff
 	var rows int64
-	var err error
 	for attempt := 0; ; attempt++ {
-		rows, err = r.load(ctx, s, slot)
+		t.reads.Add(1)
+		rows, err = r.load(ctx, s, slot, t.cut)
 		if err == nil || attempt >= r.Retries || !transient(err) || ctx.Err() != nil {
 			break
 		}
@@ -315,8 +364,8 @@ func windowLabel(s Stream, slot Slot) string {
 	return engine.Window{Start: slot.Start, End: slot.End}.String()
 }
 
-// load reads, maps and writes one window.
-func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
+// load reads, maps and writes one window of a run cut at cut.
+func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (int64, error) {
 	c := s.Config
 	read := engine.Read{SQL: c.Source.SQL, Params: map[string]any{}}
 	w := engine.Window{}
@@ -325,7 +374,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot) (int64, error) {
 		read.Params[config.WindowEnd] = slot.End
 		w = engine.Window{Start: slot.Start, End: slot.End}
 	}
-	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": r.Pipeline.Name, "stream": c.Name, "window": windowLabel(s, slot)})
+	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": r.Pipeline.Name, "stream": c.Name, "window": windowLabel(s, slot), "cut": cut.UTC().Format(time.RFC3339Nano)})
 	read.Tag = string(tag)
 	rr, err := s.Source.Read(ctx, read)
 	if err != nil {

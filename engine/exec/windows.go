@@ -15,12 +15,16 @@ type Slot struct {
 	Complete   bool
 }
 
-// Windows returns the windows a run at now loads for an incremental
+// Windows returns the windows a run cut at now loads for an incremental
 // stream, in order: every window of the grid from the stream's start, in
 // its window size and the pipeline's zone, that the ledger does not hold
 // committed and complete, plus the committed ones that end within the
-// lookback of the newest committed window (rows that arrived late). With
-// force, every window in [from, to) runs whatever the ledger says.
+// lookback of the newest committed window (rows that arrived late). A
+// window committed in this same cut (by an earlier job of the same serve
+// tick) is done: the lookback re-reads once per cut, not once per job.
+// Windows run oldest first, so the lookback's windows run before the
+// newer ones that move its reach. With force, every window in [from, to)
+// runs whatever the ledger says, once per cut.
 func Windows(inc *config.Incremental, loc *time.Location, now time.Time, ledger []state.Window, from, to time.Time, force bool) []Slot {
 	start := inc.Start.In(loc)
 	done := map[time.Time]state.Window{}
@@ -50,8 +54,11 @@ func Windows(inc *config.Incremental, loc *time.Location, now time.Time, ledger 
 		if we.After(now) {
 			slot.End, slot.Complete = now, false
 		}
-		if !force {
-			if w, ok := done[ws.UTC()]; ok && w.State == state.Committed && w.Complete && !w.End.After(cutoff) {
+		if w, ok := done[ws.UTC()]; ok && w.State == state.Committed {
+			if !w.Cut.IsZero() && w.Cut.Equal(now) {
+				continue // committed in this cut already
+			}
+			if !force && w.Complete && !w.End.After(cutoff) {
 				continue
 			}
 		}

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS windows (
 	attempts INTEGER NOT NULL DEFAULT 0,
 	error    TEXT,
 	run_id   INTEGER,
+	cut      TEXT,            -- the cut of the run (a serve tick) that last began it, RFC 3339
 	updated  TEXT NOT NULL,
 	PRIMARY KEY (pipeline, stream, start)
 );
@@ -67,9 +68,35 @@ CREATE TABLE IF NOT EXISTS runs (
 	status   TEXT NOT NULL,
 	windows  INTEGER NOT NULL DEFAULT 0,
 	rows     INTEGER NOT NULL DEFAULT 0,
-	error    TEXT
+	error    TEXT,
+	cut      TEXT,              -- the time the run's windows were cut at; serve's jobs of one tick share it
+	reads    INTEGER NOT NULL DEFAULT 0,
+	repeats  INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 `
+
+// columns added to tables after their first release; a state file made
+// before gains them when it is opened.
+var columns = []struct{ table, column, def string }{
+	{"windows", "cut", "TEXT"},
+	{"runs", "cut", "TEXT"},
+	{"runs", "reads", "INTEGER NOT NULL DEFAULT 0"},
+	{"runs", "repeats", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+// migrate adds the columns an older state file lacks.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for _, c := range columns {
+		if _, err := db.ExecContext(ctx, `SELECT `+c.column+` FROM `+c.table+` LIMIT 0`); err == nil {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
+			return fmt.Errorf("adding %s.%s: %w", c.table, c.column, err)
+		}
+	}
+	return nil
+}
 
 // Open opens (creating) the state at path: a SQLite file, or, for
 // several machines sharing the work, a Postgres database given as a
@@ -88,7 +115,10 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(schema); err != nil {
+	if _, err = db.Exec(schema); err == nil {
+		err = migrate(context.Background(), db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening state %s: %w", path, err)
 	}
@@ -115,6 +145,9 @@ func openPostgres(url string) (*Store, error) {
 	}
 	if err == nil {
 		_, err = conn.ExecContext(ctx, strings.Replace(schema, "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY", 1))
+		if err == nil {
+			err = migrate(ctx, db)
+		}
 		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7336021)`)
 	}
 	if err != nil {
@@ -170,7 +203,11 @@ type Window struct {
 	Rows       int64
 	Attempts   int
 	Error      string
-	Updated    time.Time
+	// Cut is the cut of the run that last began the window: serve's jobs
+	// of one tick share it, so a window committed earlier in the same
+	// tick is never run again in it.
+	Cut     time.Time
+	Updated time.Time
 }
 
 // stamp is a fixed-width UTC layout, so stored times sort as text.
@@ -186,7 +223,7 @@ func parse(s string) time.Time {
 // Windows returns the ledger of a stream (all streams when stream is
 // ""), in start order.
 func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window, error) {
-	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), updated FROM windows WHERE pipeline = ?`
+	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), updated FROM windows WHERE pipeline = ?`
 	args := []any{pipeline}
 	if stream != "" {
 		q += " AND stream = ?"
@@ -200,24 +237,34 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 	var out []Window
 	for rows.Next() {
 		var w Window
-		var start, end, updated string
-		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &updated); err != nil {
+		var start, end, cut, updated string
+		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &updated); err != nil {
 			return nil, err
 		}
-		w.Start, w.End, w.Updated = parse(start), parse(end), parse(updated)
+		w.Start, w.End, w.Cut, w.Updated = parse(start), parse(end), parse(cut), parse(updated)
 		out = append(out, w)
 	}
 	return out, rows.Err()
 }
 
-// Begin records that a window is loading, counting the attempt.
-func (s *Store) Begin(ctx context.Context, pipeline, stream string, start, end time.Time, complete bool, run int64) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO windows (pipeline, stream, start, "end", complete, state, attempts, run_id, updated)
-		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+// Begin records that a window (its Stream, Start, End, Complete and Cut)
+// is loading in run, counting the attempt. repeat reports that the ledger
+// held the window committed in the same cut already: a window run twice
+// in one tick, which serve never means to do (metrics count it).
+func (s *Store) Begin(ctx context.Context, pipeline string, w Window, run int64) (repeat bool, err error) {
+	var was, cut string
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT state, coalesce(cut, '') FROM windows WHERE pipeline = ? AND stream = ? AND start = ?`),
+		pipeline, w.Stream, ts(w.Start)).Scan(&was, &cut)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	repeat = was == Committed && cut == ts(w.Cut)
+	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO windows (pipeline, stream, start, "end", complete, state, attempts, run_id, cut, updated)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 		ON CONFLICT (pipeline, stream, start) DO UPDATE SET "end" = excluded."end", complete = excluded.complete,
-			state = excluded.state, attempts = windows.attempts + 1, error = NULL, run_id = excluded.run_id, updated = excluded.updated`),
-		pipeline, stream, ts(start), ts(end), complete, Loading, run, ts(time.Now()))
-	return err
+			state = excluded.state, attempts = windows.attempts + 1, error = NULL, run_id = excluded.run_id, cut = excluded.cut, updated = excluded.updated`),
+		pipeline, w.Stream, ts(w.Start), ts(w.End), w.Complete, Loading, run, ts(w.Cut), ts(time.Now()))
+	return repeat, err
 }
 
 // Commit records a window's rows as durable in the destination.
@@ -248,32 +295,57 @@ type Run struct {
 	Pipeline          string
 	Started, Finished time.Time
 	Status            string
-	Windows           int
-	Rows              int64
-	Error             string
+	// Cut is the time the run's windows were cut at (serve's jobs of
+	// one tick share it).
+	Cut time.Time
+	RunStats
+	Error string
 }
 
-// StartRun records a run's start and returns its id.
-func (s *Store) StartRun(ctx context.Context, pipeline string) (int64, error) {
+// RunStats are what a run did.
+type RunStats struct {
+	Windows int   // windows committed
+	Rows    int64 // rows written
+	// Reads counts the queries sent to the source, retries included.
+	Reads int
+	// Repeats counts windows run that the ledger held committed in the
+	// same cut (see Begin).
+	Repeats int
+}
+
+// KeepRuns is how many runs of a pipeline the history keeps: finishing a
+// run forgets the older ones, so the state of a pipeline served every
+// minute stops growing after KeepRuns runs.
+const KeepRuns = 1000
+
+// StartRun records a run's start and the time its windows are cut at,
+// and returns its id.
+func (s *Store) StartRun(ctx context.Context, pipeline string, cut time.Time) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (pipeline, started, status) VALUES (?, ?, 'running') RETURNING id`), pipeline, ts(time.Now())).Scan(&id)
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (pipeline, started, status, cut) VALUES (?, ?, 'running', ?) RETURNING id`), pipeline, ts(time.Now()), ts(cut)).Scan(&id)
 	return id, err
 }
 
-// FinishRun records a run's outcome; cause is nil for success.
-func (s *Store) FinishRun(ctx context.Context, id int64, windows int, rows int64, cause error) error {
+// FinishRun records a run's outcome (cause is nil for success) and
+// forgets the pipeline's runs older than the newest KeepRuns.
+func (s *Store) FinishRun(ctx context.Context, id int64, st RunStats, cause error) error {
 	status, msg := "succeeded", ""
 	if cause != nil {
 		status, msg = "failed", cause.Error()
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET finished = ?, status = ?, windows = ?, rows = ?, error = nullif(?, '') WHERE id = ?`),
-		ts(time.Now()), status, windows, rows, msg, id)
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET finished = ?, status = ?, windows = ?, rows = ?, reads = ?, repeats = ?, error = nullif(?, '') WHERE id = ?`),
+		ts(time.Now()), status, st.Windows, st.Rows, st.Reads, st.Repeats, msg, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`DELETE FROM runs WHERE pipeline = (SELECT pipeline FROM runs WHERE id = ?)
+		AND id <= (SELECT id FROM runs r WHERE r.pipeline = (SELECT pipeline FROM runs WHERE id = ?) ORDER BY id DESC LIMIT 1 OFFSET ?)`), id, id, KeepRuns)
 	return err
 }
 
 // Runs returns a pipeline's most recent runs, newest first.
 func (s *Store) Runs(ctx context.Context, pipeline string, limit int) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, pipeline, started, coalesce(finished, ''), status, windows, rows, coalesce(error, '')
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, pipeline, started, coalesce(finished, ''), status, coalesce(cut, ''), windows, rows, reads, repeats, coalesce(error, '')
 		FROM runs WHERE pipeline = ? ORDER BY id DESC LIMIT ?`), pipeline, limit)
 	if err != nil {
 		return nil, err
@@ -282,11 +354,11 @@ func (s *Store) Runs(ctx context.Context, pipeline string, limit int) ([]Run, er
 	var out []Run
 	for rows.Next() {
 		var r Run
-		var started, finished string
-		if err := rows.Scan(&r.ID, &r.Pipeline, &started, &finished, &r.Status, &r.Windows, &r.Rows, &r.Error); err != nil {
+		var started, finished, cut string
+		if err := rows.Scan(&r.ID, &r.Pipeline, &started, &finished, &r.Status, &cut, &r.Windows, &r.Rows, &r.Reads, &r.Repeats, &r.Error); err != nil {
 			return nil, err
 		}
-		r.Started, r.Finished = parse(started), parse(finished)
+		r.Started, r.Finished, r.Cut = parse(started), parse(finished), parse(cut)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,8 @@ func TestLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := s.StartRun(ctx, "acme")
+	cut := time.Date(2024, 1, 20, 3, 0, 0, 0, time.UTC)
+	run, err := s.StartRun(ctx, "acme", cut)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +30,26 @@ func TestLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(s.Begin(ctx, "acme", "contacts", d(8), d(15), true, run))
-	must(s.Begin(ctx, "acme", "contacts", d(1), d(8), true, run))
+	begin := func(from, to int, cut time.Time, wantRepeat bool) {
+		t.Helper()
+		repeat, err := s.Begin(ctx, "acme", Window{Stream: "contacts", Start: d(from), End: d(to), Complete: true, Cut: cut}, run)
+		must(err)
+		if repeat != wantRepeat {
+			t.Errorf("window %d..%d in cut %v: repeat %v, want %v", from, to, cut, repeat, wantRepeat)
+		}
+	}
+	begin(8, 15, cut, false)
+	begin(1, 8, cut, false)
 	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
 	must(s.Fail(ctx, "acme", "contacts", d(8), errors.New("boom")))
-	must(s.Begin(ctx, "acme", "contacts", d(8), d(15), true, run)) // a retry
-	must(s.FinishRun(ctx, run, 2, 10, nil))
+	begin(8, 15, cut, false) // a retry
+	// Committed in this cut: running it again in the same cut is a
+	// repeat; in the next cut it is not.
+	begin(1, 8, cut, true)
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	begin(1, 8, cut.Add(time.Minute), false)
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	must(s.FinishRun(ctx, run, RunStats{Windows: 2, Rows: 10, Reads: 4, Repeats: 1}, nil))
 	must(s.Close())
 
 	s, err = Open(path) // what was written survives a reopen
@@ -45,12 +61,12 @@ func TestLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ws) != 2 || !ws[0].Start.Equal(d(1)) || ws[0].State != Committed || ws[0].Rows != 10 ||
-		ws[1].State != Loading || ws[1].Attempts != 2 || ws[1].Error != "" {
+	if len(ws) != 2 || !ws[0].Start.Equal(d(1)) || ws[0].State != Committed || ws[0].Rows != 10 || !ws[0].Cut.Equal(cut.Add(time.Minute)) ||
+		ws[1].State != Loading || ws[1].Attempts != 2 || ws[1].Error != "" || !ws[1].Cut.Equal(cut) {
 		t.Errorf("windows: %+v", ws)
 	}
 	runs, err := s.Runs(ctx, "acme", 5)
-	if err != nil || len(runs) != 1 || runs[0].Status != "succeeded" || runs[0].Rows != 10 {
+	if err != nil || len(runs) != 1 || runs[0].Status != "succeeded" || runs[0].Rows != 10 || runs[0].Reads != 4 || runs[0].Repeats != 1 || !runs[0].Cut.Equal(cut) {
 		t.Errorf("runs: %+v %v", runs, err)
 	}
 	if n, err := s.Reset(ctx, "acme", "contacts", d(5)); err != nil || n != 1 {
@@ -101,15 +117,16 @@ func TestPostgres(t *testing.T) {
 		t.Fatal("not Postgres")
 	}
 	ctx := context.Background()
-	run, err := st.StartRun(ctx, "p")
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	run, err := st.StartRun(ctx, "p", start.Add(48*time.Hour))
 	if err != nil || run != 1 {
 		t.Fatalf("run %d, %v", run, err)
 	}
-	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.Begin(ctx, "p", "s", start, start.Add(24*time.Hour), true, run); err != nil {
+	w := Window{Stream: "s", Start: start, End: start.Add(24 * time.Hour), Complete: true, Cut: start.Add(48 * time.Hour)}
+	if _, err := st.Begin(ctx, "p", w, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Begin(ctx, "p", "s", start, start.Add(24*time.Hour), true, run); err != nil {
+	if _, err := st.Begin(ctx, "p", w, run); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Commit(ctx, "p", "s", start, 42); err != nil {
@@ -119,7 +136,11 @@ func TestPostgres(t *testing.T) {
 	if err != nil || len(ws) != 1 || ws[0].State != Committed || ws[0].Rows != 42 || ws[0].Attempts != 2 || !ws[0].Complete || !ws[0].End.Equal(start.Add(24*time.Hour)) {
 		t.Fatalf("windows %+v, %v", ws, err)
 	}
-	if err := st.FinishRun(ctx, run, 1, 42, nil); err != nil {
+	if repeat, err := st.Begin(ctx, "p", w, run); err != nil || !repeat {
+		t.Fatalf("a committed window begun again in its cut: repeat %v, %v", repeat, err)
+	}
+	st.Commit(ctx, "p", "s", start, 42)
+	if err := st.FinishRun(ctx, run, RunStats{Windows: 1, Rows: 42}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if runs, err := st.Runs(ctx, "p", 5); err != nil || len(runs) != 1 || runs[0].Status != "succeeded" {
@@ -170,4 +191,67 @@ func TestSlotsAcrossProcesses(t *testing.T) {
 	}
 	r2()
 	r4()
+}
+
+// TestKeepRuns: finishing a run forgets the pipeline's runs beyond the
+// newest KeepRuns, and only that pipeline's.
+func TestKeepRuns(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	other, _ := st.StartRun(ctx, "other", time.Time{})
+	st.FinishRun(ctx, other, RunStats{}, nil)
+	for i := 0; i < KeepRuns+7; i++ {
+		id, err := st.StartRun(ctx, "p", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishRun(ctx, id, RunStats{Windows: i}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, _ := st.Runs(ctx, "p", 2*KeepRuns)
+	if len(runs) != KeepRuns || runs[0].Windows != KeepRuns+6 || runs[len(runs)-1].Windows != 7 {
+		t.Errorf("%d runs kept, newest %d oldest %d; want %d, the newest", len(runs), runs[0].Windows, runs[len(runs)-1].Windows, KeepRuns)
+	}
+	if o, _ := st.Runs(ctx, "other", 5); len(o) != 1 {
+		t.Errorf("another pipeline's history pruned: %d runs", len(o))
+	}
+}
+
+// TestMigrate: a state file made before windows and runs had a cut opens,
+// keeps its rows and gains the columns.
+func TestMigrate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE windows (pipeline TEXT NOT NULL, stream TEXT NOT NULL, start TEXT NOT NULL, "end" TEXT NOT NULL,
+		complete BOOLEAN NOT NULL, state TEXT NOT NULL, rows INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+		error TEXT, run_id INTEGER, updated TEXT NOT NULL, PRIMARY KEY (pipeline, stream, start));
+		CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, pipeline TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+		status TEXT NOT NULL, windows INTEGER NOT NULL DEFAULT 0, rows INTEGER NOT NULL DEFAULT 0, error TEXT);
+		INSERT INTO windows VALUES ('p', 's', '2024-01-01T00:00:00.000000000Z', '2024-01-02T00:00:00.000000000Z', 1, 'committed', 5, 1, NULL, 1, '2024-01-02T00:00:00.000000000Z');
+		INSERT INTO runs (pipeline, started, status, windows, rows) VALUES ('p', '2024-01-02T00:00:00.000000000Z', 'succeeded', 1, 5)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	ws, err := st.Windows(ctx, "p", "s")
+	if err != nil || len(ws) != 1 || ws[0].Rows != 5 || !ws[0].Cut.IsZero() {
+		t.Fatalf("windows after migration: %+v %v", ws, err)
+	}
+	runs, err := st.Runs(ctx, "p", 5)
+	if err != nil || len(runs) != 1 || runs[0].Rows != 5 || runs[0].Reads != 0 {
+		t.Fatalf("runs after migration: %+v %v", runs, err)
+	}
 }
