@@ -58,7 +58,9 @@ func (memSink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 	return n, rr.Err()
 }
 
-func label(s, e time.Time) string { return s.UTC().Format("01-02T15:04") + ".." + e.UTC().Format("01-02T15:04") }
+func label(s, e time.Time) string {
+	return s.UTC().Format("01-02T15:04") + ".." + e.UTC().Format("01-02T15:04")
+}
 
 // TestTicks runs a stream the way serve does, with a controlled clock:
 // each tick cuts at its time, and jobs of at most perJob windows go on
