@@ -34,10 +34,16 @@ import (
 	"github.com/hockeystack/sluice/engine/state"
 )
 
-// runArgs is the job of running one stream of one pipeline.
+// runArgs is the job of running one tick of one stream of one pipeline:
+// the windows due at the tick's cut. A job runs --windows-per-job of them
+// and snoozes with the same args, so the next job goes on in the same cut
+// (a window committed in it is not run again) until none is left. Only
+// pipeline and stream make a job unique: a tick that finds the stream's
+// previous tick still going adds nothing.
 type runArgs struct {
-	Pipeline string `json:"pipeline"`
-	Stream   string `json:"stream"`
+	Pipeline string    `json:"pipeline" river:"unique"`
+	Stream   string    `json:"stream" river:"unique"`
+	Cut      time.Time `json:"cut"`
 }
 
 func (runArgs) Kind() string { return "sluice_run" }
@@ -84,11 +90,36 @@ type server struct {
 	now        func() time.Time
 	client     *river.Client[*sql.Tx]
 
+	// stopping is closed on SIGTERM: no window starts after it.
+	stopping chan struct{}
+
 	mu       sync.Mutex
 	folders  map[string]*served // by pipeline name
 	handles  []rivertype.PeriodicJobHandle
 	slots    map[string]chan struct{} // concurrent streams per connection
 	problems map[string]string        // folder -> why its last reload failed
+	live     map[runKey]*liveStream   // streams planned live, kept between jobs
+	ticks    map[runKey]*tickCount    // the running tick of each stream
+}
+
+// runKey names a stream of a pipeline.
+type runKey struct{ pipeline, stream string }
+
+// liveStream is a stream planned against the live databases and wired to
+// its connections, kept from one job to the next so that a tick costs the
+// customer's warehouse its source queries and nothing else: no login, no
+// describe. A job that fails drops it, and the next one plans afresh; so
+// does a reload of the folder.
+type liveStream struct {
+	folder *served
+	links  *links
+	stream exec.Stream
+}
+
+// tickCount adds up a tick's jobs on this worker, for the per-tick gauges.
+type tickCount struct {
+	cut                     time.Time
+	windows, reads, repeats int
 }
 
 // runServe runs every pipeline folder on its schedule until SIGTERM or
@@ -118,8 +149,9 @@ func runServe(e *env, args []string) int {
 	}
 	defer st.Close()
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
-		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(),
-		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}}
+		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
+		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{}}
+	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// River runs on a context of its own: SIGTERM must not cancel the
@@ -152,6 +184,7 @@ func runServe(e *env, args []string) int {
 		break
 	}
 	s.log.Info("stopping: no new work; running windows may finish", "grace", grace.String())
+	close(s.stopping)
 	stopCtx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	if err := s.client.Stop(stopCtx); err != nil {
@@ -170,6 +203,11 @@ func newServeMetrics() *serve.Metrics {
 	m.Describe("sluice_runs_total", "counter", "Stream runs, by result.")
 	m.Describe("sluice_freshness_lag_seconds", "gauge", "Seconds between now and the end of the newest committed window.")
 	m.Describe("sluice_pipeline_paused", "gauge", "1 when a pipeline is paused (credentials rejected).")
+	m.Describe("sluice_source_queries_total", "counter", "Queries sent to the source, retries included, by pipeline and stream.")
+	m.Describe("sluice_windows_repeated_total", "counter", "Windows run again in the tick that had committed them already (should stay 0), by pipeline and stream.")
+	m.Describe("sluice_ticks_total", "counter", "Ticks a stream finished (every window due at the tick's cut committed), by pipeline and stream.")
+	m.Describe("sluice_tick_windows", "gauge", "Windows the stream's last finished tick committed on this worker.")
+	m.Describe("sluice_tick_source_queries", "gauge", "Source queries the stream's last finished tick sent from this worker.")
 	return m
 }
 
@@ -266,7 +304,12 @@ func (s *server) schedule(ctx context.Context) {
 		for _, st := range f.l.pipeline.Streams {
 			args := runArgs{Pipeline: n, Stream: st.Name}
 			s.handles = append(s.handles, s.client.PeriodicJobs().Add(river.NewPeriodicJob(f.sched,
-				func() (river.JobArgs, *river.InsertOpts) { return args, nil }, nil)))
+				func() (river.JobArgs, *river.InsertOpts) {
+					a := args
+					a.Cut = s.now().UTC()
+					return a, nil
+				}, nil)))
+			args.Cut = s.now().UTC()
 			last, err := s.st.LastStarted(ctx, n, st.Name)
 			if err != nil {
 				s.log.Error("reading the schedule state", "pipeline", n, "stream", st.Name, "error", err)
@@ -293,7 +336,21 @@ func (s *server) reload(ctx context.Context) {
 			s.log.Info("reload: folder gone, pipeline no longer served", "folder", f.dir, "pipeline", name)
 		}
 	}
+	var gone []runKey
+	for k := range s.live {
+		if s.folders[k.pipeline] == nil {
+			gone = append(gone, k)
+		}
+	}
 	s.mu.Unlock()
+	for _, k := range gone {
+		s.mu.Lock()
+		ls := s.live[k]
+		s.mu.Unlock()
+		if ls != nil {
+			s.dropLive(k, ls)
+		}
+	}
 	for _, d := range dirs {
 		f, err := s.loadFolder(d)
 		s.mu.Lock()
@@ -343,6 +400,8 @@ func (s *server) slot(ctx context.Context, conn string) (func(), error) {
 	case ch <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-s.stopping:
+		return nil, errStopping
 	}
 	// Across machines sharing a Postgres state, the same cap holds.
 	release, ok, err := s.st.Slot(ctx, "connection:"+conn, max(1, s.maxPerConn))
@@ -359,13 +418,21 @@ func (s *server) slot(ctx context.Context, conn string) (func(), error) {
 // errBusy says a connection has as many streams running as it may.
 var errBusy = errors.New("the connection is busy")
 
-// work runs one stream once: its pending windows, then the newest.
+// errStopping says serve is stopping: no window starts.
+var errStopping = errors.New("serve is stopping")
+
+// work runs one job of a stream's tick: the oldest windows due at the
+// tick's cut, up to --windows-per-job.
 func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	args := job.Args
+	key := runKey{args.Pipeline, args.Stream}
 	// The runner's own lines name pipeline, stream and window; these add
 	// the job.
 	log := s.log.With("job", job.ID, "attempt", job.Attempt)
 	named := log.With("pipeline", args.Pipeline, "stream", args.Stream)
+	if s.isStopping() {
+		return river.JobSnooze(0)
+	}
 	s.mu.Lock()
 	f := s.folders[args.Pipeline]
 	s.mu.Unlock()
@@ -398,14 +465,26 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 			named.Info("connection busy on other workers: the stream waits its turn", "connection", c)
 			return river.JobSnooze(10 * time.Second)
 		}
+		if errors.Is(err, errStopping) {
+			return river.JobSnooze(0)
+		}
 		if err != nil {
 			return err
 		}
 		defer release()
 	}
+	cut := args.Cut
+	if cut.IsZero() {
+		cut = s.now().UTC() // a job queued by a version without cuts
+	}
 	start := s.now()
-	err := s.runStream(ctx, f, stream, log)
-	if errors.Is(err, errMore) {
+	sum, err := s.runStream(ctx, f, key, stream, cut, log)
+	s.metrics.Add("sluice_source_queries_total", float64(sum.Reads), "pipeline", args.Pipeline, "stream", args.Stream)
+	s.metrics.Add("sluice_windows_repeated_total", float64(sum.Repeats), "pipeline", args.Pipeline, "stream", args.Stream)
+	s.countTick(key, cut, sum, err == nil && sum.Remaining == 0)
+	if err == nil && sum.Remaining > 0 {
+		// Hand the stream back: the tick's next window goes to whichever
+		// worker takes the job first, in the same cut.
 		s.metrics.Add("sluice_run_seconds_total", s.now().Sub(start).Seconds(), "pipeline", args.Pipeline, "stream", args.Stream)
 		return river.JobSnooze(0)
 	}
@@ -436,33 +515,46 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	return err
 }
 
-// runStream plans a stream against the live databases and runs it.
-func (s *server) runStream(ctx context.Context, f *served, stream *config.Stream, log *slog.Logger) error {
-	l := f.l
-	p := *l.pipeline
-	p.Streams = []*config.Stream{stream}
-	l.pipeline = &p
-	k := openLinks(ctx, s.e, l)
-	defer k.close()
-	for _, c := range []string{stream.Source.Connection, stream.Destination.Connection} {
-		if err := k.need(c); err != nil {
-			return err
-		}
+func (s *server) isStopping() bool {
+	select {
+	case <-s.stopping:
+		return true
+	default:
+		return false
 	}
-	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
-	if ds.HasErrors() {
-		var b strings.Builder
-		diagsText(&b, loaded{diags: ds, sources: l.sources})
-		return river.JobCancel(fmt.Errorf("the live plan has problems; fix the pipeline or the destination:\n%s", b.String()))
+}
+
+// countTick adds a job's windows to its tick's count; when the tick is
+// done, the per-tick gauges take its totals.
+func (s *server) countTick(key runKey, cut time.Time, sum exec.Summary, done bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.ticks[key]
+	if t == nil || !t.cut.Equal(cut) {
+		t = &tickCount{cut: cut}
+		s.ticks[key] = t
 	}
-	es, err := k.stream(stream, pl.Streams[0])
+	t.windows += sum.Windows
+	t.reads += sum.Reads
+	t.repeats += sum.Repeats
+	if !done {
+		return
+	}
+	delete(s.ticks, key)
+	s.metrics.Add("sluice_ticks_total", 1, "pipeline", key.pipeline, "stream", key.stream)
+	s.metrics.Set("sluice_tick_windows", float64(t.windows), "pipeline", key.pipeline, "stream", key.stream)
+	s.metrics.Set("sluice_tick_source_queries", float64(t.reads), "pipeline", key.pipeline, "stream", key.stream)
+}
+
+// runStream runs one job of a stream's tick cut at cut, on the stream as
+// last planned live (planning it first if need be).
+func (s *server) runStream(ctx context.Context, f *served, key runKey, stream *config.Stream, cut time.Time, log *slog.Logger) (exec.Summary, error) {
+	ls, err := s.liveStream(ctx, f, key, stream)
 	if err != nil {
-		return err
+		return exec.Summary{}, err
 	}
-	if s.hook != nil {
-		hookSinks([]exec.Stream{es}, s.hook)
-	}
-	r := &exec.Runner{Pipeline: l.pipeline, State: s.st, Retries: 2, Backoff: 2 * time.Second, Log: log, Hook: s.hook,
+	p := f.l.pipeline
+	r := &exec.Runner{Pipeline: p, State: s.st, Retries: 2, Backoff: 2 * time.Second, Log: log, Hook: s.hook, Now: s.now,
 		Progress: func(name string, w exec.Slot, rows int64, err error) {
 			result := "committed"
 			if err != nil {
@@ -474,17 +566,78 @@ func (s *server) runStream(ctx context.Context, f *served, stream *config.Stream
 		Moved: func(name string, bytes int64) {
 			s.metrics.Add("sluice_bytes_total", float64(bytes), "pipeline", p.Name, "stream", name)
 		}}
-	sum, err := r.Run(ctx, []exec.Stream{es}, exec.Options{Limit: s.perJob})
-	if err == nil && sum.Remaining > 0 {
-		// Hand the stream back: the next window goes to whichever worker
-		// takes the job first.
-		return errMore
+	sum, err := r.Run(ctx, []exec.Stream{ls.stream}, exec.Options{Limit: s.perJob, Cut: cut, Stopping: s.stopping})
+	if err != nil {
+		s.dropLive(key, ls)
 	}
-	return err
+	return sum, err
 }
 
-// errMore says a stream has windows left after this job's share.
-var errMore = errors.New("more windows due")
+// liveStream returns the stream as planned live for this folder's plan,
+// planning and connecting it when there is none.
+func (s *server) liveStream(ctx context.Context, f *served, key runKey, stream *config.Stream) (*liveStream, error) {
+	s.mu.Lock()
+	ls := s.live[key]
+	s.mu.Unlock()
+	if ls != nil && ls.folder == f {
+		return ls, nil
+	}
+	if ls != nil {
+		s.dropLive(key, ls)
+	}
+	l := f.l
+	p := *l.pipeline
+	p.Streams = []*config.Stream{stream}
+	l.pipeline = &p
+	// The connections outlive this job: they serve the stream's next ones.
+	k := openLinks(context.WithoutCancel(ctx), s.e, l)
+	for _, c := range []string{stream.Source.Connection, stream.Destination.Connection} {
+		if err := k.need(c); err != nil {
+			k.close()
+			return nil, err
+		}
+	}
+	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
+	if ds.HasErrors() {
+		k.close()
+		var b strings.Builder
+		diagsText(&b, loaded{diags: ds, sources: l.sources})
+		return nil, river.JobCancel(fmt.Errorf("the live plan has problems; fix the pipeline or the destination:\n%s", b.String()))
+	}
+	es, err := k.stream(stream, pl.Streams[0])
+	if err != nil {
+		k.close()
+		return nil, err
+	}
+	if s.hook != nil {
+		hookSinks([]exec.Stream{es}, s.hook)
+	}
+	ls = &liveStream{folder: f, links: k, stream: es}
+	s.mu.Lock()
+	s.live[key] = ls
+	s.mu.Unlock()
+	return ls, nil
+}
+
+// dropLive forgets a stream's live plan and closes its connections.
+func (s *server) dropLive(key runKey, ls *liveStream) {
+	s.mu.Lock()
+	if s.live[key] == ls {
+		delete(s.live, key)
+	}
+	s.mu.Unlock()
+	ls.links.close()
+}
+
+// closeLive closes every kept connection.
+func (s *server) closeLive() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, ls := range s.live {
+		ls.links.close()
+		delete(s.live, k)
+	}
+}
 
 // migrateOnce brings River's tables up to date; workers starting together
 // on Postgres take turns.
