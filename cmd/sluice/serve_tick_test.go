@@ -286,7 +286,9 @@ func (f *fleet) checkTicks(t testing.TB, reads []read) map[string]tickReport {
 	return out
 }
 
-func label(s, e time.Time) string { return s.UTC().Format("01-02T15:04") + ".." + e.UTC().Format("01-02T15:04:05") }
+func label(s, e time.Time) string {
+	return s.UTC().Format("01-02T15:04") + ".." + e.UTC().Format("01-02T15:04:05")
+}
 
 func maxTime(a, b time.Time) time.Time {
 	if b.After(a) {
