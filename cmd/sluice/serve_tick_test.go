@@ -453,3 +453,62 @@ func TestServeTicksManyMachines(t *testing.T) {
 	defer st.Close()
 	f.checkLanded(t, st)
 }
+
+// TestServeStopsWith200Due: SIGTERM while 200 streams are due starts no
+// further window, lets the running ones finish and ends well within the
+// grace period, with no window left loading; the next serve loads the
+// rest, and every table holds each event once.
+func TestServeStopsWith200Due(t *testing.T) {
+	var ps []tickPipeline
+	for i := range 200 {
+		ps = append(ps, tickPipeline{name: fmt.Sprintf("c%03d", i), behind: 1})
+	}
+	f := newFleet(t, "0 3 * * *", ps)
+	statePath := filepath.Join(f.dir, "state.db")
+	d := f.serve(t, statePath, "--workers", "4", "--grace", "30s")
+	deadline := time.Now().Add(time.Minute)
+	for r, _ := f.reads(t); len(r) < 40; r, _ = f.reads(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d windows read in a minute\n%s", len(r), lastLines(d.log(), 30))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before, _ := f.reads(t)
+	d.stop(t)
+	after, _ := f.reads(t)
+	if late := len(after) - len(before); late > 4 {
+		t.Errorf("%d windows read after SIGTERM, want at most the 4 running", late)
+	}
+	if d.stopped > 10*time.Second {
+		t.Errorf("serve took %s to stop, want the running windows' time", d.stopped)
+	}
+	t.Logf("SIGTERM with 200 streams due: %d windows read before, %d after; stopped in %s", len(before), len(after)-len(before), d.stopped.Round(time.Millisecond))
+	st, err := state.Open(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed := 0
+	for _, p := range ps {
+		ws, _ := st.Windows(context.Background(), p.name, "events")
+		for _, w := range ws {
+			if w.State != state.Committed {
+				t.Errorf("%s: window %s left %s", p.name, label(w.Start, w.End), w.State)
+			}
+			committed++
+		}
+	}
+	st.Close()
+	if committed == 0 || committed >= 2*len(ps) {
+		t.Errorf("%d windows committed before the stop, want some and not all", committed)
+	}
+	// The next serve takes up the tick where it stopped.
+	d = f.serve(t, statePath, "--workers", "4")
+	f.waitTicks(t, 1, 3*time.Minute, d)
+	d.stop(t)
+	st, err = state.Open(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f.checkLanded(t, st)
+}
