@@ -14,7 +14,7 @@ TAGS := duckdb_arrow,minicore_disabled
 export CHDB_VERSION := 26.7.3-stable.1
 export CHDB_DIR ?= $(HOME)/.cache/sluice/chdb-$(CHDB_VERSION)
 
-.PHONY: help build test check bench demo deps fmt vet clean
+.PHONY: help build test check bench soak demo deps fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ build: ## build bin/sluice (pure Go, static) and bin/snowsim (cgo, DuckDB)
 	$(GO) build -tags $(TAGS) -o $(BIN)/snowsim ./cmd/snowsim
 
 test: deps vet fmt ## install deps, then vet, format check and every test
-	$(GO) test -tags $(TAGS) -count=1 ./...
+	$(GO) test -tags $(TAGS) -count=1 -timeout 45m ./...
 	CHDB_LIB_PATH=$(CHDB_DIR)/libchdb.so $(GO) test -tags chdb -count=1 ./engine/clickhouse/chdbtest/
 
 check: test ## everything CI runs (same as test)
@@ -43,6 +43,10 @@ fmt: ## fail if any file is not gofmt-clean
 
 bench: deps ## run the benchmarks (medians: go test -bench . -count 6 | benchstat)
 	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...
+
+soak: deps ## serve 500 pipelines on a one-minute schedule for 10 ticks, on one machine and on three workers sharing Postgres; prints figures per tick
+	SLUICE_SOAK_PIPELINES=$${SLUICE_SOAK_PIPELINES:-500} SLUICE_SOAK_TICKS=$${SLUICE_SOAK_TICKS:-10} SLUICE_SOAK_SCHEDULE="$${SLUICE_SOAK_SCHEDULE:-* * * * *}" \
+		$(GO) test -tags $(TAGS) -count=1 -timeout 90m -run '^TestServeSoak$$' -v ./cmd/sluice
 
 demo: build deps ## validate and plan the example pipeline, offline and against a live clickhouse-server
 	@scripts/demo

@@ -130,7 +130,7 @@ func runServe(e *env, args []string) int {
 	statePath := stateFlag(e, fs)
 	listen := fs.String("listen", "127.0.0.1:9464", "`address` of /healthz and /metrics (empty: none)")
 	workers := fs.Int("workers", 4, "streams run at once")
-	perConn := fs.Int("per-connection", 2, "streams at once on one connection, so one customer's warehouse is not flooded")
+	perConn := fs.Int("per-connection", 2, "streams at once on one Snowflake connection, so one customer's warehouse is not flooded (ClickHouse is bounded by --workers)")
 	grace := fs.Duration("grace", 5*time.Minute, "on SIGTERM, how long running windows may take to finish before they are stopped (and re-run cleanly later)")
 	perJob := fs.Int("windows-per-job", 1, "windows a job runs before it hands the stream back to the queue, for any worker to go on")
 	retryBase := fs.Duration("retry-after", 30*time.Second, "first wait before a failed stream is tried again; it doubles each attempt, up to 30 minutes")
@@ -457,9 +457,14 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	if stream == nil {
 		return river.JobCancel(fmt.Errorf("pipeline %s has no stream %s any more", args.Pipeline, args.Stream))
 	}
-	// Slots are taken in name order, so a pull (Snowflake then ClickHouse)
-	// and a push (the other way) never wait on each other.
+	// A customer's warehouse (a Snowflake connection) runs at most
+	// --per-connection streams at once; our ClickHouse serves every
+	// customer and is bounded by the workers alone. A stream holds one
+	// customer connection, so slots never wait on each other.
 	for _, c := range uniqueSorted([]string{stream.Source.Connection, stream.Destination.Connection}) {
+		if conn := f.l.connections.Get(c); conn == nil || conn.Kind != "snowflake" {
+			continue
+		}
 		release, err := s.slot(ctx, c)
 		if errors.Is(err, errBusy) {
 			named.Info("connection busy on other workers: the stream waits its turn", "connection", c)
@@ -667,18 +672,14 @@ func credentialsRejected(err error) bool {
 
 // freshness sets the lag gauge from the ledger.
 func (s *server) freshness(ctx context.Context, pipeline, stream string) {
-	ws, err := s.st.Windows(ctx, pipeline, stream)
+	ws, err := s.st.Watermarks(ctx, pipeline)
 	if err != nil {
 		return
 	}
-	var newest time.Time
 	for _, w := range ws {
-		if w.State == state.Committed && w.End.After(newest) {
-			newest = w.End
+		if w.Stream == stream {
+			s.metrics.Set("sluice_freshness_lag_seconds", s.now().Sub(w.End).Seconds(), "pipeline", pipeline, "stream", stream)
 		}
-	}
-	if !newest.IsZero() {
-		s.metrics.Set("sluice_freshness_lag_seconds", s.now().Sub(newest).Seconds(), "pipeline", pipeline, "stream", stream)
 	}
 }
 

@@ -151,21 +151,27 @@ func (d *daemon) log() string {
 	return d.logs.String()
 }
 
-// metric reads one series from /metrics (0 when absent).
-func (d *daemon) metric(name string, labels string) float64 {
+// metrics reads /metrics: series (name and labels) to value.
+func (d *daemon) metrics() map[string]float64 {
+	out := map[string]float64{}
 	resp, err := http.Get("http://" + d.addr + "/metrics")
 	if err != nil {
-		return 0
+		return out
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, name+labels+" "); ok {
-			v, _ := strconv.ParseFloat(rest, 64)
-			return v
+		if i := strings.LastIndexByte(line, ' '); i > 0 && !strings.HasPrefix(line, "#") {
+			v, _ := strconv.ParseFloat(line[i+1:], 64)
+			out[line[:i]] = v
 		}
 	}
-	return 0
+	return out
+}
+
+// metric reads one series from /metrics (0 when absent).
+func (d *daemon) metric(name string, labels string) float64 {
+	return d.metrics()[name+labels]
 }
 
 // stop sends SIGTERM and waits for the daemon to end.
@@ -187,7 +193,8 @@ type read struct {
 }
 
 // reads are the window queries snowsim received, from their query tags;
-// other counts the statements that were not window reads.
+// other counts the statements that were not window reads. A nil t skips
+// the check of the tags.
 func (f *fleet) reads(t testing.TB) (out []read, other int) {
 	for i, q := range f.sf.QueryHistory() {
 		var tag struct{ Pipeline, Window, Cut string }
@@ -197,7 +204,7 @@ func (f *fleet) reads(t testing.TB) (out []read, other int) {
 		}
 		r := read{pipeline: tag.Pipeline, at: i}
 		var err error
-		if r.cut, err = time.Parse(time.RFC3339Nano, tag.Cut); err != nil {
+		if r.cut, err = time.Parse(time.RFC3339Nano, tag.Cut); err != nil && t != nil {
 			t.Fatalf("tag %s: %v", q.QueryTag, err)
 		}
 		s, e, _ := strings.Cut(strings.Trim(tag.Window, "[)"), ", ")
@@ -304,10 +311,14 @@ func (f *fleet) waitTicks(t testing.TB, n int, within time.Duration, ds ...*daem
 	deadline := time.Now().Add(within)
 	for {
 		behind := ""
+		var ms []map[string]float64
+		for _, d := range ds {
+			ms = append(ms, d.metrics())
+		}
 		for _, p := range f.pipelines {
 			var got float64
-			for _, d := range ds {
-				got += d.metric("sluice_ticks_total", fmt.Sprintf(`{pipeline="%s",stream="events"}`, p.name))
+			for _, m := range ms {
+				got += m[fmt.Sprintf(`sluice_ticks_total{pipeline="%s",stream="events"}`, p.name)]
 			}
 			if got < float64(n) {
 				behind = fmt.Sprintf("%s has finished %v of %d ticks", p.name, got, n)

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS windows (
 	error    TEXT,
 	run_id   INTEGER,
 	cut      TEXT,            -- the cut of the run (a serve tick) that last began it, RFC 3339
+	committed_end TEXT,       -- "end" when last committed: the destination holds the window to there, while it loads again too
 	updated  TEXT NOT NULL,
 	PRIMARY KEY (pipeline, stream, start)
 );
@@ -80,6 +81,7 @@ CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 // before gains them when it is opened.
 var columns = []struct{ table, column, def string }{
 	{"windows", "cut", "TEXT"},
+	{"windows", "committed_end", "TEXT"},
 	{"runs", "cut", "TEXT"},
 	{"runs", "reads", "INTEGER NOT NULL DEFAULT 0"},
 	{"runs", "repeats", "INTEGER NOT NULL DEFAULT 0"},
@@ -247,6 +249,37 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 	return out, rows.Err()
 }
 
+// Watermark is the end of a stream's newest committed window. A window
+// loading again (the newest one, cut at every run) keeps the end it was
+// last committed with: the destination holds its rows up to there.
+type Watermark struct {
+	Pipeline, Stream string
+	End              time.Time
+}
+
+// Watermarks returns every stream's watermark (those of one pipeline
+// when pipeline is not ""), by pipeline and stream.
+func (s *Store) Watermarks(ctx context.Context, pipeline string) ([]Watermark, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT pipeline, stream, max(CASE WHEN state = ? THEN "end" ELSE committed_end END) AS e FROM windows
+		WHERE (state = ? OR committed_end IS NOT NULL) AND (? = '' OR pipeline = ?)
+		GROUP BY pipeline, stream ORDER BY pipeline, stream`), Committed, Committed, pipeline, pipeline)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Watermark
+	for rows.Next() {
+		var w Watermark
+		var end string
+		if err := rows.Scan(&w.Pipeline, &w.Stream, &end); err != nil {
+			return nil, err
+		}
+		w.End = parse(end)
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
 // Begin records that a window (its Stream, Start, End, Complete and Cut)
 // is loading in run, counting the attempt. repeat reports that the ledger
 // held the window committed in the same cut already: a window run twice
@@ -278,8 +311,9 @@ func (s *Store) Fail(ctx context.Context, pipeline, stream string, start time.Ti
 }
 
 func (s *Store) set(ctx context.Context, pipeline, stream string, start time.Time, state string, rows int64, msg string) error {
-	res, err := s.db.ExecContext(ctx, s.q(`UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ? WHERE pipeline = ? AND stream = ? AND start = ?`),
-		state, rows, msg, ts(time.Now()), pipeline, stream, ts(start))
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ?,
+		committed_end = CASE WHEN ? = ? THEN "end" ELSE committed_end END WHERE pipeline = ? AND stream = ? AND start = ?`),
+		state, rows, msg, ts(time.Now()), state, Committed, pipeline, stream, ts(start))
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,5 +255,54 @@ func TestMigrate(t *testing.T) {
 	runs, err := st.Runs(ctx, "p", 5)
 	if err != nil || len(runs) != 1 || runs[0].Rows != 5 || runs[0].Reads != 0 {
 		t.Fatalf("runs after migration: %+v %v", runs, err)
+	}
+}
+
+func TestWatermarks(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	d := func(day int) time.Time { return time.Date(2024, 1, day, 0, 0, 0, 0, time.UTC) }
+	for _, w := range []struct {
+		pipeline, stream string
+		from, to         int
+		commit           bool
+	}{{"p", "a", 1, 2, true}, {"p", "a", 2, 3, true}, {"p", "a", 3, 4, false}, {"p", "b", 1, 2, true}, {"q", "a", 5, 6, true}} {
+		st.Begin(ctx, w.pipeline, Window{Stream: w.stream, Start: d(w.from), End: d(w.to), Complete: true}, 0)
+		if w.commit {
+			st.Commit(ctx, w.pipeline, w.stream, d(w.from), 1)
+		}
+	}
+	got, err := st.Watermarks(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, w := range got {
+		s = append(s, fmt.Sprintf("%s.%s=%d", w.Pipeline, w.Stream, w.End.Day()))
+	}
+	if strings.Join(s, " ") != "p.a=3 p.b=2 q.a=6" {
+		t.Errorf("watermarks %s", s)
+	}
+	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].Pipeline != "q" {
+		t.Errorf("watermarks of q: %+v", one)
+	}
+	// The newest window loading again (the next run's longer cut) keeps
+	// the watermark where its last commit left it until it commits.
+	st.Begin(ctx, "q", Window{Stream: "a", Start: d(5), End: d(7)}, 0)
+	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 6 {
+		t.Errorf("watermark of q while its window loads again: %+v", one)
+	}
+	st.Fail(ctx, "q", "a", d(5), errors.New("boom"))
+	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 6 {
+		t.Errorf("watermark of q after the reload failed: %+v", one)
+	}
+	st.Begin(ctx, "q", Window{Stream: "a", Start: d(5), End: d(7)}, 0)
+	st.Commit(ctx, "q", "a", d(5), 1)
+	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 7 {
+		t.Errorf("watermark of q after the reload: %+v", one)
 	}
 }
