@@ -142,7 +142,7 @@ func (k *links) stream(s *config.Stream, ps *plan.Stream) (exec.Stream, error) {
 		return out, nil
 	}
 	v := serverVersion(ps)
-	out.Latest = v.Latest()
+	out.Ranges = v.TimeRanges()
 	out.Sink, err = clickhouse.NewSink(k.clickhouse[s.Destination.Connection], ps, v, window)
 	return out, err
 }

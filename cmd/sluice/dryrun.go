@@ -17,6 +17,7 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqltype"
 	"github.com/hockeystack/sluice/engine/transform"
 )
 
@@ -185,16 +186,16 @@ func release(bs []arrow.RecordBatch) {
 // mapSample applies a stream's mapping and filter to sampled batches and
 // renders the rows.
 func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, window string) ([][]string, error) {
-	var latest map[string]time.Time
+	var ranges map[string]sqltype.TimeRange
 	if s.Direction == config.Pull {
-		latest = serverVersion(ps).Latest()
+		ranges = serverVersion(ps).TimeRanges()
 	}
 	rr, err := array.NewRecordReader(batches[0].Schema(), batches)
 	if err != nil {
 		return nil, err
 	}
 	defer rr.Release()
-	mapped, err := mapRows(s, latest, rr, window)
+	mapped, err := mapRows(s, ranges, rr, window)
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +215,8 @@ func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, w
 // mapRows runs a stream's mapping and filter over every batch of rr and
 // renders the rows kept, a nil for each NULL: the sample of dry-run and
 // the rows a fixture test compares.
-func mapRows(s *config.Stream, latest map[string]time.Time, rr array.RecordReader, window string) ([][]*string, error) {
-	prog, err := exec.Compile(s, rr.Schema(), latest)
+func mapRows(s *config.Stream, ranges map[string]sqltype.TimeRange, rr array.RecordReader, window string) ([][]*string, error) {
+	prog, err := exec.Compile(s, rr.Schema(), ranges)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
 	}

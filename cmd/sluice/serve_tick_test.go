@@ -404,15 +404,30 @@ func TestServeTicks(t *testing.T) {
 			f.waitTicks(t, 3, 2*time.Minute, d)
 			_, otherBefore := f.reads(t)
 			f.waitTicks(t, 4, time.Minute, d)
+			m := d.metrics()
 			d.stop(t)
 			reads, other := f.reads(t)
 			rep := f.checkTicks(t, reads)
+			perPipeline := map[string]int{}
+			for _, r := range reads {
+				perPipeline[r.pipeline]++
+			}
 			for _, p := range f.pipelines {
 				if rep[p.name].ticks < 3 {
 					t.Errorf("%s: %d whole ticks seen in snowsim's history, want at least 3", p.name, rep[p.name].ticks)
 				}
-				if r := d.metric("sluice_windows_repeated_total", fmt.Sprintf(`{pipeline="%s",stream="events"}`, p.name)); r != 0 {
+				// What /metrics says agrees with what snowsim received.
+				labels := fmt.Sprintf(`{pipeline="%s",stream="events"}`, p.name)
+				if r := m["sluice_windows_repeated_total"+labels]; r != 0 {
 					t.Errorf("%s: %v windows repeated", p.name, r)
+				}
+				if q := m["sluice_source_queries_total"+labels]; q == 0 || q > float64(perPipeline[p.name]) {
+					t.Errorf("%s: /metrics counts %v source queries, snowsim received %d by the end", p.name, q, perPipeline[p.name])
+				}
+				// Caught up, a tick reads the window cut at the tick and
+				// the lookback's: one or two windows, one query each.
+				if w, q := m["sluice_tick_windows"+labels], m["sluice_tick_source_queries"+labels]; w < 1 || w > 2 || q != w {
+					t.Errorf("%s: the last tick committed %v windows in %v source queries", p.name, w, q)
 				}
 			}
 			if other != otherBefore {

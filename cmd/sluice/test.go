@@ -200,7 +200,7 @@ func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) 
 		p.Columns = append(p.Columns, col.Name)
 		p.Types = append(p.Types, col.Type)
 	}
-	if p.Rows, err = mapRows(s, ddl.CurrentClickHouse.Latest(), rr, "fixture"); err != nil {
+	if p.Rows, err = mapRows(s, ddl.CurrentClickHouse.TimeRanges(), rr, "fixture"); err != nil {
 		return nil, p, err
 	}
 	return s, p, nil

@@ -139,17 +139,25 @@ func mustCH(name string, like sqltype.Type) sqltype.Type {
 	return t
 }
 
-// Latest returns the latest values server v stores in Date and DateTime
-// columns: before 21.1 its date tables end in 2105; later ones reach the
-// types' ends (DateTime's 32-bit seconds, Date's 16-bit days).
-func (v ClickHouseVersion) Latest() map[string]time.Time {
-	if !v.AtLeast(21, 1) {
-		end := time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
-		// DateTime64 columns are created as DateTime there.
-		return map[string]time.Time{"Date": time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC), "DateTime": end, "DateTime64": end}
+// TimeRanges returns the span server v stores in each date and time
+// type, by type name, where it is narrower than the type's own (see
+// sqltype.Type.TimeRange): before 21.1 date tables end in 2105 and
+// DateTime64 columns are created as DateTime; from 21.1 to 22.7 Date32
+// and DateTime64 span 1925 to 2283.
+func (v ClickHouseVersion) TimeRanges() map[string]sqltype.TimeRange {
+	switch {
+	case !v.AtLeast(21, 1):
+		dt := sqltype.TimeRange{Earliest: time.Unix(0, 0).UTC(), Latest: time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)}
+		return map[string]sqltype.TimeRange{
+			"Date":       {Earliest: time.Unix(0, 0).UTC(), Latest: time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)},
+			"DateTime":   dt,
+			"DateTime64": dt,
+		}
+	case !v.AtLeast(22, 8):
+		return map[string]sqltype.TimeRange{
+			"Date32":     {Earliest: time.Date(1925, 1, 1, 0, 0, 0, 0, time.UTC), Latest: time.Date(2283, 11, 11, 0, 0, 0, 0, time.UTC)},
+			"DateTime64": {Earliest: time.Date(1925, 1, 1, 0, 0, 0, 0, time.UTC), Latest: time.Date(2283, 11, 11, 23, 59, 59, 999999999, time.UTC)},
+		}
 	}
-	return map[string]time.Time{
-		"Date":     time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC),
-		"DateTime": time.Unix(1<<32-1, 0).UTC(),
-	}
+	return nil
 }

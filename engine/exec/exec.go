@@ -32,23 +32,21 @@ type Stream struct {
 	Config *config.Stream
 	Source engine.Source
 	Sink   engine.Sink
-	// Latest is the latest time the destination stores in a column of the
-	// given type name ("Date", "DateTime"), when the server limits it.
-	Latest map[string]time.Time
+	// Ranges are the spans the destination server stores in its date and
+	// time types, by type name, where narrower than the types' own.
+	Ranges map[string]sqltype.TimeRange
 }
 
 // Columns is a stream's mapping for transform, with the destination's
-// limits.
-func Columns(c *config.Stream, latest map[string]time.Time) []transform.Column {
+// date and time ranges.
+func Columns(c *config.Stream, ranges map[string]sqltype.TimeRange) []transform.Column {
 	cols := make([]transform.Column, len(c.Columns))
 	for i, col := range c.Columns {
 		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default}
 		if col.Expr != nil {
 			cols[i].Expr = col.Expr.Text
 		}
-		if col.Type.Kind == sqltype.Date || col.Type.Kind == sqltype.Timestamp {
-			cols[i].Latest = latest[col.Type.Name()]
-		}
+		cols[i].Range = ranges[col.Type.Name()]
 	}
 	return cols
 }
@@ -85,25 +83,25 @@ type Runner struct {
 }
 
 // Compile compiles a stream's mapping and row filter for batches of the
-// given source schema; latest bounds the destination's time columns (see
-// Columns).
-func Compile(c *config.Stream, schema *arrow.Schema, latest map[string]time.Time) (*transform.Program, error) {
+// given source schema; ranges bound the destination's date and time
+// columns (see Columns).
+func Compile(c *config.Stream, schema *arrow.Schema, ranges map[string]sqltype.TimeRange) (*transform.Program, error) {
 	filter := ""
 	if c.Filter != nil {
 		filter = c.Filter.Text
 	}
-	return transform.Compile(schema, Columns(c, latest), filter)
+	return transform.Compile(schema, Columns(c, ranges), filter)
 }
 
 // program compiles a stream's mapping once for a source schema and reuses
 // it for every window read in that schema.
-func (r *Runner) program(c *config.Stream, schema *arrow.Schema, latest map[string]time.Time) (*transform.Program, error) {
+func (r *Runner) program(c *config.Stream, schema *arrow.Schema, ranges map[string]sqltype.TimeRange) (*transform.Program, error) {
 	r.progMu.Lock()
 	defer r.progMu.Unlock()
 	if p, ok := r.progs[c.Name]; ok && p.Input().Equal(schema) {
 		return p, nil
 	}
-	p, err := Compile(c, schema, latest)
+	p, err := Compile(c, schema, ranges)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +379,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (
 		return 0, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
 	}
 	defer rr.Release()
-	prog, err := r.program(c, rr.Schema(), s.Latest)
+	prog, err := r.program(c, rr.Schema(), s.Ranges)
 	if err != nil {
 		return 0, fmt.Errorf("stream %s: %w", c.Name, err)
 	}

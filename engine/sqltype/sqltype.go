@@ -9,6 +9,7 @@ package sqltype
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -210,4 +211,31 @@ func (t Type) Name() string { return t.name }
 func (t Type) Plain() string {
 	t.Nullable = t.Dialect == Snowflake // Snowflake spells only NOT NULL
 	return t.String()
+}
+
+// TimeRange is the span of dates or times a column stores, both ends
+// included. The zero TimeRange bounds nothing.
+type TimeRange struct{ Earliest, Latest time.Time }
+
+// IsZero reports whether r bounds nothing.
+func (r TimeRange) IsZero() bool { return r.Earliest.IsZero() && r.Latest.IsZero() }
+
+// clickHouseRanges are the ranges of ClickHouse's date and time types in
+// current releases (an older server may store less: see ddl).
+var clickHouseRanges = map[string]TimeRange{
+	"Date":       {time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2149, 6, 6, 0, 0, 0, 0, time.UTC)},
+	"Date32":     {time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2299, 12, 31, 0, 0, 0, 0, time.UTC)},
+	"DateTime":   {time.Unix(0, 0).UTC(), time.Unix(1<<32-1, 0).UTC()},
+	"DateTime64": {time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2299, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+}
+
+// TimeRange is the span a date or time type stores in a current release,
+// when the type bounds it (Snowflake's dates and times reach years 0001
+// to 9999 and Arrow's hold those).
+func (t Type) TimeRange() (TimeRange, bool) {
+	if t.Dialect != ClickHouse {
+		return TimeRange{}, false
+	}
+	r, ok := clickHouseRanges[t.name]
+	return r, ok
 }

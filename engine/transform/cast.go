@@ -145,7 +145,7 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 			continue
 		}
 		v := scalar(a, i)
-		if err := checkLatest(col, v); err != nil {
+		if err := checkRange(col, v); err != nil {
 			b.AppendNull()
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
@@ -156,21 +156,11 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 	return b.NewArray(), nil
 }
 
-// checkLatest refuses a time past the column's Latest.
-func checkLatest(col Column, v any) error {
-	tm, ok := v.(time.Time)
-	if !ok || col.Latest.IsZero() || !tm.After(col.Latest) {
-		return nil
-	}
-	return fmt.Errorf("%s is after %s, the latest %s this server stores", tm.Format(time.RFC3339), col.Latest.Format(time.RFC3339), col.Type.Plain())
-}
-
 // rangeChecked reports whether a column's values must be checked against
-// the destination's range even when the Arrow types match: ClickHouse's
-// Date and DateTime hold less than date32 and timestamps do.
+// the destination's range even when the Arrow types match.
 func rangeChecked(col Column) bool {
-	t := col.Type
-	return !col.Latest.IsZero() || t.Dialect == sqltype.ClickHouse && (t.Name() == "Date" || t.Name() == "DateTime")
+	_, ok := timeRange(col)
+	return ok
 }
 
 // buildFromValues builds a destination column from expression results.
@@ -188,7 +178,7 @@ func buildFromValues(mem memory.Allocator, col Column, vals []any) (arrow.Array,
 		if i, ok := v.(int); ok {
 			v = int64(i)
 		}
-		if err := checkLatest(col, v); err != nil {
+		if err := checkRange(col, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
 		if err := appendValue(b, col.Type, v); err != nil {
@@ -367,10 +357,6 @@ func appendValue(b array.Builder, t sqltype.Type, v any) error {
 			b.AppendNull()
 			return fmt.Errorf("%v is not a date", v)
 		}
-		if t.Dialect == sqltype.ClickHouse && t.Name() == "Date" && (tm.Year() < 1970 || tm.Year() > 2149) {
-			b.AppendNull()
-			return fmt.Errorf("date %s is outside ClickHouse Date's range (1970-01-01 to 2149-06-06)", tm.Format(time.DateOnly))
-		}
 		b.Append(arrow.Date32FromTime(tm))
 		return nil
 	case *array.TimestampBuilder:
@@ -378,10 +364,6 @@ func appendValue(b array.Builder, t sqltype.Type, v any) error {
 		if !ok {
 			b.AppendNull()
 			return fmt.Errorf("%v is not a timestamp", v)
-		}
-		if t.Dialect == sqltype.ClickHouse && t.Name() == "DateTime" && (tm.Unix() < 0 || tm.Unix() > math.MaxUint32) {
-			b.AppendNull()
-			return fmt.Errorf("timestamp %s is outside ClickHouse DateTime's range (1970 to 2106)", tm.Format(time.RFC3339))
 		}
 		ts, err := arrow.TimestampFromTime(tm, b.Type().(*arrow.TimestampType).Unit)
 		if err != nil {

@@ -3,7 +3,6 @@ package transform
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -11,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine/internal/num"
-	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // fastCast converts the common column pairs a loop at a time, without
@@ -41,16 +39,13 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		if !isTS {
 			return nil, false, nil
 		}
-		latest := int64(math.MaxInt64)
-		if !col.Latest.IsZero() {
-			latest = col.Latest.Unix()
-		}
 		from := unitDuration(src.DataType().(*arrow.TimestampType).Unit)
 		to := unitDuration(dt.Unit)
+		r, bounded := timeRange(col)
+		lo, hi := unitBounds(r, dt.Unit)
 		b := array.NewTimestampBuilder(mem, dt)
 		defer b.Release()
 		b.Reserve(n)
-		checkRange := col.Type.Dialect == sqltype.ClickHouse && col.Type.Name() == "DateTime"
 		for k := 0; k < n; k++ {
 			i := at(k)
 			if src.IsNull(i) {
@@ -63,14 +58,8 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			} else if from < to {
 				v = num.FloorDiv(v, int64(to/from))
 			}
-			if checkRange || latest != math.MaxInt64 {
-				sec := num.FloorDiv(v*int64(to), int64(time.Second))
-				if checkRange && (sec < 0 || sec > math.MaxUint32) {
-					return nil, true, &cellError{row: k, msg: fmt.Sprintf("timestamp %s is outside ClickHouse DateTime's range (1970 to 2106)", time.Unix(sec, 0).UTC().Format(time.RFC3339))}
-				}
-				if sec > latest {
-					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s is after %s, the latest %s this server stores", time.Unix(sec, 0).UTC().Format(time.RFC3339), col.Latest.Format(time.RFC3339), col.Type.Plain())}
-				}
+			if bounded && (v < lo || v > hi) {
+				return nil, true, &cellError{row: k, msg: outOfRange(col, r, src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit))}
 			}
 			b.UnsafeAppend(arrow.Timestamp(v))
 		}
@@ -99,13 +88,8 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		if target.ID() != arrow.DATE32 {
 			return nil, false, nil
 		}
-		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
-		if col.Type.Dialect == sqltype.ClickHouse && col.Type.Name() == "Date" {
-			lo, hi = 0, 65535
-		}
-		if !col.Latest.IsZero() {
-			hi = min(hi, int64(arrow.Date32FromTime(col.Latest)))
-		}
+		r, bounded := timeRange(col)
+		lo, hi := int64(arrow.Date32FromTime(r.Earliest)), int64(arrow.Date32FromTime(r.Latest))
 		b := array.NewDate32Builder(mem)
 		defer b.Release()
 		b.Reserve(n)
@@ -115,13 +99,8 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 				b.UnsafeAppendBoolToBitmap(false)
 				continue
 			}
-			d := int64(src.Value(i))
-			if d < lo || d > hi {
-				tm := src.Value(i).ToTime().Format(time.DateOnly)
-				if !col.Latest.IsZero() && d > hi {
-					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%sT00:00:00Z is after %s, the latest %s this server stores", tm, col.Latest.Format(time.RFC3339), col.Type.Plain())}
-				}
-				return nil, true, &cellError{row: k, msg: fmt.Sprintf("date %s is outside ClickHouse Date's range (1970-01-01 to 2149-06-06)", tm)}
+			if d := int64(src.Value(i)); bounded && (d < lo || d > hi) {
+				return nil, true, &cellError{row: k, msg: outOfRange(col, r, src.Value(i).ToTime())}
 			}
 			b.UnsafeAppend(src.Value(i))
 		}

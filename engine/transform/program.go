@@ -3,7 +3,6 @@ package transform
 import (
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,10 +25,12 @@ type Column struct {
 	// Default replaces NULL; nil means a NULL into a non-nullable column
 	// is an error.
 	Default *string
-	// Latest, when set, is the latest date or time the destination server
-	// stores in this column (ClickHouse's Date and DateTime ranges depend
-	// on the version); later values are errors, never clamped.
-	Latest time.Time
+	// Range, when set, is the span of dates or times the destination
+	// server stores in this column (ClickHouse's ranges depend on the type
+	// and the version); values outside are errors, never clamped or
+	// wrapped. A ClickHouse Date or DateTime column without one is held
+	// to its type's own range.
+	Range sqltype.TimeRange
 }
 
 // Program is a stream's compiled mapping from the source's schema to the
