@@ -42,7 +42,7 @@ type Stream struct {
 func Columns(c *config.Stream, ranges map[string]sqltype.TimeRange) []transform.Column {
 	cols := make([]transform.Column, len(c.Columns))
 	for i, col := range c.Columns {
-		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default}
+		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default, AllowLossy: col.AllowLossy}
 		if col.Expr != nil {
 			cols[i].Expr = col.Expr.Text
 		}

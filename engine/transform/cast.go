@@ -83,24 +83,21 @@ func unitDuration(u arrow.TimeUnit) time.Duration {
 	return time.Nanosecond
 }
 
-// goValue reads row i as expressions see it: exact integers as int64,
-// decimals with a fraction as float64, times as time.Time, NULL as nil.
+// goValue reads row i as expressions see it: integers that fit as
+// int64, other numbers as exact decimals (never float64, unless the
+// column is a float), times as time.Time, NULL as nil.
 func goValue(a arrow.Array, i int) any {
 	if a.IsNull(i) {
 		return nil
 	}
 	switch v := scalar(a, i).(type) {
 	case decimal:
-		if v.scale == 0 && v.v.IsInt64() {
-			return v.v.Int64()
-		}
-		f, _ := new(big.Rat).SetFrac(v.v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(v.scale)), nil)).Float64()
-		return f
+		return v.normal()
 	case uint64:
 		if v <= math.MaxInt64 {
 			return int64(v)
 		}
-		return float64(v)
+		return decimal{new(big.Int).SetUint64(v), 0}
 	case []byte:
 		return string(v)
 	default:
@@ -149,7 +146,7 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 			b.AppendNull()
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
-		if err := appendValue(b, col.Type, v); err != nil {
+		if err := appendValue(b, col, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
 	}
@@ -181,7 +178,7 @@ func buildFromValues(mem memory.Allocator, col Column, vals []any) (arrow.Array,
 		if err := checkRange(col, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
-		if err := appendValue(b, col.Type, v); err != nil {
+		if err := appendValue(b, col, v); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
 	}
@@ -196,7 +193,7 @@ func appendNull(b array.Builder, col Column) error {
 		if err != nil {
 			return err
 		}
-		return appendValue(b, col.Type, v)
+		return appendValue(b, col, v)
 	}
 	if !col.Type.Nullable {
 		return fmt.Errorf("NULL into the non-nullable column type %s (make the type nullable or give a default)", col.Type)
@@ -252,7 +249,8 @@ var bigOne = big.NewInt(1)
 // appendValue converts v to the builder's type with every check the type
 // mapping promises: no wrap on overflow, no clamp on range, no silent
 // rounding beyond what the destination's scale needs.
-func appendValue(b array.Builder, t sqltype.Type, v any) error {
+func appendValue(b array.Builder, col Column, v any) error {
+	t := col.Type
 	switch b := b.(type) {
 	case *array.Int8Builder:
 		n, err := toInt(v, math.MinInt8, math.MaxInt8, t)
@@ -308,7 +306,7 @@ func appendValue(b array.Builder, t sqltype.Type, v any) error {
 		return err
 	case *array.Decimal128Builder:
 		dt := b.Type().(*arrow.Decimal128Type)
-		d, err := toDecimal(v, dt.Precision, dt.Scale, t)
+		d, err := toDecimal(v, dt.Precision, dt.Scale, t, col.AllowLossy)
 		if err != nil {
 			b.AppendNull()
 			return err
@@ -444,9 +442,11 @@ func toFloat(v any) (float64, error) {
 	return 0, fmt.Errorf("%v (%T) is not a number", v, v)
 }
 
-// toDecimal converts v to an unscaled integer at scale, rounding half away
-// from zero, and checks it fits precision digits.
-func toDecimal(v any, precision, scale int32, t sqltype.Type) (*big.Int, error) {
+// toDecimal converts v to an unscaled integer at scale and checks it fits
+// precision digits. A value with more decimal places than scale is an
+// error, unless round (the column's allow_lossy) says to round it, half
+// away from zero.
+func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.Int, error) {
 	var r *big.Rat
 	switch v := v.(type) {
 	case int64:
@@ -469,6 +469,9 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type) (*big.Int, error) 
 		return nil, fmt.Errorf("%v (%T) is not a number", v, v)
 	}
 	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+	if !round && !scaled.IsInt() {
+		return nil, fmt.Errorf("%s has more decimal places than %s holds", ratText(r), t.Plain())
+	}
 	q, m := new(big.Int).QuoRem(scaled.Num(), scaled.Denom(), new(big.Int))
 	if new(big.Int).Mul(new(big.Int).Abs(m), big.NewInt(2)).Cmp(scaled.Denom()) >= 0 {
 		if q.Sign() < 0 || scaled.Sign() < 0 {
@@ -482,6 +485,18 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type) (*big.Int, error) 
 		return nil, fmt.Errorf("%s overflows %s", r.FloatString(int(scale)), t.Plain())
 	}
 	return q, nil
+}
+
+// ratText spells a number that has a finite decimal expansion exactly,
+// and others to 40 places.
+func ratText(r *big.Rat) string {
+	for places := 0; places <= 40; places++ {
+		scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(pow10(int32(places))))
+		if scaled.IsInt() {
+			return r.FloatString(places)
+		}
+	}
+	return r.FloatString(40) + "…"
 }
 
 func toString(v any) (string, error) {

@@ -25,6 +25,10 @@ type Column struct {
 	// Default replaces NULL; nil means a NULL into a non-nullable column
 	// is an error.
 	Default *string
+	// AllowLossy is the column's allow_lossy: a number with more decimal
+	// places than the column holds is rounded instead of stopping the
+	// window.
+	AllowLossy bool
 	// Range, when set, is the span of dates or times the destination
 	// server stores in this column (ClickHouse's ranges depend on the type
 	// and the version); values outside are errors, never clamped or
@@ -94,7 +98,7 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 		if err := check(filter, true); err != nil {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
-		prog, err := expr.Compile(filter, opts(true)...)
+		prog, err := expr.Compile(exactSource(filter), opts(true)...)
 		if err != nil {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
@@ -110,7 +114,7 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 			if err := check(c.Expr, false); err != nil {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
 			}
-			prog, err := expr.Compile(c.Expr, opts(false)...)
+			prog, err := expr.Compile(exactSource(c.Expr), opts(false)...)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
 			}

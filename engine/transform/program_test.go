@@ -111,7 +111,8 @@ func TestApplyErrors(t *testing.T) {
 		{Column{Name: "id", Type: ch(t, "Int32"), From: "ID"}, "stream contacts, window [2024-01-01, 2024-01-08), column id, row 102: 3000000000 overflows Int32"},
 		{Column{Name: "amount", Type: ch(t, "Decimal(38, 2)"), From: "AMOUNT"}, "column amount, row 102: NULL into the non-nullable column type Decimal(38, 2)"},
 		{Column{Name: "email", Type: ch(t, "String"), From: "EMAIL"}, "column email, row 102: invalid UTF-8 in a String value"},
-		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999")}, "column small, row 102: 100.00 overflows Decimal(3, 2)"},
+		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999")}, "column small, row 102: 99.999 has more decimal places than Decimal(3, 2) holds"},
+		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999"), AllowLossy: true}, "column small, row 102: 100.00 overflows Decimal(3, 2)"},
 		{Column{Name: "e", Type: ch(t, "Int64"), Expr: "int(EMAIL)"}, "column e, row 101: expr:"},
 	} {
 		prog, err := Compile(rec.Schema(), []Column{tc.col}, "")

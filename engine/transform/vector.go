@@ -2,12 +2,10 @@ package transform
 
 import (
 	"math"
-	"math/big"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
@@ -122,42 +120,27 @@ func fromArrow(a arrow.Array) *vec {
 			v.b[i] = a.Value(i)
 		}
 	case *array.Decimal128:
-		scale := a.DataType().(*arrow.Decimal128Type).Scale
-		v.kind, v.f = vFloat, make([]float64, n)
-		if scale == 0 {
-			v.kind, v.i = vInt, make([]int64, n)
+		// Only integers that fit int64 vectorize; every other decimal
+		// goes to the VM, which keeps it exact.
+		if a.DataType().(*arrow.Decimal128Type).Scale != 0 {
+			return nil
 		}
+		v.kind, v.i = vInt, make([]int64, n)
 		for i := 0; i < n; i++ {
 			if !a.IsValid(i) {
 				continue
 			}
 			d := a.Value(i)
-			if scale == 0 {
-				if d.HighBits() != 0 && d.HighBits() != -1 {
-					return nil
-				}
-				v.i[i] = int64(d.LowBits())
-				continue
+			hi, lo := d.HighBits(), d.LowBits()
+			if !(hi == 0 && lo <= math.MaxInt64 || hi == -1 && lo > math.MaxInt64) {
+				return nil
 			}
-			v.f[i] = decimalFloat(d, scale)
+			v.i[i] = int64(lo)
 		}
 	default:
 		return nil
 	}
 	return v
-}
-
-// decimalFloat converts exactly as the VM's view does (the float nearest
-// the decimal): an IEEE division of two exact operands is correctly
-// rounded, and big rationals cover the rest.
-func decimalFloat(d decimal128.Num, scale int32) float64 {
-	if d.HighBits() == 0 && d.LowBits() < 1<<53 || d.HighBits() == -1 && d.LowBits() > -(1<<53)&(1<<64-1) {
-		if scale <= 22 {
-			return float64(int64(d.LowBits())) / math.Pow10(int(scale))
-		}
-	}
-	f, _ := new(big.Rat).SetFrac(d.BigInt(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)).Float64()
-	return f
 }
 
 // compileVector builds the vectorized form of an expression, or nil.
@@ -232,7 +215,11 @@ func vunary(n *ast.UnaryNode) vexpr {
 			if v.kind == vInt {
 				out.i = make([]int64, b.n)
 				for r := range out.i {
-					out.i[r] = -v.i[v.at(r)]
+					x := v.i[v.at(r)]
+					if x == math.MinInt64 {
+						return nil, false // its negation is beyond int64
+					}
+					out.i[r] = -x
 				}
 			} else {
 				out.f = make([]float64, b.n)
@@ -305,11 +292,9 @@ func merge(n int, x, y *vec, pick func(int) bool) (*vec, bool) {
 	if kind == vNull {
 		kind = y.kind
 	}
-	if kind == vInt && (y.kind == vFloat || x.kind == vFloat) {
-		kind = vFloat
-	}
 	for _, v := range []*vec{x, y} {
-		if v.kind != vNull && v.kind != kind && !(kind == vFloat && v.kind == vInt) {
+		// The VM keeps each row's own kind (an integer stays exact).
+		if v.kind != vNull && v.kind != kind {
 			return nil, false
 		}
 	}
@@ -401,8 +386,28 @@ func vbinary(n *ast.BinaryNode) vexpr {
 	}
 }
 
+// exactLiteral reports an integer meeting a float literal: the VM reads
+// the literal as the exact decimal it spells and computes exactly, so the
+// float loop would not agree.
+func exactLiteral(l, r *vec) bool {
+	return l.kind == vInt && r.kind == vFloat && r.konst || r.kind == vInt && l.kind == vFloat && l.konst
+}
+
+func cmpInt(x, y int64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
 // vequal compares for (in)equality; NULL equals only NULL, as in the VM.
 func vequal(n int, l, r *vec, negate bool) (*vec, bool) {
+	if exactLiteral(l, r) {
+		return nil, false
+	}
 	out := &vec{kind: vBool, n: n, b: make([]bool, n)}
 	numeric := func(v *vec) bool { return v.kind == vInt || v.kind == vFloat }
 	if l.kind != vNull && r.kind != vNull && l.kind != r.kind && !(numeric(l) && numeric(r)) {
@@ -429,7 +434,7 @@ func vequal(n int, l, r *vec, negate bool) (*vec, bool) {
 }
 
 func vcompare(n int, l, r *vec, op string) (*vec, bool) {
-	if l.valid != nil || r.valid != nil || l.kind == vNull || r.kind == vNull {
+	if l.valid != nil || r.valid != nil || l.kind == vNull || r.kind == vNull || exactLiteral(l, r) {
 		return nil, false // the VM fails on ordering NULLs
 	}
 	out := &vec{kind: vBool, n: n, b: make([]bool, n)}
@@ -448,6 +453,10 @@ func vcompare(n int, l, r *vec, op string) (*vec, bool) {
 	case l.kind == vString && r.kind == vString:
 		for i := range out.b {
 			out.b[i] = cmp(strings.Compare(l.s[l.at(i)], r.s[r.at(i)]))
+		}
+	case l.kind == vInt && r.kind == vInt:
+		for i := range out.b {
+			out.b[i] = cmp(cmpInt(l.i[l.at(i)], r.i[r.at(i)]))
 		}
 	case (l.kind == vInt || l.kind == vFloat) && (r.kind == vInt || r.kind == vFloat):
 		for i := range out.b {
@@ -477,21 +486,20 @@ func varith(n int, l, r *vec, op string) (*vec, bool) {
 		}
 		return out, true
 	}
-	if (l.kind != vInt && l.kind != vFloat) || (r.kind != vInt && r.kind != vFloat) {
+	if (l.kind != vInt && l.kind != vFloat) || (r.kind != vInt && r.kind != vFloat) || exactLiteral(l, r) {
 		return nil, false
 	}
-	if l.kind == vInt && r.kind == vInt && op != "/" {
+	if l.kind == vInt && r.kind == vInt {
+		if op == "/" {
+			return nil, false // the VM divides exactly, to Snowflake's scale
+		}
 		out := &vec{kind: vInt, n: n, i: make([]int64, n)}
 		for i := range out.i {
-			x, y := l.i[l.at(i)], r.i[r.at(i)]
-			switch op {
-			case "+":
-				out.i[i] = x + y
-			case "-":
-				out.i[i] = x - y
-			case "*":
-				out.i[i] = x * y
+			x, ok := intArith(op, l.i[l.at(i)], r.i[r.at(i)])
+			if !ok {
+				return nil, false // beyond int64: the VM goes on in decimals
 			}
+			out.i[i] = x
 		}
 		return out, true
 	}
@@ -591,7 +599,7 @@ func vbuild(mem memory.Allocator, v *vec, col Column, rows []int, n int) (arrow.
 		case vBool:
 			val = v.b[i]
 		}
-		if err := appendValue(b, col.Type, val); err != nil {
+		if err := appendValue(b, col, val); err != nil {
 			return nil, &cellError{row: k, msg: err.Error()}
 		}
 	}
