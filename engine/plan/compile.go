@@ -12,6 +12,7 @@ import (
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/sqltype"
+	"github.com/hockeystack/sluice/engine/transform"
 )
 
 // Options configure Compile.
@@ -270,26 +271,60 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 		note(conv)
 		c.requireAck(col, conv)
 	}
-	if live != nil && col.Expr == nil {
+	// values grades the source's values (a column, or what an
+	// expression computes) into the declared type.
+	values := func(src sqltype.Type, live bool) {
+		values := sqltype.Convert(src.NotNull(), col.Type)
+		switch values.Fit {
+		case sqltype.Incompatible:
+			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s", col.Name, values.Reason)
+		case sqltype.Lossy:
+			c.requireAck(col, values)
+		case sqltype.Checked:
+			if live {
+				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Plain(), col.Type.Plain(), values.Reason)
+			}
+		}
+		note(values)
+		if src.Nullable && !col.Type.Nullable && col.Default == nil {
+			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "a NULL stops the window: the destination is not nullable and has no default"})
+		}
+	}
+	switch {
+	case col.Expr != nil:
+		// An expression's fit is its inferred type's, never assumed.
+		inf, err := transform.Infer(col.Expr.Text, func(name string) (sqltype.Type, bool) {
+			lc, ok := findLive(live, name, s.Source.ConnectionKind == "snowflake")
+			return lc.Type, ok
+		})
+		switch {
+		case err != nil: // validation reports it
+		case inf.Known:
+			out.SourceType = inf.Type.String()
+			values(inf.Type, live != nil)
+		case live == nil:
+			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "what the expression computes is known against the live source (plan --live); its values are checked as they are written"})
+		default:
+			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "what the expression computes cannot be inferred; its values are checked as they are written"})
+		}
+		if inf.Lossy != "" {
+			conv := sqltype.Conversion{Fit: sqltype.Lossy, Reason: "expr: " + inf.Lossy}
+			note(conv)
+			if !col.AllowLossy {
+				c.ds.Errorf(col.Expr.Pos, len(col.Expr.Text), "column %s: %s; set allow_lossy: true to accept it", col.Name, conv.Reason)
+			}
+		}
+		if inf.Checked != "" {
+			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: inf.Checked})
+		}
+	case live != nil:
 		src, ok := findLive(live, col.From, s.Source.ConnectionKind == "snowflake")
 		if !ok {
 			c.ds.Errorf(col.FromPos, len(col.From), "column %s: %s has no column %s%s", col.Name, s.Source.QueryFile, col.From, diag.DidYouMean(col.From, liveNames(live)))
 		} else {
 			out.SourceType = src.Type.String()
 			out.Arrow = src.Type.Arrow().String()
-			values := sqltype.Convert(src.Type.NotNull(), col.Type)
-			switch values.Fit {
-			case sqltype.Incompatible:
-				c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s", col.Name, values.Reason)
-			case sqltype.Lossy:
-				c.requireAck(col, values)
-			case sqltype.Checked:
-				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Type.Plain(), col.Type.Plain(), values.Reason)
-			}
-			note(values)
-			if src.Type.Nullable && !col.Type.Nullable && col.Default == nil {
-				note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "a NULL stops the window: the destination is not nullable and has no default"})
-			}
+			values(src.Type, true)
 		}
 	}
 	out.Fit = fit.Fit.String()

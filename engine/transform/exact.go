@@ -451,8 +451,13 @@ func extreme(name, op string, args []any) (any, error) {
 }
 
 // exactOptions are the compile options that make expressions exact.
-func exactOptions() []expr.Option {
-	opts := []expr.Option{expr.Patch(&exactPatch{})}
+// Checking names and syntax needs the functions only: once patched, expr's
+// checker no longer reports an unknown name inside an operator.
+func exactOptions(patch bool) []expr.Option {
+	var opts []expr.Option
+	if patch {
+		opts = append(opts, expr.Patch(&exactPatch{}))
+	}
 	for _, op := range []string{"+", "-", "*", "/", "%"} {
 		opts = append(opts, expr.Function(opName(op), func(args ...any) (any, error) { return arith(op, args[0], args[1]) }))
 	}

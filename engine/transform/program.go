@@ -114,6 +114,9 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 			if err := check(c.Expr, false); err != nil {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
 			}
+			if err := checkExact(in, c); err != nil {
+				return nil, err
+			}
 			prog, err := expr.Compile(exactSource(c.Expr), opts(false)...)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
@@ -148,6 +151,25 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 	}
 	p.out = arrow.NewSchema(fields, nil)
 	return p, nil
+}
+
+// checkExact refuses an expression that changes values (see Infer) in a
+// column that has not acknowledged it with allow_lossy. The plan said so
+// already where it knew the source's types; this holds where it did not.
+func checkExact(in *arrow.Schema, c Column) error {
+	if c.AllowLossy {
+		return nil
+	}
+	inf, err := Infer(c.Expr, func(name string) (sqltype.Type, bool) {
+		if idx := in.FieldIndices(name); len(idx) == 1 {
+			return arrowType(in.Field(idx[0]).Type)
+		}
+		return sqltype.Type{}, false
+	})
+	if err != nil || inf.Lossy == "" {
+		return nil
+	}
+	return fmt.Errorf("column %s: expr: %s; set allow_lossy: true to accept it", c.Name, inf.Lossy)
 }
 
 // Input is the source schema the program was compiled for.

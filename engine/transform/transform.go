@@ -17,7 +17,7 @@ import (
 // type. When names is nil the source's columns are unknown (SELECT *), and
 // any name is allowed. asBool requires a boolean result, as filters do.
 func CheckOptions(names []string, asBool bool) []expr.Option {
-	opts := append(exactOptions(), expr.Optimize(false))
+	opts := append(exactOptions(false), expr.Optimize(false))
 	if names == nil {
 		opts = append(opts, expr.AllowUndefinedVariables())
 	} else {
@@ -34,7 +34,7 @@ func CheckOptions(names []string, asBool bool) []expr.Option {
 // the pipeline validated (CheckOptions); at run time every name holds any
 // type, NULL included.
 func runOptions(asBool bool) []expr.Option {
-	opts := append(exactOptions(), expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+	opts := append(exactOptions(true), expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
 	if asBool {
 		opts = append(opts, expr.AsBool())
 	}

@@ -45,8 +45,10 @@ func TestVectorMatchesVM(t *testing.T) {
 		{Name: "domain_ok", Type: ch(t, "Bool"), Expr: "EMAIL != nil && EMAIL == EMAIL"},
 		{Name: "amount2", Type: ch(t, "Nullable(Float64)"), Expr: "AMOUNT == nil ? nil : AMOUNT * 2 + 1"},
 		{Name: "big", Type: ch(t, "Int64"), Expr: "ID * 3 - 7"},
-		{Name: "ratio", Type: ch(t, "Float64"), Expr: "ID / 4"},
-		{Name: "amount_usd", Type: ch(t, "Decimal(38, 2)"), Expr: "(AMOUNT ?? 0) * 1.08"},
+		{Name: "ratio", Type: ch(t, "Float64"), Expr: "ID / 4", AllowLossy: true},
+		{Name: "amount_usd", Type: ch(t, "Decimal(38, 2)"), Expr: "round((AMOUNT ?? 0) * 1.08, 2)"},
+		{Name: "id_usd", Type: ch(t, "Decimal(38, 2)"), Expr: "ID * 1.08"},
+		{Name: "id_big", Type: ch(t, "Decimal(38, 0)"), Expr: "ID * 9223372036854775 + ID"},
 		{Name: "label", Type: ch(t, "String"), Expr: "ID % 2 == 0 ? 'even' : 'odd'"},
 	}
 	for _, filter := range []string{"", "ID > 10 && ID < 900", "trim(EMAIL ?? '') in ['User4@Example.COM', 'User8@Example.COM'] || ID >= 990"} {
