@@ -428,15 +428,7 @@ func toInt(v any, lo, hi int64, t sqltype.Type) (int64, error) {
 }
 
 func toFloat(v any) (float64, error) {
-	switch v := v.(type) {
-	case float64:
-		return v, nil
-	case int64:
-		return float64(v), nil
-	case uint64:
-		return float64(v), nil
-	case decimal:
-		f, _ := new(big.Rat).SetFrac(v.v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(v.scale)), nil)).Float64()
+	if f, ok := asFloat(v); ok {
 		return f, nil
 	}
 	return 0, fmt.Errorf("%v (%T) is not a number", v, v)

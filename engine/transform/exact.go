@@ -94,18 +94,22 @@ func (d decimal) floorTo(scale int32, up bool) decimal {
 	return decimal{q, scale}
 }
 
+// asFloat is a number as the float64 nearest it.
 func asFloat(v any) (float64, bool) {
 	switch v := v.(type) {
 	case float64:
 		return v, true
 	case float32:
 		return float64(v), true
-	case int64, int, uint64, decimal:
-		d, _ := decOf(v)
-		f, _ := new(big.Rat).SetFrac(d.v, pow10(d.scale)).Float64()
-		return f, true
+	case int64:
+		return float64(v), true // correctly rounded, as the decimal path would be
 	}
-	return 0, false
+	d, ok := decOf(v)
+	if !ok {
+		return 0, false
+	}
+	f, _ := new(big.Rat).SetFrac(d.v, pow10(d.scale)).Float64()
+	return f, true
 }
 
 func isFloat(v any) bool {
