@@ -142,6 +142,9 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 			continue
 		}
 		v := scalar(a, i)
+		if _, isDate := a.(*array.Date32); isDate && col.Type.Kind == sqltype.String {
+			v = v.(time.Time).Format(time.DateOnly) // a DATE as text is its date, not midnight UTC
+		}
 		if err := checkRange(col, v); err != nil {
 			b.AppendNull()
 			return nil, &cellError{row: k, msg: err.Error()}
@@ -479,6 +482,11 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.
 	return q, nil
 }
 
+// clockText is a time of day as HH:MM:SS with the fraction it has.
+func clockText(d time.Duration) string {
+	return time.Unix(0, 0).UTC().Add(d).Format("15:04:05.999999999")
+}
+
 // ratText spells a number that has a finite decimal expansion exactly,
 // and others to 40 places.
 func ratText(r *big.Rat) string {
@@ -512,6 +520,8 @@ func toString(v any) (string, error) {
 		return v.String(), nil
 	case time.Time:
 		return v.Format(time.RFC3339Nano), nil
+	case time.Duration: // a TIME: the clock, as Snowflake writes it
+		return clockText(v), nil
 	}
 	return fmt.Sprint(v), nil
 }

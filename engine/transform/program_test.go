@@ -168,3 +168,29 @@ func TestBooleanIntoUInt8(t *testing.T) {
 		out.Release()
 	}
 }
+
+// TestTextOfDatesAndTimes: a DATE into a String column is its date and a
+// TIME its clock, not midnight UTC or a Go duration.
+func TestTextOfDatesAndTimes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "D", Type: arrow.FixedWidthTypes.Date32}, {Name: "T", Type: arrow.FixedWidthTypes.Time64ns}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Field(0).(*array.Date32Builder).Append(arrow.Date32FromTime(time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC)))
+	b.Field(1).(*array.Time64Builder).Append(arrow.Time64((13*3600+4*60+5)*1e9 + 250_000_000))
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	prog, err := Compile(schema, []Column{{Name: "d", Type: ch(t, "String"), From: "D"}, {Name: "t", Type: ch(t, "String"), From: "T"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := prog.Apply(mem, rec, Where{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	if got := render(out); got != "2024-01-03|13:04:05.25" {
+		t.Errorf("got %s", got)
+	}
+}
