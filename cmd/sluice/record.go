@@ -52,7 +52,7 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 	if inc := s.Incremental; inc != nil {
 		fx.Start, fx.End = inc.Start, time.Now().UTC().Truncate(time.Second)
 	}
-	for _, table := range sourceTables(s.Source.SQL) {
+	for _, table := range sqlscan.Tables(s.Source.SQL) {
 		cols, err := cat.DescribeTable(ctx, table)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice test --record: describing %s: %v\n", table, err)
@@ -96,45 +96,6 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 	}
 	fmt.Fprintf(e.stdout, "recorded %s: %d source table(s), %d expected row(s); check the expectations before committing it\n", out, len(fx.Given), len(p.Rows))
 	return exitOK
-}
-
-// sourceTables lists the tables a query reads: the names after FROM and
-// JOIN that are not its own common table expressions.
-func sourceTables(q string) []string {
-	toks := sqlscan.Scan(q)
-	ctes := map[string]bool{}
-	for i := 0; i+2 < len(toks); i++ {
-		if toks[i].Kind == sqlscan.Ident && strings.EqualFold(toks[i+1].Text, "AS") && toks[i+2].Text == "(" {
-			ctes[strings.ToUpper(toks[i].Text)] = true
-		}
-	}
-	var out []string
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(toks); i++ {
-		if !strings.EqualFold(toks[i].Text, "FROM") && !strings.EqualFold(toks[i].Text, "JOIN") || toks[i].Kind != sqlscan.Ident {
-			continue
-		}
-		var parts []string
-		j := i + 1
-		for j < len(toks) && (toks[j].Kind == sqlscan.Ident || toks[j].Kind == sqlscan.QuotedIdent) {
-			parts = append(parts, toks[j].Text)
-			if j+1 < len(toks) && toks[j+1].Text == "." {
-				j += 2
-				continue
-			}
-			break
-		}
-		if len(parts) == 0 || strings.EqualFold(parts[0], "TABLE") || strings.EqualFold(parts[0], "LATERAL") {
-			continue
-		}
-		name := strings.ToUpper(strings.Join(parts, "."))
-		if ctes[name] || seen[name] {
-			continue
-		}
-		seen[name] = true
-		out = append(out, name)
-	}
-	return out
 }
 
 // sampleTable reads the first rows of a table, each value as text.

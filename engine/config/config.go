@@ -69,6 +69,13 @@ type Stream struct {
 	Filter      *Expr
 	Columns     []*Column // in declaration order
 	Destination Destination
+	// After names the streams this one runs after, as written (after:),
+	// at AfterPos; Upstream is every stream it runs after, those and the
+	// ones that write a table its query reads (Reads), sorted.
+	After    []string
+	AfterPos []diag.Pos
+	Upstream []string
+	Reads    []TableRead
 }
 
 // Column returns the destination column called name, or nil.

@@ -129,6 +129,7 @@ func (l *loader) load() {
 		p.Streams = append(p.Streams, l.stream(k, v, defSource, defDest))
 	})
 	sort.Slice(p.Streams, func(i, j int) bool { return p.Streams[i].Name < p.Streams[j].Name })
+	l.order(p)
 }
 
 // field returns a setting of a stream's section, falling back to the
@@ -177,6 +178,14 @@ func (l *loader) stream(key, v, defSource, defDest *yaml.Node) *Stream {
 		}
 	}
 	l.destination(s, v, dst, defDest, key)
+	if _, after := get(v, "after"); after != nil {
+		for _, n := range after.Content {
+			if name, ok := str(n); ok {
+				s.After = append(s.After, name)
+				s.AfterPos = append(s.AfterPos, d.pos(n))
+			}
+		}
+	}
 	return s
 }
 

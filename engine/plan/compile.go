@@ -134,6 +134,10 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 	if s.Filter != nil {
 		out.Filter = s.Filter.Text
 	}
+	out.After = s.Upstream
+	for _, r := range s.Reads {
+		out.Reads = append(out.Reads, TableRead{Table: r.Table, WrittenBy: r.WrittenBy})
+	}
 	for _, ph := range s.Source.Placeholders {
 		binds := "start of the window, inclusive"
 		if ph == config.WindowEnd {
@@ -146,7 +150,7 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 		if s.Incremental != nil {
 			window = "{window_start}/{window_end}"
 		}
-		out.Source.QueryTag = fmt.Sprintf(`{"app":"sluice","pipeline":%q,"stream":%q,"window":%q}`, c.p.Name, s.Name, window)
+		out.Source.QueryTag = fmt.Sprintf(`{"app":"sluice","cut":"{cut}","pipeline":%q,"stream":%q,"window":%q}`, c.p.Name, s.Name, window)
 	}
 	if inc := s.Incremental; inc != nil {
 		out.Windows = c.windows(inc)

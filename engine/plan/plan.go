@@ -57,11 +57,22 @@ type Stream struct {
 	Name        string      `json:"name"`
 	Description string      `json:"description,omitempty"`
 	Direction   string      `json:"direction"`
+	// After are the streams this one runs after (streams run in the
+	// plan's order); Reads says which of their tables its query reads.
+	After       []string    `json:"after,omitempty"`
+	Reads       []TableRead `json:"reads,omitempty"`
 	Source      Source      `json:"source"`
 	Windows     *Windows    `json:"windows,omitempty"`
 	Filter      string      `json:"filter,omitempty"`
 	Columns     []Column    `json:"columns"`
 	Destination Destination `json:"destination"`
+}
+
+// TableRead is a table a stream's query reads that an earlier stream of
+// the pipeline writes.
+type TableRead struct {
+	Table     string `json:"table"`
+	WrittenBy string `json:"written_by"`
 }
 
 // Source is the read side of a stream.
@@ -74,7 +85,8 @@ type Source struct {
 	SQL        string      `json:"sql"`
 	Parameters []Parameter `json:"parameters,omitempty"`
 	// QueryTag is set on every Snowflake query, so the customer can see
-	// what each warehouse query was for. {window} is filled per window.
+	// what each warehouse query was for. {window} is filled per window,
+	// {cut} with the time the run (a serve tick) cut its windows at.
 	QueryTag string `json:"query_tag,omitempty"`
 }
 

@@ -48,6 +48,12 @@ func (s *Stream) writeText(b *strings.Builder) {
 	if s.Description != "" {
 		wrapTo(b, s.Description, "  ", 78)
 	}
+	if len(s.After) > 0 {
+		fmt.Fprintf(b, "  Runs after: %s\n", strings.Join(s.After, ", "))
+		for _, r := range s.Reads {
+			fmt.Fprintf(b, "    reads %s, which %s writes earlier in the run\n", r.Table, r.WrittenBy)
+		}
+	}
 
 	fmt.Fprintf(b, "\n  Source: %s on %s (%s)\n", s.Source.QueryFile, s.Source.Connection, s.Source.Kind)
 	quote(b, s.Source.SQL)

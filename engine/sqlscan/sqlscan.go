@@ -244,3 +244,43 @@ func endsExpr(src string, i int) bool {
 	p := rune(src[i-1])
 	return IsIdentPart(p) || p == ']' || p == ')' || p == '"' || p == ':' || p == '`'
 }
+
+// Tables lists the tables a query reads, upper-cased and dotted as
+// written: the names after FROM and JOIN that are not its own common
+// table expressions, each once, in order of first use.
+func Tables(q string) []string {
+	toks := Scan(q)
+	ctes := map[string]bool{}
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].Kind == Ident && strings.EqualFold(toks[i+1].Text, "AS") && toks[i+2].Text == "(" {
+			ctes[strings.ToUpper(toks[i].Text)] = true
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(toks); i++ {
+		if !strings.EqualFold(toks[i].Text, "FROM") && !strings.EqualFold(toks[i].Text, "JOIN") || toks[i].Kind != Ident {
+			continue
+		}
+		var parts []string
+		j := i + 1
+		for j < len(toks) && (toks[j].Kind == Ident || toks[j].Kind == QuotedIdent) {
+			parts = append(parts, toks[j].Text)
+			if j+1 < len(toks) && toks[j+1].Text == "." {
+				j += 2
+				continue
+			}
+			break
+		}
+		if len(parts) == 0 || strings.EqualFold(parts[0], "TABLE") || strings.EqualFold(parts[0], "LATERAL") {
+			continue
+		}
+		name := strings.ToUpper(strings.Join(parts, "."))
+		if ctes[name] || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	return out
+}
