@@ -67,6 +67,12 @@ func runDryRun(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
 			return exitProblems
 		}
+		if why := pl.Streams[i].Source.Pending; why != "" {
+			// Nothing to sample yet; the rest of the sample goes on.
+			samples = append(samples, sample{Stream: s.Name, Table: pl.Streams[i].Destination.Table, Mode: pl.Streams[i].Destination.Mode,
+				Exists: pl.Streams[i].Destination.Exists, Note: "not sampled: its source " + why + "; run the pipeline, then dry-run again"})
+			continue
+		}
 		smp, err := sampleStream(ctx, k, l.pipeline, s, pl.Streams[i], *limit, old)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: %v\n", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -457,6 +458,18 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	if stream == nil {
 		return river.JobCancel(fmt.Errorf("pipeline %s has no stream %s any more", args.Pipeline, args.Stream))
 	}
+	// A stream runs after the streams it reads from have finished the
+	// ticks queued for them (see config's order).
+	if len(stream.Upstream) > 0 {
+		busy, err := s.upstreamBusy(ctx, args.Pipeline, stream.Upstream)
+		if err != nil {
+			return err
+		}
+		if busy != "" {
+			named.Info("waiting for an upstream stream to finish its tick", "upstream", busy)
+			return river.JobSnooze(2 * time.Second)
+		}
+	}
 	// A customer's warehouse (a Snowflake connection) runs at most
 	// --per-connection streams at once; our ClickHouse serves every
 	// customer and is bounded by the workers alone. A stream holds one
@@ -518,6 +531,23 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	s.metrics.Add("sluice_runs_total", 1, "pipeline", args.Pipeline, "stream", args.Stream, "result", result)
 	s.freshness(context.WithoutCancel(ctx), args.Pipeline, args.Stream)
 	return err
+}
+
+// upstreamBusy names the first of a pipeline's streams that has a job
+// waiting or running, or "".
+func (s *server) upstreamBusy(ctx context.Context, pipeline string, streams []string) (string, error) {
+	res, err := s.client.JobList(ctx, river.NewJobListParams().Kinds(runArgs{}.Kind()).First(10000).States(
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled))
+	if err != nil {
+		return "", fmt.Errorf("listing the queue: %w", err)
+	}
+	for _, j := range res.Jobs {
+		var a runArgs
+		if json.Unmarshal(j.EncodedArgs, &a) == nil && a.Pipeline == pipeline && slices.Contains(streams, a.Stream) {
+			return a.Stream, nil
+		}
+	}
+	return "", nil
 }
 
 func (s *server) isStopping() bool {

@@ -643,6 +643,13 @@ func (l *loader) destination(s *Stream, streamNode, dst, def, streamKey *yaml.No
 		} else if s.Incremental.Cursor != "" && windowColumn(s) == nil && len(s.Columns) > 0 {
 			d.errorf(modeAt, "mode append replaces each window by its cursor: map the cursor %s to a destination column", s.Incremental.Cursor)
 		}
+		if len(dd.Key) > 0 {
+			fix := "upsert"
+			if kind == "snowflake" {
+				fix = "merge"
+			}
+			d.ds.Warnf(dd.KeyPos, 0, "mode append does not deduplicate by key: a row whose cursor moves to a later window is written again there and its old copy stays until its old window is read again; use mode %s to keep one row per key", fix)
+		}
 	}
 	if (dd.Mode == Upsert || dd.Mode == Merge) && len(dd.Key) == 0 {
 		d.errorf(modeAt, "mode %s needs a key: the columns that identify a row", dd.Mode)

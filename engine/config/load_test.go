@@ -209,3 +209,26 @@ streams:
 		}
 	}
 }
+
+// TestAppendKeyWarns: an append stream with a key is told that append
+// does not deduplicate by key, and which mode does.
+func TestAppendKeyWarns(t *testing.T) {
+	yaml := `version: 1
+name: p
+streams:
+  s:
+    source: {connection: sf, query: q.sql, incremental: {cursor: AT, start: 2024-01-01, window: 1d}}
+    columns:
+      id: {from: ID, type: Int64}
+      at: {from: AT, type: "DateTime('UTC')", allow_lossy: true}
+    destination: {connection: ch, table: d.t, mode: append, key: [id]}
+`
+	_, ds := loadFiles(t, map[string]string{"pipeline.yaml": yaml, "q.sql": "SELECT ID, AT FROM T WHERE AT >= :window_start AND AT < :window_end"})
+	want := []string{"p/pipeline.yaml:9:66: warning: mode append does not deduplicate by key: a row whose cursor moves to a later window is written again there and its old copy stays until its old window is read again; use mode upsert to keep one row per key"}
+	if diff := cmp.Diff(want, messages(ds)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	if ds.HasErrors() {
+		t.Error("a warning made the folder fail")
+	}
+}

@@ -160,7 +160,8 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 	if v, ok := c.chVersions[s.Destination.Connection]; ok {
 		chVersion = v
 	}
-	sourceCols := c.liveSource(s)
+	sourceCols, pending := c.liveSource(s)
+	out.Source.Pending = pending
 	for _, col := range s.Columns {
 		out.Columns = append(out.Columns, c.column(s, col, chVersion, sourceCols))
 	}
@@ -191,11 +192,13 @@ func (c *compiler) windows(inc *config.Incremental) *Windows {
 }
 
 // liveSource describes the source query on a live catalog, reporting a
-// query the database rejects. It returns nil offline.
-func (c *compiler) liveSource(s *config.Stream) []LiveColumn {
+// query the database rejects. It returns nil offline, and nil with why
+// when the query reads a table that an earlier stream of the run creates
+// and that does not exist yet.
+func (c *compiler) liveSource(s *config.Stream) ([]LiveColumn, string) {
 	cat := c.opts.Catalogs[s.Source.Connection]
 	if cat == nil || s.Source.SQL == "" {
-		return nil
+		return nil, ""
 	}
 	params := map[string]any{}
 	if inc := s.Incremental; inc != nil {
@@ -205,8 +208,11 @@ func (c *compiler) liveSource(s *config.Stream) []LiveColumn {
 	}
 	cols, err := cat.DescribeQuery(c.ctx, s.Source.SQL, params)
 	if err != nil {
+		if why := c.notYetCreated(s); why != "" {
+			return nil, why
+		}
 		c.ds.Errorf(s.Source.QueryPos, len(s.Source.QueryFile), "%s on %s: %v", s.Source.QueryFile, s.Source.Connection, err)
-		return nil
+		return nil, ""
 	}
 	if inc := s.Incremental; inc != nil {
 		if _, ok := findLive(cols, inc.Cursor, s.Source.ConnectionKind == "snowflake"); !ok {
@@ -216,7 +222,27 @@ func (c *compiler) liveSource(s *config.Stream) []LiveColumn {
 	if cols == nil {
 		cols = []LiveColumn{}
 	}
-	return cols
+	return cols, ""
+}
+
+// notYetCreated says which table a stream reads that an earlier stream of
+// the run writes and that its destination does not have yet, or "".
+func (c *compiler) notYetCreated(s *config.Stream) string {
+	for _, r := range s.Reads {
+		for _, w := range c.p.Streams {
+			if w.Name != r.WrittenBy {
+				continue
+			}
+			cat := c.opts.Catalogs[w.Destination.Connection]
+			if cat == nil {
+				continue
+			}
+			if _, err := cat.DescribeTable(c.ctx, w.Destination.Table); errors.Is(err, ErrNoTable) {
+				return fmt.Sprintf("%s does not exist yet: stream %s creates it earlier in this run", r.Table, r.WrittenBy)
+			}
+		}
+	}
+	return ""
 }
 
 func findLive(cols []LiveColumn, name string, foldCase bool) (LiveColumn, bool) {
@@ -379,6 +405,13 @@ func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.Cl
 		out.Server, out.Live = live, true
 	}
 	c.liveDestination(s, &out)
+	if d.Mode == config.Append && s.Incremental != nil {
+		fix := "upsert"
+		if d.ConnectionKind == "snowflake" {
+			fix = "merge"
+		}
+		out.CursorMoves = fmt.Sprintf("a row is kept in the window its %s fell in when that window was read; if its %s changes to a later window, the row is written again there and its old copy stays until the old window is read again (a lookback or a backfill); rows are not deduplicated by key: mode %s keeps one row per key", s.Incremental.Cursor, s.Incremental.Cursor, fix)
+	}
 	return out
 }
 

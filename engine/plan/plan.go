@@ -88,6 +88,10 @@ type Source struct {
 	// what each warehouse query was for. {window} is filled per window,
 	// {cut} with the time the run (a serve tick) cut its windows at.
 	QueryTag string `json:"query_tag,omitempty"`
+	// Pending says the query reads a table that an earlier stream of the
+	// run creates and that does not exist yet, so it was planned without
+	// the live source.
+	Pending string `json:"pending,omitempty"`
 }
 
 // Parameter is a placeholder of the source query and what binds it.
@@ -156,6 +160,9 @@ type Destination struct {
 	// Strategy says how the write stays atomic and idempotent, and Steps
 	// the statements of one window's write, in order.
 	Strategy string   `json:"strategy"`
+	// CursorMoves says, for an incremental append, what becomes of a row
+	// whose cursor value changes.
+	CursorMoves string `json:"cursor_moves,omitempty"`
 	Steps    []string `json:"steps"`
 }
 

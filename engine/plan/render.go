@@ -63,6 +63,9 @@ func (s *Stream) writeText(b *strings.Builder) {
 	if s.Source.QueryTag != "" {
 		fmt.Fprintf(b, "    query tag: %s\n", s.Source.QueryTag)
 	}
+	if s.Source.Pending != "" {
+		fmt.Fprintf(b, "    not described live: %s\n", s.Source.Pending)
+	}
 
 	if w := s.Windows; w != nil {
 		lookback := ""
@@ -131,6 +134,9 @@ func (s *Stream) writeText(b *strings.Builder) {
 	quote(b, d.DDL)
 	b.WriteByte('\n')
 	wrapTo(b, "Write: "+d.Strategy, "  ", 78, "    ")
+	if d.CursorMoves != "" {
+		wrapTo(b, "When a cursor moves: "+d.CursorMoves, "  ", 78, "    ")
+	}
 	for i, step := range d.Steps {
 		fmt.Fprintf(b, "    %d. %s\n", i+1, oneLine(step))
 	}
