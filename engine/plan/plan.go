@@ -54,9 +54,9 @@ type Connection struct {
 
 // Stream is one compiled stream.
 type Stream struct {
-	Name        string      `json:"name"`
-	Description string      `json:"description,omitempty"`
-	Direction   string      `json:"direction"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Direction   string `json:"direction"`
 	// After are the streams this one runs after (streams run in the
 	// plan's order); Reads says which of their tables its query reads.
 	After       []string    `json:"after,omitempty"`
@@ -159,11 +159,11 @@ type Destination struct {
 	DDL    string `json:"ddl"`
 	// Strategy says how the write stays atomic and idempotent, and Steps
 	// the statements of one window's write, in order.
-	Strategy string   `json:"strategy"`
+	Strategy string `json:"strategy"`
 	// CursorMoves says, for an incremental append, what becomes of a row
 	// whose cursor value changes.
-	CursorMoves string `json:"cursor_moves,omitempty"`
-	Steps    []string `json:"steps"`
+	CursorMoves string   `json:"cursor_moves,omitempty"`
+	Steps       []string `json:"steps"`
 }
 
 // A Catalog reads the live schema of one connection, without writing or
