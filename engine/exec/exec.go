@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,8 @@ type Stream struct {
 func Columns(c *config.Stream, ranges map[string]sqltype.TimeRange) []transform.Column {
 	cols := make([]transform.Column, len(c.Columns))
 	for i, col := range c.Columns {
-		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default, AllowLossy: col.AllowLossy}
+		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default, AllowLossy: col.AllowLossy,
+			Key: slices.Contains(c.Destination.Key, col.Name)}
 		if col.Expr != nil {
 			cols[i].Expr = col.Expr.Text
 		}

@@ -25,6 +25,9 @@ type Column struct {
 	// Default replaces NULL; nil means a NULL into a non-nullable column
 	// is an error.
 	Default *string
+	// Key marks a column of the destination's key: an error names the
+	// row by its key values.
+	Key bool
 	// AllowLossy is the column's allow_lossy: a number with more decimal
 	// places than the column holds is rounded instead of stopping the
 	// window.
@@ -66,16 +69,22 @@ type Where struct {
 }
 
 // Error is a value a mapping cannot write. It names stream, window,
-// column and row (1-based within the window).
+// column, row (1-based within the window's source rows, as read) and,
+// when the destination has a key, the row's key values.
 type Error struct {
 	Where  Where
 	Column string
 	Row    int64
+	Key    string // "id=42", "" without a key
 	Msg    string
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("stream %s, window %s, column %s, row %d: %s", e.Where.Stream, e.Where.Window, e.Column, e.Row, e.Msg)
+	key := ""
+	if e.Key != "" {
+		key = " (key " + e.Key + ")"
+	}
+	return fmt.Sprintf("stream %s, window %s, column %s, row %d%s: %s", e.Where.Stream, e.Where.Window, e.Column, e.Row, key, e.Msg)
 }
 
 // Compile prepares a mapping over batches of schema in. Column names in
@@ -222,7 +231,7 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 			for r := 0; r < n; r++ {
 				v, err := vm.Run(p.filter, rs[r])
 				if err != nil {
-					return nil, &Error{Where: where, Column: "(filter)", Row: where.Row + int64(r) + 1, Msg: err.Error()}
+					return nil, &Error{Where: where, Column: "(filter)", Row: where.Row + int64(r) + 1, Key: p.keyOf(rec, vmRows, r), Msg: err.Error()}
 				}
 				if b, _ := v.(bool); b {
 					keep = append(keep, r)
@@ -260,7 +269,7 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 				if keep != nil {
 					row = int64(keep[ce.row])
 				}
-				return nil, &Error{Where: where, Column: pr.col.Name, Row: where.Row + row + 1, Msg: ce.msg}
+				return nil, &Error{Where: where, Column: pr.col.Name, Row: where.Row + row + 1, Key: p.keyOf(rec, vmRows, int(row)), Msg: ce.msg}
 			}
 			return nil, &Error{Where: where, Column: pr.col.Name, Row: where.Row + 1, Msg: err.Error()}
 		}
@@ -273,6 +282,34 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 	res := array.NewRecordBatch(p.out, out, count)
 	release()
 	return res, nil
+}
+
+// keyOf spells source row r's key values, as "id=42" or "a=1, b=x";
+// a key value that cannot be computed shows as "?".
+func (p *Program) keyOf(rec arrow.RecordBatch, vmRows func() []map[string]any, r int) string {
+	var parts []string
+	for _, pr := range p.cols {
+		if !pr.col.Key {
+			continue
+		}
+		var v any
+		switch {
+		case pr.prog == nil:
+			if a := rec.Column(pr.src); !a.IsNull(r) {
+				v = scalar(a, r)
+			}
+		default:
+			if rows := vmRows(); r < len(rows) {
+				v, _ = vm.Run(pr.prog, rows[r])
+			}
+		}
+		text := "NULL"
+		if v != nil {
+			text, _ = toString(v)
+		}
+		parts = append(parts, pr.col.Name+"="+text)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // cellError is a value at row (an index into the produced rows) that

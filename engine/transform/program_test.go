@@ -194,3 +194,27 @@ func TestTextOfDatesAndTimes(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// TestErrorNamesKey: a value that cannot be written names its row's key
+// values beside the row number, from a copied or a computed key column.
+func TestErrorNamesKey(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ts := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	rec := source(mem, []int64{7, 3_000_000_000}, []string{"1.00", "2.00"}, []*string{str("a@x"), str("b@x")}, []time.Time{ts, ts})
+	defer rec.Release()
+	for _, key := range []Column{
+		{Name: "id", Type: ch(t, "Int64"), From: "ID", Key: true},
+		{Name: "id", Type: ch(t, "Int64"), Expr: "ID", Key: true},
+	} {
+		cols := []Column{key, {Name: "email", Type: ch(t, "String"), From: "EMAIL", Key: true}, {Name: "small", Type: ch(t, "Int32"), From: "ID"}}
+		prog, err := Compile(rec.Schema(), cols, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = prog.Apply(mem, rec, Where{Stream: "s", Window: "w", Row: 10})
+		if want := "stream s, window w, column small, row 12 (key id=3000000000, email=b@x): 3000000000 overflows Int32"; err == nil || err.Error() != want {
+			t.Errorf("%+v: %v\nwant %s", key, err, want)
+		}
+	}
+}
