@@ -31,8 +31,7 @@ type links struct {
 // openLinks connects to every connection the pipeline's streams use. A
 // connection that cannot be opened is remembered with its error.
 func openLinks(ctx context.Context, e *env, l loaded) *links {
-	k := &links{snowflake: map[string]*sql.DB{}, clickhouse: map[string]chdriver.Conn{}, conns: map[string]*config.Connection{}, failed: map[string]error{}}
-	fmt.Sscan(e.getenv("SLUICE_BULK_ROWS"), &k.bulkRows)
+	k := newLinks(e)
 	used := map[string]bool{}
 	for _, s := range l.pipeline.Streams {
 		used[s.Source.Connection] = true
@@ -44,29 +43,57 @@ func openLinks(ctx context.Context, e *env, l loaded) *links {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		c := l.connections.Get(n)
-		if c == nil {
-			continue
-		}
-		k.conns[n] = c
-		switch c.Kind {
-		case "clickhouse":
-			conn, err := clickhouse.Open(ctx, c, e.getenv)
-			if err != nil {
-				k.failed[n] = err
-				continue
-			}
-			k.clickhouse[n] = conn
-		case "snowflake":
-			db, err := snowflake.Open(ctx, c, e.getenv)
-			if err != nil {
-				k.failed[n] = err
-				continue
-			}
-			k.snowflake[n] = db
+		if c := l.connections.Get(n); c != nil {
+			k.open(ctx, e, c)
 		}
 	}
 	return k
+}
+
+func newLinks(e *env) *links {
+	k := &links{snowflake: map[string]*sql.DB{}, clickhouse: map[string]chdriver.Conn{}, conns: map[string]*config.Connection{}, failed: map[string]error{}}
+	fmt.Sscan(e.getenv("SLUICE_BULK_ROWS"), &k.bulkRows)
+	return k
+}
+
+// open connects to c unless it is open already; a failure is remembered
+// with its error (see need).
+func (k *links) open(ctx context.Context, e *env, c *config.Connection) {
+	if _, ok := k.conns[c.Name]; ok {
+		return
+	}
+	k.conns[c.Name] = c
+	switch c.Kind {
+	case "clickhouse":
+		conn, err := clickhouse.Open(ctx, c, e.getenv)
+		if err != nil {
+			k.failed[c.Name] = err
+			return
+		}
+		k.clickhouse[c.Name] = conn
+	case "snowflake":
+		db, err := snowflake.Open(ctx, c, e.getenv)
+		if err != nil {
+			k.failed[c.Name] = err
+			return
+		}
+		k.snowflake[c.Name] = db
+	}
+}
+
+// forget closes and forgets one connection, so the next open connects
+// afresh.
+func (k *links) forget(name string) {
+	if db, ok := k.snowflake[name]; ok {
+		db.Close()
+	}
+	if c, ok := k.clickhouse[name]; ok {
+		c.Close()
+	}
+	delete(k.snowflake, name)
+	delete(k.clickhouse, name)
+	delete(k.conns, name)
+	delete(k.failed, name)
 }
 
 func (k *links) close() {

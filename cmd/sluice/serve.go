@@ -101,6 +101,16 @@ type server struct {
 	problems map[string]string        // folder -> why its last reload failed
 	live     map[runKey]*liveStream   // streams planned live, kept between jobs
 	ticks    map[runKey]*tickCount    // the running tick of each stream
+	pool     map[string]*pooledConn   // open connections, by definition
+}
+
+// pooledConn is one connection shared by every stream of this process
+// that uses a connection defined the same way: our ClickHouse serves
+// every customer, and a connection of its own per stream would open
+// thousands.
+type pooledConn struct {
+	mu sync.Mutex
+	k  *links
 }
 
 // runKey names a stream of a pipeline.
@@ -113,7 +123,6 @@ type runKey struct{ pipeline, stream string }
 // does a reload of the folder.
 type liveStream struct {
 	folder *served
-	links  *links
 	stream exec.Stream
 }
 
@@ -151,7 +160,8 @@ func runServe(e *env, args []string) int {
 	defer st.Close()
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
-		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{}}
+		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
+		pool: map[string]*pooledConn{}}
 	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -337,21 +347,12 @@ func (s *server) reload(ctx context.Context) {
 			s.log.Info("reload: folder gone, pipeline no longer served", "folder", f.dir, "pipeline", name)
 		}
 	}
-	var gone []runKey
 	for k := range s.live {
 		if s.folders[k.pipeline] == nil {
-			gone = append(gone, k)
+			delete(s.live, k)
 		}
 	}
 	s.mu.Unlock()
-	for _, k := range gone {
-		s.mu.Lock()
-		ls := s.live[k]
-		s.mu.Unlock()
-		if ls != nil {
-			s.dropLive(k, ls)
-		}
-	}
 	for _, d := range dirs {
 		f, err := s.loadFolder(d)
 		s.mu.Lock()
@@ -624,54 +625,90 @@ func (s *server) liveStream(ctx context.Context, f *served, key runKey, stream *
 	p := *l.pipeline
 	p.Streams = []*config.Stream{stream}
 	l.pipeline = &p
-	// The connections outlive this job: they serve the stream's next ones.
-	k := openLinks(context.WithoutCancel(ctx), s.e, l)
-	for _, c := range []string{stream.Source.Connection, stream.Destination.Connection} {
-		if err := k.need(c); err != nil {
-			k.close()
-			return nil, err
-		}
+	k, err := s.pooled(ctx, l, stream.Source.Connection, stream.Destination.Connection)
+	if err != nil {
+		return nil, err
 	}
 	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
 	if ds.HasErrors() {
-		k.close()
 		var b strings.Builder
 		diagsText(&b, loaded{diags: ds, sources: l.sources})
 		return nil, river.JobCancel(fmt.Errorf("the live plan has problems; fix the pipeline or the destination:\n%s", b.String()))
 	}
 	es, err := k.stream(stream, pl.Streams[0])
 	if err != nil {
-		k.close()
 		return nil, err
 	}
 	if s.hook != nil {
 		hookSinks([]exec.Stream{es}, s.hook)
 	}
-	ls = &liveStream{folder: f, links: k, stream: es}
+	ls = &liveStream{folder: f, stream: es}
 	s.mu.Lock()
 	s.live[key] = ls
 	s.mu.Unlock()
 	return ls, nil
 }
 
-// dropLive forgets a stream's live plan and closes its connections.
+// dropLive forgets a stream's live plan.
 func (s *server) dropLive(key runKey, ls *liveStream) {
 	s.mu.Lock()
 	if s.live[key] == ls {
 		delete(s.live, key)
 	}
 	s.mu.Unlock()
-	ls.links.close()
 }
 
-// closeLive closes every kept connection.
+// closeLive forgets every live plan and closes every pooled connection.
 func (s *server) closeLive() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, ls := range s.live {
-		ls.links.close()
-		delete(s.live, k)
+	clear(s.live)
+	for key, pc := range s.pool {
+		pc.k.close()
+		delete(s.pool, key)
 	}
+}
+
+// pooled returns the named connections of a folder, each opened once per
+// process for every stream that uses a connection defined the same way.
+// A connection that fails to open is not kept: the next job tries again.
+func (s *server) pooled(ctx context.Context, l loaded, names ...string) (*links, error) {
+	view := newLinks(s.e)
+	for _, n := range names {
+		c := l.connections.Get(n)
+		if c == nil {
+			return nil, fmt.Errorf("connection %s is not defined", n)
+		}
+		def, err := json.Marshal(c) // names secrets by reference only
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: %w", n, err)
+		}
+		s.mu.Lock()
+		pc := s.pool[string(def)]
+		if pc == nil {
+			pc = &pooledConn{k: newLinks(s.e)}
+			s.pool[string(def)] = pc
+		}
+		s.mu.Unlock()
+		pc.mu.Lock()
+		pc.k.open(context.WithoutCancel(ctx), s.e, c) // the connection outlives this job
+		err = pc.k.need(n)
+		if err != nil {
+			pc.k.forget(n)
+		}
+		view.conns[n] = c
+		if db, ok := pc.k.snowflake[n]; ok {
+			view.snowflake[n] = db
+		}
+		if ch, ok := pc.k.clickhouse[n]; ok {
+			view.clickhouse[n] = ch
+		}
+		pc.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return view, nil
 }
 
 // migrateOnce brings River's tables up to date; workers starting together
