@@ -37,7 +37,7 @@ func soakEnv(name, def string) string {
 // the end. It prints serve's CPU and memory, the state's size and the
 // reads per tick. `make test` runs 50 pipelines for 3 ticks of 20
 // seconds; `make soak` 500 pipelines for 10 ticks of a minute
-// (SLUICE_SOAK_PIPELINES, _TICKS, _SCHEDULE).
+// (SLUICE_SOAK_PIPELINES, _TICKS, _SCHEDULE, and _MODES: sqlite,postgres).
 func TestServeSoak(t *testing.T) {
 	n, _ := strconv.Atoi(soakEnv("PIPELINES", "50"))
 	ticks, _ := strconv.Atoi(soakEnv("TICKS", "3"))
@@ -49,7 +49,7 @@ func TestServeSoak(t *testing.T) {
 	now := time.Now()
 	interval := sched.Next(sched.Next(now)).Sub(sched.Next(now))
 	perPlan := 0 // statements planning one stream live costs, from the one-machine run
-	for _, mode := range []string{"sqlite", "postgres"} {
+	for _, mode := range strings.Split(soakEnv("MODES", "sqlite,postgres"), ",") {
 		t.Run(mode, func(t *testing.T) {
 			var ps []tickPipeline
 			for i := range n {
