@@ -337,7 +337,11 @@ var exactFunctions = map[string]func(args ...any) (any, error){
 		}
 		switch v := args[0].(type) {
 		case string:
-			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("int: %q is not an integer", v)
+			}
+			return n, nil
 		case float64:
 			if math.IsNaN(v) || math.IsInf(v, 0) || v >= math.MaxInt64 || v < math.MinInt64 {
 				return nil, fmt.Errorf("int: %v does not fit an integer", v)
@@ -361,13 +365,23 @@ var exactFunctions = map[string]func(args ...any) (any, error){
 			return nil, err
 		}
 		if s, ok := args[0].(string); ok {
-			return strconv.ParseFloat(strings.TrimSpace(s), 64)
+			f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return nil, fmt.Errorf("float: %q is not a number", s)
+			}
+			return f, nil
 		}
 		f, ok := asFloat(args[0])
 		if !ok {
 			return nil, fmt.Errorf("float: %v (%T) is not a number", args[0], args[0])
 		}
 		return f, nil
+	},
+	"string": func(args ...any) (any, error) {
+		if err := arity("string", args, 1, 1); err != nil || args[0] == nil {
+			return nil, err // NULL stays NULL, not the text "<nil>"
+		}
+		return fmt.Sprint(args[0]), nil
 	},
 	"round": func(args ...any) (any, error) { return rounding("round", args) },
 	"ceil":  func(args ...any) (any, error) { return rounding("ceil", args) },

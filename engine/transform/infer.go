@@ -34,6 +34,7 @@ type infType struct {
 	intDigits    int
 	scale        int
 	null, konst  bool
+	nullable     bool // the value may be NULL
 	src          sqltype.Type // for dates and times: the source type
 	lossy, check string
 }
@@ -70,17 +71,25 @@ func (t infType) sqltype() sqltype.Type {
 	case sqltype.Bool:
 		s = "BOOLEAN"
 	case sqltype.Date, sqltype.Timestamp, sqltype.Time:
-		return t.src
+		src := t.src
+		src.Nullable = t.nullable
+		return src
 	default:
 		s = "VARCHAR" // a NULL literal alone
 	}
 	typ, _ := sqltype.ParseSnowflake(s)
-	typ.Nullable = true
+	typ.Nullable = t.nullable
 	return typ
 }
 
 // fromType is the inferred type of a source column.
 func fromType(st sqltype.Type) infType {
+	t := fromKind(st)
+	t.nullable = st.Nullable
+	return t
+}
+
+func fromKind(st sqltype.Type) infType {
 	switch st.Kind {
 	case sqltype.Decimal:
 		return infType{kind: sqltype.Decimal, intDigits: st.Precision - st.Scale, scale: st.Scale}
@@ -141,8 +150,15 @@ func floatMix(what string, a, b infType) infType {
 	return carry(t, a, b)
 }
 
-// unify is the type of a value that is one of a or b (??, ?:, min, max).
+// unify is the type of a value that is one of a or b (?:, min, max):
+// NULL when either is.
 func unify(a, b infType) infType {
+	t := unifyKind(a, b)
+	t.nullable = a.nullable || b.nullable
+	return t
+}
+
+func unifyKind(a, b infType) infType {
 	switch {
 	case a.null:
 		return carry(b, a)
@@ -166,6 +182,7 @@ func infer(node ast.Node, types func(string) (sqltype.Type, bool)) infType {
 		if st, ok := types(n.Value); ok {
 			return fromType(st)
 		}
+		return infType{nullable: true}
 	case *ast.IntegerNode:
 		d, _ := digitsOf(fmt.Sprint(n.Value))
 		t := numType(d, 0)
@@ -178,14 +195,14 @@ func infer(node ast.Node, types func(string) (sqltype.Type, bool)) infType {
 	case *ast.BoolNode:
 		return infType{kind: sqltype.Bool, konst: true}
 	case *ast.NilNode:
-		return infType{null: true, konst: true}
+		return infType{null: true, konst: true, nullable: true}
 	case *ast.UnaryNode:
 		x := infer(n.Node, types)
 		switch n.Operator {
 		case "-", "+":
 			return x
 		case "!", "not":
-			return carry(infType{kind: sqltype.Bool}, x)
+			return carry(infType{kind: sqltype.Bool, nullable: x.nullable}, x)
 		}
 	case *ast.ConditionalNode:
 		return carry(unify(infer(n.Exp1, types), infer(n.Exp2, types)), infer(n.Cond, types))
@@ -203,8 +220,24 @@ func infer(node ast.Node, types func(string) (sqltype.Type, bool)) infType {
 }
 
 func binary(op string, l, r infType) infType {
+	t := binaryKind(op, l, r)
 	switch op {
 	case "??":
+		t.nullable = r.nullable // NULL only when both are
+	case "==", "!=", "<", "<=", ">", ">=":
+		t.nullable = false // == tests NULL; ordering a NULL stops the window
+	default:
+		t.nullable = l.nullable || r.nullable
+	}
+	return t
+}
+
+func binaryKind(op string, l, r infType) infType {
+	switch op {
+	case "??":
+		if !l.known() {
+			return carry(infType{}, l, r)
+		}
 		return unify(l, r)
 	case "==", "!=", "<", "<=", ">", ">=", "and", "or", "&&", "||", "in", "not in", "matches", "contains", "startsWith", "endsWith":
 		return carry(infType{kind: sqltype.Bool}, l, r)
@@ -247,6 +280,20 @@ func call(name string, args []ast.Node, types func(string) (sqltype.Type, bool))
 	for i, a := range args {
 		in[i] = infer(a, types)
 	}
+	t := callKind(name, args, in)
+	switch name {
+	case "lower", "upper", "trim", "trimPrefix", "trimSuffix", "replace", "repeat", "join", "toJSON", "type", "len", "count":
+		t.nullable = false // these stop the window on NULL rather than return it
+	default:
+		t.nullable = false
+		for _, x := range in {
+			t.nullable = t.nullable || x.nullable
+		}
+	}
+	return t
+}
+
+func callKind(name string, args []ast.Node, in []infType) infType {
 	switch name {
 	case "sluice_dec":
 		if s, ok := args[0].(*ast.StringNode); ok {
