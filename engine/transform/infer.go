@@ -34,7 +34,7 @@ type infType struct {
 	intDigits    int
 	scale        int
 	null, konst  bool
-	nullable     bool // the value may be NULL
+	nullable     bool         // the value may be NULL
 	src          sqltype.Type // for dates and times: the source type
 	lossy, check string
 }
