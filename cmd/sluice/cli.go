@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -149,7 +150,7 @@ func usageError(e *env, fs *flag.FlagSet, format string, args ...any) int {
 
 // connectionsFlag adds --connections to a flag set.
 func connectionsFlag(fs *flag.FlagSet) *string {
-	return fs.String("connections", "", "connections `file` (default $SLUICE_CONNECTIONS, else the nearest "+config.ConnectionsFileName+" above the pipeline folder)")
+	return fs.String("connections", "", "connections `file` (default $SLUICE_CONNECTIONS, else the nearest "+config.ConnectionsFileName+" in the pipeline folder or above it)")
 }
 
 // loaded is a pipeline folder loaded with its connections.
@@ -166,14 +167,18 @@ func load(e *env, dir, connectionsPath string) loaded {
 	out.sources = diag.Sources{}
 	path := config.FindConnections(connectionsPath, e.getenv("SLUICE_CONNECTIONS"), dir)
 	if path == "" {
-		out.diags.Errorf(diag.Pos{File: dir}, 0, "no connections file: pass --connections, set SLUICE_CONNECTIONS, or put %s in a folder above the pipeline", config.ConnectionsFileName)
-	} else {
-		conns, ds := config.LoadConnections(path)
-		out.connections = conns
-		out.diags.Add(ds...)
-		if b, err := os.ReadFile(path); err == nil {
-			out.sources[path] = b
-		}
+		// One root cause, one error: without connections every stream's
+		// direction and every type's dialect are unknown.
+		abs, _ := filepath.Abs(dir)
+		out.diags.Errorf(diag.Pos{File: dir}, 0, "no connections file: pass --connections, set SLUICE_CONNECTIONS, or put %s in %s or a folder above it (looked in every one up to /)", config.ConnectionsFileName, abs)
+		out.pipeline = &config.Pipeline{}
+		return out
+	}
+	conns, ds := config.LoadConnections(path)
+	out.connections = conns
+	out.diags.Add(ds...)
+	if b, err := os.ReadFile(path); err == nil {
+		out.sources[path] = b
 	}
 	p, ds := config.Load(dir, config.Options{Connections: out.connections})
 	out.pipeline = p

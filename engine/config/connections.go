@@ -116,8 +116,8 @@ func (s *Secret) Resolve(getenv func(string) string) (string, error) {
 
 // FindConnections returns the connections file to use for the pipeline
 // folder dir: explicit if set, else the environment's SLUICE_CONNECTIONS,
-// else the nearest connections.yaml in a folder above dir. It returns ""
-// when there is none.
+// else the nearest connections.yaml in dir or a folder above it. It
+// returns "" when there is none.
 func FindConnections(explicit, fromEnv, dir string) string {
 	if explicit != "" {
 		return explicit
@@ -131,15 +131,15 @@ func FindConnections(explicit, fromEnv, dir string) string {
 	}
 	rel := filepath.Clean(dir)
 	for {
+		if _, err := os.Stat(filepath.Join(abs, ConnectionsFileName)); err == nil {
+			return filepath.Clean(filepath.Join(rel, ConnectionsFileName))
+		}
 		parent := filepath.Dir(abs)
 		if parent == abs {
 			return ""
 		}
 		abs = parent
 		rel = filepath.Join(rel, "..")
-		if _, err := os.Stat(filepath.Join(abs, ConnectionsFileName)); err == nil {
-			return filepath.Clean(filepath.Join(rel, ConnectionsFileName))
-		}
 	}
 }
 
