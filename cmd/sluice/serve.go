@@ -270,7 +270,7 @@ func (s *server) start(ctx context.Context, workers int) error {
 		// 500 streams on a one-minute schedule a day of jobs is 720,000
 		// rows in the state; the run history keeps what people read.
 		CompletedJobRetentionPeriod: time.Hour,
-		RetryPolicy:          serve.Backoff{Base: s.retryBase, Max: 30 * time.Minute},
+		RetryPolicy:                 serve.Backoff{Base: s.retryBase, Max: 30 * time.Minute},
 	})
 	if err != nil {
 		return err
