@@ -58,12 +58,7 @@ func benchEndToEnd(b *testing.B, rows int) {
 	}
 	dir := b.TempDir()
 	writeFiles(b, dir, map[string]string{
-		"connections.yaml": fmt.Sprintf(`version: 1
-connections:
-  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
-       database: BENCH, schema: PUBLIC, auth: {method: password, password: {env: SF_PASSWORD}}}
-  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
-`, sf.Port, ch.Addr),
+		"connections.yaml": snowsimConnections(sf.Port, "read_only", "BENCH", "PUBLIC", ch.Addr),
 		"p/pipeline.yaml": fmt.Sprintf(`version: 1
 name: bench
 streams:

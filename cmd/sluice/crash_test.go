@@ -60,12 +60,7 @@ func TestCrashRecovery(t *testing.T) {
 			ch := clickhousetest.NewDB(t)
 			dir := t.TempDir()
 			writeFiles(t, dir, map[string]string{
-				"connections.yaml": fmt.Sprintf(`version: 1
-connections:
-  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
-       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
-  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
-`, sf.Port, ch.Addr),
+				"connections.yaml": snowsimConnections(sf.Port, "read_only", "ACME", "CRM", ch.Addr),
 				"p/pipeline.yaml": fmt.Sprintf(`version: 1
 name: p
 streams:

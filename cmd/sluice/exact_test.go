@@ -138,14 +138,9 @@ func TestExactNumbersEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"connections.yaml": fmt.Sprintf(`version: 1
-connections:
-  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
-       database: D, schema: PUBLIC, auth: {method: password, password: {env: SF_PASSWORD}}}
-  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
-`, sf.Port, ch.Addr),
-		"p/pipeline.yaml": fmt.Sprintf("version: 1\nname: exact\nstreams:\n  v:\n    source: {connection: sf, query: q.sql, incremental: false}\n    columns:\n      k: {type: Int64}\n%s    destination: {connection: ch, table: %s.v, mode: replace, order_by: [k], create: true}\n", mapping.String(), ch.Name),
-		"p/q.sql":         "SELECT K, A, B, C, D FROM V",
+		"connections.yaml": snowsimConnections(sf.Port, "read_only", "D", "PUBLIC", ch.Addr),
+		"p/pipeline.yaml":  fmt.Sprintf("version: 1\nname: exact\nstreams:\n  v:\n    source: {connection: sf, query: q.sql, incremental: false}\n    columns:\n      k: {type: Int64}\n%s    destination: {connection: ch, table: %s.v, mode: replace, order_by: [k], create: true}\n", mapping.String(), ch.Name),
+		"p/q.sql":          "SELECT K, A, B, C, D FROM V",
 	})
 	t.Setenv("SF_PASSWORD", "sluice")
 	if out, errOut, code := sluice(t, "run", "--connections", filepath.Join(dir, "connections.yaml"), "--state", filepath.Join(dir, "state.db"), filepath.Join(dir, "p")); code != 0 {

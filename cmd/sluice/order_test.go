@@ -30,12 +30,7 @@ func orderFixture(t *testing.T) (*snowflaketest.Server, *clickhousetest.DB, stri
 	dir := t.TempDir()
 	db := "crm_" + ch.Name // a database no stream has created yet
 	writeFiles(t, dir, map[string]string{
-		"connections.yaml": fmt.Sprintf(`version: 1
-connections:
-  sf: {kind: snowflake, access: read_write, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
-       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
-  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
-`, sf.Port, ch.Addr),
+		"connections.yaml": snowsimConnections(sf.Port, "read_write", "ACME", "CRM", ch.Addr),
 		"p/pipeline.yaml": fmt.Sprintf(`version: 1
 name: p
 schedule: "0 3 * * *"

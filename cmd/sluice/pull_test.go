@@ -206,3 +206,15 @@ func TestDryRunWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// snowsimConnections is a connections.yaml with a Snowflake connection sf
+// to snowsim at port (user SLUICE, password from $SF_PASSWORD, the given
+// access, database and schema) and a ClickHouse connection ch at addr.
+func snowsimConnections(port int, access, database, schema, chAddr string) string {
+	return fmt.Sprintf(`version: 1
+connections:
+  sf: {kind: snowflake, access: %s, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+       database: %s, schema: %s, auth: {method: password, password: {env: SF_PASSWORD}}}
+  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
+`, access, port, database, schema, chAddr)
+}

@@ -41,12 +41,7 @@ func TestTypesRoundTrip(t *testing.T) {
 	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"connections.yaml": fmt.Sprintf(`version: 1
-connections:
-  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
-       database: D, schema: PUBLIC, auth: {method: password, password: {env: SF_PASSWORD}}}
-  ch: {kind: clickhouse, access: read_write, host: %s, auth: {method: none}}
-`, sf.Port, ch.Addr),
+		"connections.yaml": snowsimConnections(sf.Port, "read_only", "D", "PUBLIC", ch.Addr),
 		"p/pipeline.yaml": fmt.Sprintf(`version: 1
 name: types
 streams:
