@@ -160,7 +160,6 @@ func runState(e *env, args []string) int {
 		return exitProblems
 	}
 	fmt.Fprintf(e.stdout, "Pipeline %s (state %s)\n\nWindows:\n", l.pipeline.Name, *statePath)
-	watermark := map[string]time.Time{}
 	for _, w := range ws {
 		mark := ""
 		if !w.Complete {
@@ -171,14 +170,18 @@ func runState(e *env, args []string) int {
 			line += "  " + w.Error
 		}
 		fmt.Fprintln(e.stdout, line)
-		if w.State == state.Committed && w.End.After(watermark[w.Stream]) {
-			watermark[w.Stream] = w.End
-		}
+	}
+	wms, err := st.Watermarks(ctx, l.pipeline.Name)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
 	}
 	fmt.Fprintln(e.stdout, "\nWatermarks (end of the newest committed window):")
 	for _, s := range l.pipeline.Streams {
-		if wm, ok := watermark[s.Name]; ok {
-			fmt.Fprintf(e.stdout, "  %-22s %s\n", s.Name, wm.Format(time.RFC3339))
+		for _, wm := range wms {
+			if wm.Stream == s.Name {
+				fmt.Fprintf(e.stdout, "  %-22s %s\n", s.Name, wm.End.Format(time.RFC3339))
+			}
 		}
 	}
 	runs, err := st.Runs(ctx, l.pipeline.Name, 10)
