@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ streams:
 	check(1500, calls, cents)
 
 	st := run("state")
-	if !strings.Contains(st, "committed") || !strings.Contains(st, "Recent runs:") {
+	if !strings.Contains(st, "committed") || !strings.Contains(st, "Recent runs:") || !regexp.MustCompile(`Watermarks .*:\n  \w+ +\d{4}-`).MatchString(st) {
 		t.Errorf("state output:\n%s", st)
 	}
 }
