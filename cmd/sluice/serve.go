@@ -102,6 +102,7 @@ type server struct {
 	live     map[runKey]*liveStream   // streams planned live, kept between jobs
 	ticks    map[runKey]*tickCount    // the running tick of each stream
 	pool     map[string]*pooledConn   // open connections, by definition
+	failing  map[runKey]string        // streams whose last run failed, and why
 }
 
 // pooledConn is one connection shared by every stream of this process
@@ -161,7 +162,7 @@ func runServe(e *env, args []string) int {
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
-		pool: map[string]*pooledConn{}}
+		pool: map[string]*pooledConn{}, failing: map[runKey]string{}}
 	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -534,6 +535,13 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 		named.Error("stream failed; retried with backoff", "error", err)
 	}
 	s.metrics.Add("sluice_runs_total", 1, "pipeline", args.Pipeline, "stream", args.Stream, "result", result)
+	s.mu.Lock()
+	if result == "failed" {
+		s.failing[key] = err.Error()
+	} else {
+		delete(s.failing, key)
+	}
+	s.mu.Unlock()
 	s.freshness(context.WithoutCancel(ctx), args.Pipeline, args.Stream)
 	return err
 }
@@ -768,8 +776,13 @@ func (s *server) handler() http.Handler {
 			names = append(names, n)
 		}
 		problems := len(s.problems)
+		var failing []string
+		for k, why := range s.failing {
+			failing = append(failing, fmt.Sprintf("%s/%s: %s", k.pipeline, k.stream, oneLine(why)))
+		}
 		s.mu.Unlock()
 		sort.Strings(names)
+		sort.Strings(failing)
 		var paused []string
 		for _, n := range names {
 			if reason, _, ok, _ := s.st.Paused(r.Context(), n); ok {
@@ -779,9 +792,20 @@ func (s *server) handler() http.Handler {
 				s.metrics.Set("sluice_pipeline_paused", 0, "pipeline", n)
 			}
 		}
-		fmt.Fprintf(w, "ok: %d pipeline(s), %d paused, %d folder(s) failing to reload\n", len(names), len(paused), problems)
+		// Healthy means every stream is getting its data through: a
+		// paused pipeline, a failing stream or a folder that no longer
+		// loads is not.
+		status := "ok"
+		if len(paused) > 0 || len(failing) > 0 || problems > 0 {
+			status = "unhealthy"
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintf(w, "%s: %d pipeline(s), %d paused, %d stream(s) failing, %d folder(s) failing to reload\n", status, len(names), len(paused), len(failing), problems)
 		for _, p := range paused {
 			fmt.Fprintf(w, "paused %s\n", p)
+		}
+		for _, f := range failing {
+			fmt.Fprintf(w, "failing %s\n", f)
 		}
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -789,6 +813,12 @@ func (s *server) handler() http.Handler {
 		s.metrics.Write(w)
 	})
 	return mux
+}
+
+// oneLine is an error's first line.
+func oneLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 // runResume lets serve run a paused pipeline again.
@@ -808,13 +838,33 @@ func runResume(e *env, args []string) int {
 		return exitProblems
 	}
 	defer st.Close()
+	code := exitOK
+	ctx := context.Background()
 	for _, n := range names {
 		n = strings.TrimSuffix(filepath.Base(n), string(filepath.Separator))
-		if err := st.Resume(context.Background(), n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		known, err := st.Known(ctx, n)
+		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice resume: %v\n", err)
 			return exitProblems
 		}
-		fmt.Fprintf(e.stdout, "%s: resumed\n", n)
+		if !known {
+			fmt.Fprintf(e.stderr, "sluice resume: the state %s has no pipeline %s\n", *statePath, n)
+			code = exitProblems
+			continue
+		}
+		_, _, paused, err := st.Paused(ctx, n)
+		if err == nil && paused {
+			err = st.Resume(ctx, n)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice resume: %v\n", err)
+			return exitProblems
+		}
+		if paused {
+			fmt.Fprintf(e.stdout, "%s: resumed\n", n)
+		} else {
+			fmt.Fprintf(e.stdout, "%s: not paused\n", n)
+		}
 	}
-	return exitOK
+	return code
 }

@@ -114,8 +114,14 @@ connections:
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
 		}
 	}
-	if h := get("/healthz"); !strings.HasPrefix(h, "ok: 2 pipeline(s), 1 paused") || !strings.Contains(h, "paused revoked: credentials rejected") {
+	// A paused pipeline makes the daemon unhealthy, and says why.
+	if h := get("/healthz"); !strings.HasPrefix(h, "unhealthy: 2 pipeline(s), 1 paused, 0 stream(s) failing") || !strings.Contains(h, "paused revoked: credentials rejected") {
 		t.Errorf("healthz: %s", h)
+	}
+	if resp, err := http.Get("http://" + m[1] + "/healthz"); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("healthz with a paused pipeline: %v %v, want 503", resp.Status, err)
+	} else {
+		resp.Body.Close()
 	}
 	if c := strings.Count(logs.String(), `"msg":"credentials rejected`); c != 1 {
 		t.Errorf("%d credential failures logged, want one attempt:\n%s", c, logs.String())
@@ -125,7 +131,7 @@ connections:
 	writeFiles(t, dir, map[string]string{"good/pipeline.yaml": "version: 1\nname: good\nstreams: {}\nbogus: 1\n",
 		"more/extra/pipeline.yaml": strings.Replace(pipeline("extra", "sf", "events_extra"), "window: 5d", "window: 10d", 1), "more/extra/q.sql": q})
 	cmd.Process.Signal(syscall.SIGHUP)
-	for !strings.Contains(get("/healthz"), "ok: 3 pipeline(s), 1 paused, 1 folder(s) failing to reload") {
+	for !strings.Contains(get("/healthz"), "unhealthy: 3 pipeline(s), 1 paused, 0 stream(s) failing, 1 folder(s) failing to reload") {
 		if time.Now().After(deadline) {
 			t.Fatalf("reload not reported: %s\n%s", get("/healthz"), logs.String())
 		}
@@ -155,8 +161,14 @@ connections:
 	if code != 0 || strings.Count(hist, `"status": "succeeded"`) != 2 || !strings.Contains(hist, `"seconds": `) {
 		t.Errorf("history --json: exit %d\n%s", code, hist)
 	}
-	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "revoked"); code != 0 {
+	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "revoked"); code != 0 || out != "revoked: resumed\n" {
 		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "good"); code != 0 || out != "good: not paused\n" {
+		t.Errorf("resume of a pipeline that is not paused: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := sluice(t, "resume", "--state", filepath.Join(dir, "state.db"), "no_such_pipeline"); code != 1 || !strings.Contains(errOut, "has no pipeline no_such_pipeline") {
+		t.Errorf("resume of an unknown pipeline: exit %d\n%s%s", code, out, errOut)
 	}
 	st2, _ := state.Open(filepath.Join(dir, "state.db"))
 	defer st2.Close()

@@ -108,10 +108,17 @@ func Open(path string) (*Store, error) {
 		return openPostgres(path)
 	}
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating state folder: %w", err)
 		}
 	}
+	// The state names customers' tables and holds their errors: only its
+	// owner reads it. SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening state %s: %w", path, err)
+	}
+	f.Close()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)")
 	if err != nil {
 		return nil, err
@@ -427,6 +434,15 @@ func (s *Store) LastStarted(ctx context.Context, pipeline, stream string) (time.
 		return time.Time{}, nil
 	}
 	return parse(v), err
+}
+
+// Known reports whether the state has ever recorded anything of a
+// pipeline: a run, a window, a schedule or a pause.
+func (s *Store) Known(ctx context.Context, pipeline string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM runs WHERE pipeline = ?) + (SELECT count(*) FROM windows WHERE pipeline = ?)
+		+ (SELECT count(*) FROM schedule WHERE pipeline = ?) + (SELECT count(*) FROM paused WHERE pipeline = ?)`), pipeline, pipeline, pipeline, pipeline).Scan(&n)
+	return n > 0, err
 }
 
 // Pause stops serve from running a pipeline, saying why, until Resume.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,6 +54,19 @@ func TestLedger(t *testing.T) {
 	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
 	must(s.FinishRun(ctx, run, RunStats{Windows: 2, Rows: 10, Reads: 4, Repeats: 1}, nil))
 	must(s.Close())
+	// Only its owner reads the state, and its folder.
+	for _, p := range []string{path, filepath.Dir(path)} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, %v; want no access for group and others", p, fi.Mode(), err)
+		}
+	}
+	if known, err := reopenKnown(path, "acme"); !known || err != nil {
+		t.Errorf("acme is not known to the state: %v", err)
+	}
+	if known, _ := reopenKnown(path, "nobody"); known {
+		t.Error("a pipeline never run is known")
+	}
 
 	s, err = Open(path) // what was written survives a reopen
 	if err != nil {
@@ -305,4 +319,13 @@ func TestWatermarks(t *testing.T) {
 	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 7 {
 		t.Errorf("watermark of q after the reload: %+v", one)
 	}
+}
+
+func reopenKnown(path, pipeline string) (bool, error) {
+	s, err := Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	return s.Known(context.Background(), pipeline)
 }
