@@ -815,10 +815,24 @@ func (s *server) handler() http.Handler {
 	return mux
 }
 
-// oneLine is an error's first line.
+// oneLine is an error on one line: its first line, and the next one too
+// when the first ends in a colon (a plan's problems follow it), without
+// River's wrapper.
 func oneLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
+	s = strings.TrimPrefix(s, "JobCancelError: ")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	switch {
+	case len(lines) == 0:
+		return ""
+	case len(lines) > 1 && strings.HasSuffix(lines[0], ":"):
+		return lines[0] + " " + lines[1]
+	}
+	return lines[0]
 }
 
 // runResume lets serve run a paused pipeline again.

@@ -225,3 +225,28 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 		t.Errorf("after SIGTERM: %d window(s) loading, %d committed; want the running one committed and no other started\n%s", l, c, logs.String())
 	}
 }
+
+// TestServeUnhealthyWhileFailing: a stream whose run fails makes /healthz
+// answer 503 and name the stream and why.
+func TestServeUnhealthyWhileFailing(t *testing.T) {
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "broken", behind: 1}})
+	writeFiles(t, f.dir, map[string]string{"broken/q.sql": `SELECT ID, AMOUNT, "AT" FROM NO_SUCH_TABLE WHERE "AT" >= :window_start AND "AT" < :window_end`})
+	d := f.serve(t, filepath.Join(f.dir, "state.db"))
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + d.addr + "/healthz")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "unhealthy: 1 pipeline(s), 0 paused, 1 stream(s) failing") &&
+				strings.Contains(string(b), "failing broken/events: the live plan has problems") && strings.Contains(string(b), "q.sql on sf_broken: 002003") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("healthz: %d %s\n%s", resp.StatusCode, b, lastLines(d.log(), 20))
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.stop(t)
+}
