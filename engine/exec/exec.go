@@ -205,7 +205,7 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 		sum.Rows += t.rows
 		sum.Reads += int(t.reads.Load())
 		sum.Repeats += int(t.repeats.Load())
-		sum.Remaining += t.left
+		sum.Remaining += int(t.left.Load())
 		if err != nil {
 			runErr = err
 			break
@@ -222,9 +222,9 @@ type tick struct {
 	run      int64
 	cut      time.Time
 	stopping <-chan struct{}
-	windows  int   // committed
-	rows     int64 // written
-	left     int   // not started because of stopping
+	windows  int          // committed
+	rows     int64        // written
+	left     atomic.Int64 // not started because of stopping
 	reads    atomic.Int64
 	repeats  atomic.Int64
 }
@@ -264,19 +264,18 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 				if ctx.Err() != nil {
 					continue // a window failed: start no more
 				}
+				if t.stopped() {
+					t.left.Add(1) // serve is stopping: the slot waits for the next job
+					continue
+				}
 				rows, err := r.window(ctx, t, s, slot)
 				results <- result{slot, rows, err}
 			}
 		}()
 	}
-	left := make(chan int, 1)
 	go func() {
 		defer close(jobs)
-		for i, slot := range slots {
-			if t.stopped() {
-				left <- len(slots) - i
-				return
-			}
+		for _, slot := range slots {
 			select {
 			case jobs <- slot:
 			case <-ctx.Done():
@@ -299,10 +298,6 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 		}
 		t.windows++
 		t.rows += res.rows
-	}
-	select {
-	case t.left = <-left:
-	default:
 	}
 	return firstErr
 }

@@ -55,7 +55,7 @@ func Windows(inc *config.Incremental, loc *time.Location, now time.Time, ledger 
 			slot.End, slot.Complete = now, false
 		}
 		if w, ok := done[ws.UTC()]; ok && w.State == state.Committed {
-			if !w.Cut.IsZero() && w.Cut.Equal(now) {
+			if w.Cut.Equal(now) {
 				continue // committed in this cut already
 			}
 			if !force && w.Complete && !w.End.After(cutoff) {

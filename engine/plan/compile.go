@@ -304,18 +304,18 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 	// values grades the source's values (a column, or what an
 	// expression computes) into the declared type.
 	values := func(src sqltype.Type, live bool) {
-		values := sqltype.Convert(src.NotNull(), col.Type)
-		switch values.Fit {
+		conv := sqltype.Convert(src.NotNull(), col.Type)
+		switch conv.Fit {
 		case sqltype.Incompatible:
-			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s", col.Name, values.Reason)
+			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %s", col.Name, conv.Reason)
 		case sqltype.Lossy:
-			c.requireAck(col, values)
+			c.requireAck(col, conv)
 		case sqltype.Checked:
 			if live {
-				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Plain(), col.Type.Plain(), values.Reason)
+				c.ds.Warnf(col.TypePos, len(col.TypeText), "column %s: %s into %s: %s", col.Name, src.Plain(), col.Type.Plain(), conv.Reason)
 			}
 		}
-		note(values)
+		note(conv)
 		if src.Nullable && !col.Type.Nullable && col.Default == nil {
 			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: "a NULL stops the window: the destination is not nullable and has no default"})
 		}

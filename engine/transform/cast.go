@@ -23,7 +23,7 @@ type decimal struct {
 }
 
 func (d decimal) String() string {
-	r := new(big.Rat).SetFrac(d.v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.scale)), nil))
+	r := new(big.Rat).SetFrac(d.v, pow10(d.scale))
 	return r.FloatString(int(d.scale))
 }
 
@@ -234,7 +234,7 @@ func parseDecimal(s string) (decimal, error) {
 	if i := indexByte(s, '.'); i >= 0 {
 		scale = int32(len(s) - i - 1)
 	}
-	num := new(big.Int).Mul(r.Num(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+	num := new(big.Int).Mul(r.Num(), pow10(scale))
 	return decimal{num.Quo(num, r.Denom()), scale}, nil
 }
 
@@ -408,7 +408,7 @@ func toInt(v any, lo, hi int64, t sqltype.Type) (int64, error) {
 			n = 1
 		}
 	case decimal:
-		q, r := new(big.Int).QuoRem(v.v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(v.scale)), nil), new(big.Int))
+		q, r := new(big.Int).QuoRem(v.v, pow10(v.scale), new(big.Int))
 		if r.Sign() != 0 {
 			return 0, fmt.Errorf("%s has a fraction; %s holds integers", v, t.Plain())
 		}
@@ -449,7 +449,7 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.
 	case uint64:
 		r = new(big.Rat).SetUint64(v)
 	case decimal:
-		r = new(big.Rat).SetFrac(v.v, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(v.scale)), nil))
+		r = new(big.Rat).SetFrac(v.v, pow10(v.scale))
 	case float64:
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%v does not fit %s", v, t.Plain())
@@ -463,7 +463,7 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.
 	default:
 		return nil, fmt.Errorf("%v (%T) is not a number", v, v)
 	}
-	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(pow10(scale)))
 	if !round && !scaled.IsInt() {
 		return nil, fmt.Errorf("%s has more decimal places than %s holds", ratText(r), t.Plain())
 	}
@@ -475,7 +475,7 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.
 			q.Add(q, bigOne)
 		}
 	}
-	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(precision)), nil)
+	limit := pow10(precision)
 	if new(big.Int).Abs(q).Cmp(limit) >= 0 {
 		return nil, fmt.Errorf("%s overflows %s", r.FloatString(int(scale)), t.Plain())
 	}

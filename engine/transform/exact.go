@@ -1,6 +1,7 @@
 package transform
 
 import (
+	stdcmp "cmp"
 	"fmt"
 	"math"
 	"math/big"
@@ -28,6 +29,17 @@ import (
 
 // pow10 is 10^n.
 func pow10(n int32) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+// asInt64 is an integer value: a column's int64 or a literal's int.
+func asInt64(v any) (int64, bool) {
+	switch v := v.(type) {
+	case int64:
+		return v, true
+	case int:
+		return int64(v), true
+	}
+	return 0, false
+}
 
 func decOf(v any) (decimal, bool) {
 	switch v := v.(type) {
@@ -81,7 +93,8 @@ func (d decimal) roundTo(scale int32) decimal {
 	return decimal{q, scale}
 }
 
-// floorTo and ceilTo round toward negative and positive infinity.
+// floorTo rounds d to scale toward negative infinity, or toward positive
+// infinity when up (ceil).
 func (d decimal) floorTo(scale int32, up bool) decimal {
 	if scale >= d.scale {
 		return d
@@ -151,8 +164,9 @@ func arith(op string, a, b any) (any, error) {
 			return math.Mod(x, y), nil
 		}
 	}
-	if x, ok := a.(int64); ok {
-		if y, ok := b.(int64); ok {
+	// Integers stay int64 (no big.Int a row) until they would overflow.
+	if x, ok := asInt64(a); ok {
+		if y, ok := asInt64(b); ok {
 			if r, ok := intArith(op, x, y); ok {
 				return r, nil
 			}
@@ -252,6 +266,12 @@ func compare(op string, a, b any) (bool, error) {
 			return op == "!=", nil
 		}
 	default:
+		if x, ok := asInt64(a); ok {
+			if y, ok := asInt64(b); ok {
+				c = stdcmp.Compare(x, y)
+				break
+			}
+		}
 		x, ok1 := decOf(a)
 		y, ok2 := decOf(b)
 		if ok1 && ok2 {
@@ -305,10 +325,9 @@ func negate(a any) (any, error) {
 		return nil, nil
 	case float64:
 		return -v, nil
-	case int64:
-		if v != math.MinInt64 {
-			return -v, nil
-		}
+	}
+	if v, ok := asInt64(a); ok && v != math.MinInt64 {
+		return -v, nil
 	}
 	d, ok := decOf(a)
 	if !ok {

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -41,7 +42,7 @@ func checkRange(col Column, v any) error {
 	if !ok || !tm.Before(r.Earliest) && !tm.After(r.Latest) {
 		return nil
 	}
-	return fmt.Errorf("%s", outOfRange(col, r, tm))
+	return errors.New(outOfRange(col, r, tm))
 }
 
 // unitBounds are a range's ends counted in a timestamp unit from the

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	stdcmp "cmp"
 	"math"
 	"strings"
 
@@ -393,16 +394,6 @@ func exactLiteral(l, r *vec) bool {
 	return l.kind == vInt && r.kind == vFloat && r.konst || r.kind == vInt && l.kind == vFloat && l.konst
 }
 
-func cmpInt(x, y int64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
 // vequal compares for (in)equality; NULL equals only NULL, as in the VM.
 func vequal(n int, l, r *vec, negate bool) (*vec, bool) {
 	if exactLiteral(l, r) {
@@ -456,7 +447,7 @@ func vcompare(n int, l, r *vec, op string) (*vec, bool) {
 		}
 	case l.kind == vInt && r.kind == vInt:
 		for i := range out.b {
-			out.b[i] = cmp(cmpInt(l.i[l.at(i)], r.i[r.at(i)]))
+			out.b[i] = cmp(stdcmp.Compare(l.i[l.at(i)], r.i[r.at(i)]))
 		}
 	case (l.kind == vInt || l.kind == vFloat) && (r.kind == vInt || r.kind == vFloat):
 		for i := range out.b {
