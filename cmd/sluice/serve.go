@@ -549,18 +549,26 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 // upstreamBusy names the first of a pipeline's streams that has a job
 // waiting or running, or "".
 func (s *server) upstreamBusy(ctx context.Context, pipeline string, streams []string) (string, error) {
-	res, err := s.client.JobList(ctx, river.NewJobListParams().Kinds(runArgs{}.Kind()).First(10000).States(
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled))
-	if err != nil {
-		return "", fmt.Errorf("listing the queue: %w", err)
-	}
-	for _, j := range res.Jobs {
-		var a runArgs
-		if json.Unmarshal(j.EncodedArgs, &a) == nil && a.Pipeline == pipeline && slices.Contains(streams, a.Stream) {
-			return a.Stream, nil
+	params := river.NewJobListParams().Kinds(runArgs{}.Kind()).First(1000).States(
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled)
+	for {
+		// Page through the whole queue: a stream missed on a page not
+		// read would let this one run on its upstream's old data.
+		res, err := s.client.JobList(ctx, params)
+		if err != nil {
+			return "", fmt.Errorf("listing the queue: %w", err)
 		}
+		for _, j := range res.Jobs {
+			var a runArgs
+			if json.Unmarshal(j.EncodedArgs, &a) == nil && a.Pipeline == pipeline && slices.Contains(streams, a.Stream) {
+				return a.Stream, nil
+			}
+		}
+		if len(res.Jobs) < 1000 || res.LastCursor == nil {
+			return "", nil
+		}
+		params = params.After(res.LastCursor)
 	}
-	return "", nil
 }
 
 func (s *server) isStopping() bool {

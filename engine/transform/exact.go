@@ -545,11 +545,12 @@ func (exactPatch) Visit(node *ast.Node) {
 // 999999999999999999.99) as sluice_dec("…"), so that it is the exact
 // decimal it spells: expr's parser would read it as the nearest float64.
 // Literals with an exponent stay floats. Text that does not lex is
-// returned as is, for the compiler to report.
-func exactSource(text string) string {
+// returned as is, for the compiler to report; a literal it cannot place
+// is an error rather than a float64 nobody asked for.
+func exactSource(text string) (string, error) {
 	toks, err := lexer.Lex(file.NewSource(text))
 	if err != nil {
-		return text
+		return text, nil
 	}
 	runes := []rune(text)
 	var b strings.Builder
@@ -561,12 +562,12 @@ func exactSource(text string) string {
 		}
 		from, to := t.Location.From, t.Location.To
 		if from < at || to > len(runes) || string(runes[from:to]) != t.Value {
-			return text // positions not as expected: leave the text alone
+			return "", fmt.Errorf("cannot place the decimal literal %s in the expression to read it exactly", t.Value)
 		}
 		b.WriteString(string(runes[at:from]))
 		b.WriteString(`sluice_dec("` + v + `")`)
 		at = to
 	}
 	b.WriteString(string(runes[at:]))
-	return b.String()
+	return b.String(), nil
 }

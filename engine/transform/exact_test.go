@@ -91,6 +91,8 @@ func TestExactExpressions(t *testing.T) {
 		{"AMOUNT == 999999999999999999.99", "UInt8", []string{"1", "0", "0"}},
 		{"CONTACT_ID > 9223372036854775807", "UInt8", []string{"1", "1", "1"}},
 		{"F * 2", "Float64", []string{"0.2", "-5", "2e+300"}},
+		// A negative decimal literal is as exact as a positive one.
+		{"ID * -1.1", "Decimal(38, 1)", []string{"-10145709240540253387.7", "46.2", "10145709240540253387.7"}},
 		{"lossy: AMOUNT", "Decimal(38, 0)", []string{"1000000000000000000", "12345678901234568", "0"}},
 		// What cannot stay exact is refused before a row moves, unless
 		// the column allows lossy.

@@ -44,7 +44,11 @@ func (t infType) known() bool { return t.kind != sqltype.Invalid || t.null }
 // Infer infers the type of an expression over source columns whose types
 // types gives (ok false for a name it does not know).
 func Infer(text string, types func(name string) (sqltype.Type, bool)) (Inferred, error) {
-	tree, err := parser.Parse(exactSource(text))
+	src, err := exactSource(text)
+	if err != nil {
+		return Inferred{}, err
+	}
+	tree, err := parser.Parse(src)
 	if err != nil {
 		return Inferred{}, err
 	}

@@ -107,7 +107,11 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 		if err := check(filter, true); err != nil {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
-		prog, err := expr.Compile(exactSource(filter), opts(true)...)
+		src, err := exactSource(filter)
+		if err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		prog, err := expr.Compile(src, opts(true)...)
 		if err != nil {
 			return nil, fmt.Errorf("filter: %w", err)
 		}
@@ -126,7 +130,11 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 			if err := checkExact(in, c); err != nil {
 				return nil, err
 			}
-			prog, err := expr.Compile(exactSource(c.Expr), opts(false)...)
+			src, err := exactSource(c.Expr)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			prog, err := expr.Compile(src, opts(false)...)
 			if err != nil {
 				return nil, fmt.Errorf("column %s: %w", c.Name, err)
 			}
@@ -293,18 +301,25 @@ func (p *Program) keyOf(rec arrow.RecordBatch, vmRows func() []map[string]any, r
 			continue
 		}
 		var v any
+		text := ""
 		switch {
 		case pr.prog == nil:
 			if a := rec.Column(pr.src); !a.IsNull(r) {
 				v = scalar(a, r)
 			}
 		default:
-			if rows := vmRows(); r < len(rows) {
-				v, _ = vm.Run(pr.prog, rows[r])
+			var err error
+			if rows := vmRows(); r >= len(rows) {
+				text = "?"
+			} else if v, err = vm.Run(pr.prog, rows[r]); err != nil {
+				text = "?"
 			}
 		}
-		text := "NULL"
-		if v != nil {
+		switch {
+		case text != "":
+		case v == nil:
+			text = "NULL"
+		default:
 			text, _ = toString(v)
 		}
 		parts = append(parts, pr.col.Name+"="+text)

@@ -217,4 +217,17 @@ func TestErrorNamesKey(t *testing.T) {
 			t.Errorf("%+v: %v\nwant %s", key, err, want)
 		}
 	}
+	// A key that cannot be computed shows as "?".
+	cols := []Column{{Name: "id", Type: ch(t, "Int64"), Expr: "int(EMAIL)", Key: true, AllowLossy: true}, {Name: "small", Type: ch(t, "Int32"), From: "ID"}}
+	prog, err := Compile(rec.Schema(), cols, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := prog.Apply(mem, rec, Where{Stream: "s", Window: "w"})
+	if out != nil {
+		out.Release()
+	}
+	if err == nil || !strings.Contains(err.Error(), "(key id=?)") {
+		t.Errorf("uncomputable key: %v", err)
+	}
 }

@@ -212,9 +212,15 @@ func vunary(n *ast.UnaryNode) vexpr {
 			if !ok || v.valid != nil || (v.kind != vInt && v.kind != vFloat) {
 				return nil, false
 			}
-			out := &vec{kind: v.kind, n: b.n}
+			// A negated literal is still a literal (-1.1 is the decimal the
+			// VM reads, see exactLiteral): it stays one value.
+			n := b.n
+			if v.konst {
+				n = 1
+			}
+			out := &vec{kind: v.kind, n: n, konst: v.konst}
 			if v.kind == vInt {
-				out.i = make([]int64, b.n)
+				out.i = make([]int64, n)
 				for r := range out.i {
 					x := v.i[v.at(r)]
 					if x == math.MinInt64 {
@@ -223,7 +229,7 @@ func vunary(n *ast.UnaryNode) vexpr {
 					out.i[r] = -x
 				}
 			} else {
-				out.f = make([]float64, b.n)
+				out.f = make([]float64, n)
 				for r := range out.f {
 					out.f[r] = -v.f[v.at(r)]
 				}
