@@ -7,6 +7,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -52,11 +55,59 @@ type Sink interface {
 	// Prepare checks the destination, creating it when the stream may,
 	// before any row moves.
 	Prepare(ctx context.Context) error
-	// WriteWindow writes all batches of one window and returns how many
-	// rows it wrote. When it returns nil the rows are durable and have
-	// replaced any earlier write of the window; when it fails, re-running
-	// the window is safe and leaves no duplicates.
-	WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (int64, error)
+	// WriteWindow writes all batches of one window and says what it
+	// wrote. When it returns nil the rows are durable and have replaced
+	// any earlier write of the window; when it fails, re-running the
+	// window is safe and leaves no duplicates.
+	WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (Written, error)
+}
+
+// Written is what a window's write left in the destination.
+type Written struct {
+	// Rows is how many rows were written.
+	Rows int64
+	// Digest is the destination's own digest of the window's rows, read
+	// back after the write ("" where the destination cannot compute one
+	// for a window: upsert, whose rows move between windows). The ledger
+	// keeps it, and verify recomputes it.
+	Digest Digest
+}
+
+// Digest is what a destination holds of one window: its row count and
+// a checksum the destination computes over the rows' values.
+type Digest struct {
+	Rows int64  `json:"rows"`
+	Sum  string `json:"sum"`
+}
+
+// IsZero reports that no digest was taken.
+func (d Digest) IsZero() bool { return d.Sum == "" }
+
+// String is the digest as the ledger stores it: "rows:sum".
+func (d Digest) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d:%s", d.Rows, d.Sum)
+}
+
+// ParseDigest reads a digest the ledger stored.
+func ParseDigest(s string) Digest {
+	rows, sum, ok := strings.Cut(s, ":")
+	if !ok {
+		return Digest{}
+	}
+	n, err := strconv.ParseInt(rows, 10, 64)
+	if err != nil {
+		return Digest{}
+	}
+	return Digest{Rows: n, Sum: sum}
+}
+
+// A Digester recomputes, from the destination, the digest of a window
+// it holds now: what sluice verify compares with the ledger.
+type Digester interface {
+	Digest(ctx context.Context, w Window) (Digest, error)
 }
 
 // PermanentError marks a failure that trying again cannot fix: data the

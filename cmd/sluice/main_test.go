@@ -140,6 +140,7 @@ func TestPlanGolden(t *testing.T) {
 		{".txt", nil},
 		{".json", []string{"--json"}},
 		{"@18.16.txt", []string{"--clickhouse-version", "18.16.1"}},
+		{"@26.6.txt", []string{"--clickhouse-version", "26.6.1"}},
 	}
 	for _, dir := range examples(t) {
 		for _, c := range cases {

@@ -32,9 +32,11 @@ type Sink struct {
 	version ddl.ClickHouseVersion
 	// window is the destination column windows are cut on (append mode).
 	window string
+	// appender finishes append windows and reads digests.
+	appender *Appender
 	// Hook, when set, is called at named points of a write ("staged",
-	// "replaced-partition", "inserted-block") so tests can stop the
-	// process there.
+	// "inserted-block", and the Appender's) so tests can stop the process
+	// or the server there.
 	Hook func(point string)
 }
 
@@ -53,6 +55,7 @@ type sinkColumn struct {
 // of conn. version is the server's (Catalog.Server tells it).
 func NewSink(conn driver.Conn, s *plan.Stream, version ddl.ClickHouseVersion, windowColumn string) (*Sink, error) {
 	k := &Sink{conn: conn, dest: s.Destination, version: version, window: windowColumn}
+	var names []string
 	for _, c := range s.Columns {
 		text := c.Type
 		if c.Create != "" {
@@ -63,6 +66,12 @@ func NewSink(conn driver.Conn, s *plan.Stream, version ddl.ClickHouseVersion, wi
 			return nil, fmt.Errorf("column %s: %w", c.Name, err)
 		}
 		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: t})
+		names = append(names, c.Name)
+	}
+	k.appender = &Appender{
+		ClickHouseAppend: ddl.ClickHouseAppend{Table: k.dest.Table, Columns: names, Window: windowColumn, Strategy: ddl.AppendStrategyFor(version)},
+		Run:              ConnRunner{conn},
+		Hook:             func(p string) { k.hook(p) },
 	}
 	return k, nil
 }
@@ -80,6 +89,9 @@ func (k *Sink) Prepare(ctx context.Context) error {
 		return err
 	}
 	if exists {
+		if k.dest.Mode == "append" {
+			return k.appender.DropLeftStages(ctx)
+		}
 		return nil
 	}
 	if !k.dest.Create {
@@ -123,111 +135,56 @@ func quoteString(s string) string {
 // WriteWindow writes the batches of one window (all batches of a full
 // read when the stream has no windows). When it returns nil the rows are
 // durable and have replaced any earlier write of the same window; when it
-// fails, readers see what they saw before (append, replace) or versions
-// that later ones supersede (upsert), and running the window again is
-// safe. It returns the rows written.
-func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (int64, error) {
+// fails, readers see what they saw before (replace), the window's rows
+// of before or none of them (append), or versions that later ones
+// supersede (upsert), and running the window again is safe.
+func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (engine.Written, error) {
 	switch k.dest.Mode {
 	case "upsert":
-		return k.insert(ctx, k.dest.Table, rr)
+		n, err := k.insert(ctx, k.dest.Table, rr)
+		return engine.Written{Rows: n}, err
 	case "replace":
 		return k.replace(ctx, rr)
 	case "append":
 		return k.appendWindow(ctx, w, rr)
 	}
-	return 0, fmt.Errorf("mode %s is not a ClickHouse write mode", k.dest.Mode)
+	return engine.Written{}, fmt.Errorf("mode %s is not a ClickHouse write mode", k.dest.Mode)
 }
 
-// stagingName names a window's staging table after the window's start.
-func (k *Sink) stagingName(w Window) string {
-	return k.dest.Table + "__sluice_stage_" + w.Start.UTC().Format("20060102T150405")
+// Digest reads what the table holds of a window now (of the whole table
+// for the zero window): verify compares it with the ledger.
+func (k *Sink) Digest(ctx context.Context, w Window) (engine.Digest, error) {
+	if k.dest.Mode == "upsert" {
+		return engine.Digest{}, nil
+	}
+	return k.appender.Digest(ctx, w)
 }
 
-// appendWindow loads the window into a staging table, completes each
-// partition it touches with the target's rows outside the window, and
-// swaps those partitions in with REPLACE PARTITION.
-func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader) (int64, error) {
+// appendWindow loads the window into a staging table and has the
+// appender move it into the target.
+func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader) (engine.Written, error) {
 	if k.window == "" {
-		return 0, errors.New("append needs the window column")
+		return engine.Written{}, errors.New("append needs the window column")
 	}
-	stage := k.stagingName(w)
-	q := ddl.QuoteClickHouseName
-	if err := k.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q(stage)); err != nil {
-		return 0, err
+	a := k.appender
+	stage := a.StageName(w)
+	if err := k.conn.Exec(ctx, a.DropStage(stage)); err != nil {
+		return engine.Written{}, err
 	}
-	if err := k.conn.Exec(ctx, "CREATE TABLE "+q(stage)+" AS "+q(k.dest.Table)); err != nil {
-		return 0, fmt.Errorf("creating staging table: %w", err)
+	if err := k.conn.Exec(ctx, a.CreateStage(stage)); err != nil {
+		return engine.Written{}, fmt.Errorf("creating staging table: %w", err)
 	}
-	defer k.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+q(stage))
+	defer k.conn.Exec(context.Background(), a.DropStage(stage))
 	n, err := k.insert(ctx, stage, rr)
 	if err != nil {
-		return 0, err
+		return engine.Written{}, err
 	}
 	k.hook("staged")
-	wcol := ddl.QuoteClickHouse(k.window)
-	inWindow := fmt.Sprintf("%s >= %s AND %s < %s", wcol, timeLiteral(w.Start), wcol, timeLiteral(w.End))
-	partition := k.dest.Partition
-	if partition == "" {
-		partition = "tuple()"
-	}
-	// The partitions to rebuild: those of the new rows, and those holding
-	// rows of the window now (rows deleted at the source go with them).
-	parts, err := k.partitions(ctx, fmt.Sprintf(
-		"SELECT DISTINCT toString(%[1]s), toTypeName(%[1]s) FROM (SELECT * FROM %[2]s UNION ALL SELECT * FROM %[3]s WHERE %[4]s)",
-		partition, q(stage), q(k.dest.Table), inWindow))
+	d, err := a.Finish(ctx, stage, w, n)
 	if err != nil {
-		return 0, fmt.Errorf("finding partitions: %w", err)
+		return engine.Written{}, err
 	}
-	cols := make([]string, len(k.cols))
-	for i, c := range k.cols {
-		cols[i] = ddl.QuoteClickHouse(c.name)
-	}
-	list := strings.Join(cols, ", ")
-	for _, p := range parts {
-		keep := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE %s = %s AND NOT (%s)",
-			q(stage), list, list, q(k.dest.Table), partition, p, inWindow)
-		if err := k.exec(ctx, keep); err != nil {
-			return 0, fmt.Errorf("keeping rows outside the window: %w", err)
-		}
-	}
-	for _, p := range parts {
-		if err := k.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %s FROM %s", q(k.dest.Table), p, q(stage))); err != nil {
-			return 0, fmt.Errorf("replacing partition %s: %w", p, err)
-		}
-		k.hook("replaced-partition")
-	}
-	return n, nil
-}
-
-// exec runs an INSERT ... SELECT, which 18.16 answers without data blocks.
-func (k *Sink) exec(ctx context.Context, q string) error {
-	return k.conn.Exec(ctx, q)
-}
-
-// partitions runs a query of (value, type) pairs and returns each value
-// as a literal for a PARTITION clause.
-func (k *Sink) partitions(ctx context.Context, q string) ([]string, error) {
-	rows, err := k.conn.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v, typ string
-		if err := rows.Scan(&v, &typ); err != nil {
-			return nil, err
-		}
-		switch {
-		case strings.HasPrefix(typ, "Int") || strings.HasPrefix(typ, "UInt"):
-			out = append(out, v)
-		case strings.HasPrefix(typ, "Tuple"):
-			out = append(out, "tuple()")
-		default:
-			out = append(out, quoteString(v))
-		}
-	}
-	return out, rows.Err()
+	return engine.Written{Rows: n, Digest: d}, nil
 }
 
 func timeLiteral(t time.Time) string {
@@ -235,25 +192,25 @@ func timeLiteral(t time.Time) string {
 }
 
 // replace loads everything into a new table and swaps it in.
-func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (int64, error) {
+func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (engine.Written, error) {
 	q := ddl.QuoteClickHouseName
 	next := k.dest.Table + "__sluice_new"
 	old := k.dest.Table + "__sluice_old"
 	create := strings.Replace(k.dest.DDL, "CREATE TABLE IF NOT EXISTS "+q(k.dest.Table), "CREATE TABLE "+q(next), 1)
 	if err := k.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q(next)); err != nil {
-		return 0, err
+		return engine.Written{}, err
 	}
 	if err := k.conn.Exec(ctx, create); err != nil {
-		return 0, fmt.Errorf("creating %s: %w", next, err)
+		return engine.Written{}, fmt.Errorf("creating %s: %w", next, err)
 	}
 	n, err := k.insert(ctx, next, rr)
 	if err != nil {
 		k.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+q(next))
-		return 0, err
+		return engine.Written{}, err
 	}
 	exists, err := k.exists(ctx, k.dest.Table)
 	if err != nil {
-		return 0, err
+		return engine.Written{}, err
 	}
 	switch {
 	case !exists:
@@ -270,9 +227,16 @@ func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (int64, error
 		}
 	}
 	if err != nil {
-		return 0, fmt.Errorf("swapping in the new table: %w", err)
+		return engine.Written{}, fmt.Errorf("swapping in the new table: %w", err)
 	}
-	return n, nil
+	d, err := k.appender.Digest(ctx, Window{})
+	if err != nil {
+		return engine.Written{}, err
+	}
+	if d.Rows != n {
+		return engine.Written{}, engine.Permanent(fmt.Errorf("the load wrote %d rows but %s holds %d", n, k.dest.Table, d.Rows))
+	}
+	return engine.Written{Rows: n, Digest: d}, nil
 }
 
 // insert writes batches with one open insert, sending a block every

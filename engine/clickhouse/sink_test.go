@@ -123,12 +123,15 @@ func write(t *testing.T, k *Sink, w Window, rows ...event) {
 	t.Helper()
 	rr := events(rows...)
 	defer rr.Release()
-	n, err := k.WriteWindow(context.Background(), w, rr)
+	got, err := k.WriteWindow(context.Background(), w, rr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != int64(len(rows)) {
-		t.Errorf("wrote %d rows, want %d", n, len(rows))
+	if got.Rows != int64(len(rows)) {
+		t.Errorf("wrote %d rows, want %d", got.Rows, len(rows))
+	}
+	if k.dest.Mode != "upsert" && (got.Digest.Rows != got.Rows || got.Digest.Sum == "") {
+		t.Errorf("digest %+v after writing %d rows", got.Digest, got.Rows)
 	}
 }
 

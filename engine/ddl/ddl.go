@@ -61,11 +61,16 @@ const (
 	ExchangeTables                 // 21.8 (Atomic databases)
 	CreateOrReplace                // 21.1
 	LowCardinality                 // 19.9 without allow_experimental_low_cardinality_type
+	// DurableReplacePartition: REPLACE PARTITION on a MergeTree covers the
+	// parts it replaces with an empty part on disk, so a restart does not
+	// load them again (ClickHouse pull request 107623, first in 26.6).
+	DurableReplacePartition
 )
 
 var since = map[Feature][2]int{
 	DateTime64: {20, 1}, Date32: {21, 9}, Bool: {22, 1}, Map: {21, 8}, JSON: {24, 8},
 	ExchangeTables: {21, 8}, CreateOrReplace: {21, 1}, LowCardinality: {19, 9},
+	DurableReplacePartition: {26, 6},
 }
 
 // Has reports whether v has feature f.

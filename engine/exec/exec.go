@@ -316,10 +316,10 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 	}
 	r.hook("begun")
 	wait := r.Backoff
-	var rows int64
+	var written engine.Written
 	for attempt := 0; ; attempt++ {
 		t.reads.Add(1)
-		rows, err = r.load(ctx, s, slot, t.cut)
+		written, err = r.load(ctx, s, slot, t.cut)
 		if err == nil || attempt >= r.Retries || !transient(err) || ctx.Err() != nil {
 			break
 		}
@@ -337,12 +337,12 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 		return 0, err
 	}
 	r.hook("written")
-	if err := r.State.Commit(bg, r.Pipeline.Name, name, slot.Start, rows); err != nil {
+	if err := r.State.Commit(bg, r.Pipeline.Name, name, slot.Start, written.Rows, written.Digest.String()); err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
 	r.hook("committed")
-	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "rows", rows)
-	return rows, nil
+	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "rows", written.Rows)
+	return written.Rows, nil
 }
 
 // transient reports whether a failure may pass on retry: everything but
@@ -360,7 +360,7 @@ func windowLabel(s Stream, slot Slot) string {
 }
 
 // load reads, maps and writes one window of a run cut at cut.
-func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (int64, error) {
+func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (engine.Written, error) {
 	c := s.Config
 	read := engine.Read{SQL: c.Source.SQL, Params: map[string]any{}}
 	w := engine.Window{}
@@ -373,29 +373,29 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (
 	read.Tag = string(tag)
 	rr, err := s.Source.Read(ctx, read)
 	if err != nil {
-		return 0, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
+		return engine.Written{}, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
 	}
 	defer rr.Release()
 	prog, err := r.program(c, rr.Schema(), s.Ranges)
 	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", c.Name, err)
+		return engine.Written{}, fmt.Errorf("stream %s: %w", c.Name, err)
 	}
 	mapped := &mapReader{in: rr, prog: prog, mem: r.Alloc, where: transform.Where{Stream: c.Name, Window: windowLabel(s, slot)}, refs: 1}
 	defer mapped.Release()
-	n, err := s.Sink.WriteWindow(ctx, w, mapped)
+	written, err := s.Sink.WriteWindow(ctx, w, mapped)
 	if err == nil && mapped.err == nil && r.Moved != nil {
 		r.Moved(c.Name, mapped.bytes)
 	}
 	if err != nil {
 		if mapped.err != nil {
-			return 0, mapped.err
+			return engine.Written{}, mapped.err
 		}
-		return 0, fmt.Errorf("stream %s, window %s: writing: %w", c.Name, windowLabel(s, slot), err)
+		return engine.Written{}, fmt.Errorf("stream %s, window %s: writing: %w", c.Name, windowLabel(s, slot), err)
 	}
 	if mapped.err != nil {
-		return 0, mapped.err
+		return engine.Written{}, mapped.err
 	}
-	return n, nil
+	return written, nil
 }
 
 // mapReader applies a mapping to each batch of a reader as it is read, so

@@ -50,12 +50,12 @@ func (m *memSource) take() []string {
 type memSink struct{}
 
 func (memSink) Prepare(context.Context) error { return nil }
-func (memSink) WriteWindow(ctx context.Context, w engine.Window, rr array.RecordReader) (int64, error) {
+func (memSink) WriteWindow(ctx context.Context, w engine.Window, rr array.RecordReader) (engine.Written, error) {
 	var n int64
 	for rr.Next() {
 		n += rr.RecordBatch().NumRows()
 	}
-	return n, rr.Err()
+	return engine.Written{Rows: n}, rr.Err()
 }
 
 func label(s, e time.Time) string {

@@ -450,9 +450,6 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	}
 	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: out.Partition, OrderBy: out.OrderBy}
 	out.DDL = table.Create(true)
-	// Staging tables are named per window; {window} stands for the window's
-	// start, as in 20230101T000000.
-	stage := d.Table + "__sluice_stage_{window}"
 	cols := make([]string, len(defs))
 	for i, col := range defs {
 		cols[i] = ddl.QuoteClickHouse(col.Name)
@@ -462,18 +459,22 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	}
 	switch d.Mode {
 	case config.Append:
-		aligned, why := c.aligned(s, out.Partition, wcol)
-		createStage := fmt.Sprintf("CREATE TABLE %s AS %s", stage, ddl.QuoteClickHouseName(d.Table))
-		replace := fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION {partition} FROM %s -- each partition the window touches", ddl.QuoteClickHouseName(d.Table), stage)
-		drop := "DROP TABLE " + stage
-		if aligned {
-			out.Strategy = "append, window by window: each window's rows are loaded into a staging table whose partitions then replace the target's (" + why + "), so a re-run replaces its window and never duplicates it"
-			out.Steps = []string{createStage, insert(stage), replace, drop}
+		names := make([]string, len(defs))
+		for i, col := range defs {
+			names[i] = col.Name
+		}
+		a := ddl.ClickHouseAppend{Table: d.Table, Columns: names, Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v)}
+		out.Steps = a.Steps()
+		if a.Strategy == ddl.AppendReplace {
+			cost := "windows do not line up with partitions (%s), so each partition a window touches is rewritten whole"
+			aligned, why := c.aligned(s, out.Partition, wcol)
+			if aligned {
+				cost = "a window replaces whole partitions (%s)"
+			}
+			cost = fmt.Sprintf(cost, why)
+			out.Strategy = "append, window by window: each window's partitions are rebuilt in a staging table (the window's rows and the target's rows outside the window) and swapped in with REPLACE PARTITION, which on this server covers the parts it replaces, so a restart cannot bring them back; readers see a partition before or after, a re-run replaces its window and never duplicates it; " + cost
 		} else {
-			keep := fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE %s IN {partitions} AND NOT (%s >= {window_start} AND %s < {window_end})",
-				stage, ddl.QuoteClickHouseName(d.Table), out.Partition, ddl.QuoteClickHouse(wcol.Name), ddl.QuoteClickHouse(wcol.Name))
-			out.Strategy = "append, window by window: windows do not line up with partitions (" + why + "), so each window's partitions are rebuilt in a staging table, the target's rows outside the window copied in beside the window's rows, and swapped in with REPLACE PARTITION; a re-run replaces its window and never duplicates it, at the cost of rewriting whole partitions"
-			out.Steps = []string{createStage, keep, insert(stage), replace, drop}
+			out.Strategy = "append, window by window: the window's rows are loaded into a staging table, the target's earlier rows of the window deleted with a mutation, and the staging table's partitions attached; a restart at any point brings no replaced part back (REPLACE PARTITION on this server would: its replaced parts stay on disk until a background cleanup), and a re-run replaces its window and never duplicates it; readers miss the window's rows between the delete and the attach, never see them twice"
 		}
 	case config.Upsert:
 		out.Strategy = fmt.Sprintf("upsert: rows are inserted and ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run inserts versions already present, which merge away (read with FINAL for exact results before merges)",

@@ -186,8 +186,12 @@ func TestModernDDL(t *testing.T) {
 	if got := byName["everything"].Destination.Steps[2]; got != "EXCHANGE TABLES db.everything__sluice_new AND db.everything" {
 		t.Errorf("replace swap on current ClickHouse = %q", got)
 	}
-	if got := byName["events"].Destination.Strategy; !strings.Contains(got, "1mo windows cover whole month partitions") {
-		t.Errorf("aligned append strategy = %q", got)
+	if got := byName["events"].Destination.Strategy; !strings.Contains(got, "deleted with a mutation") {
+		t.Errorf("append strategy before 26.6 = %q", got)
+	}
+	fixed, _ := compile(t, fmt.Sprintf(allTypes, "db", "db", "db"), allTypesSQL, plan.Options{ClickHouse: ddl.ClickHouseVersion{Major: 26, Minor: 6}})
+	if got := stream(fixed, "events").Destination.Strategy; !strings.Contains(got, "REPLACE PARTITION") || !strings.Contains(got, "1mo windows cover whole month partitions") {
+		t.Errorf("aligned append strategy from 26.6 = %q", got)
 	}
 	if got := byName["events"].Destination.Partition; got != "toYYYYMM(ts)" {
 		t.Errorf("default partition = %q", got)
@@ -237,7 +241,7 @@ streams:
       ts: {type: "DateTime('Europe/Berlin')"}
     destination: {table: d.t, mode: append}
 `
-	p, ds := compile(t, pipeline, map[string]string{"q.sql": "SELECT TS FROM T WHERE TS >= :window_start AND TS < :window_end"}, plan.Options{})
+	p, ds := compile(t, pipeline, map[string]string{"q.sql": "SELECT TS FROM T WHERE TS >= :window_start AND TS < :window_end"}, plan.Options{ClickHouse: ddl.ClickHouseVersion{Major: 26, Minor: 6}})
 	if ds != "" {
 		t.Fatal(ds)
 	}

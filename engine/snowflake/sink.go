@@ -98,10 +98,10 @@ func (k *Sink) Prepare(ctx context.Context) error {
 // WriteWindow writes one window's rows (all rows of a full read). When it
 // returns nil they are committed; when it fails the table is as it was,
 // and running the window again is safe.
-func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.RecordReader) (int64, error) {
+func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.RecordReader) (engine.Written, error) {
 	conn, err := k.db.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return engine.Written{}, err
 	}
 	defer conn.Close()
 	stage, n, err := k.stage(ctx, conn, rr)
@@ -114,9 +114,9 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 		// did not reach the server leaves its transaction open): close it
 		// rather than hand it back to the pool.
 		conn.Raw(func(any) error { return driver.ErrBadConn })
-		return 0, plain(err)
+		return engine.Written{}, plain(err)
 	}
-	return n, nil
+	return engine.Written{Rows: n}, nil
 }
 
 // stage loads every row into a fresh transient table shaped like the

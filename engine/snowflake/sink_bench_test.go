@@ -68,8 +68,8 @@ func BenchmarkPush(b *testing.B) {
 				rr, _ := array.NewRecordReader(pushSchema, batches)
 				got, err := f.sink.WriteWindow(ctx, engine.Window{}, rr)
 				rr.Release()
-				if err != nil || got != int64(n) {
-					b.Fatalf("wrote %d rows: %v", got, err)
+				if err != nil || got.Rows != int64(n) {
+					b.Fatalf("wrote %d rows: %v", got.Rows, err)
 				}
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")

@@ -154,8 +154,8 @@ func testPushModes(t *testing.T, bulkRows int64) {
 		f.sink.BulkRows = bulkRows
 		for range 2 { // the second write re-runs the window: no duplicates
 			n, err := f.sink.WriteWindow(ctx, january, pushRows(pushRow{1, big, text("it's"), at(2), true}, pushRow{2, "-0.01", nil, at(3), false}))
-			if err != nil || n != 2 {
-				t.Fatalf("write: %d rows, %v", n, err)
+			if err != nil || n.Rows != 2 {
+				t.Fatalf("write: %d rows, %v", n.Rows, err)
 			}
 		}
 		want := "1 " + big + " it's 2024-01-02 12:30:15.123456 true\n2 -0.01 NULL 2024-01-03 12:30:15.123456 false\n100 1.00 before 2023-12-31 00:00:00.000000 true"
@@ -304,8 +304,8 @@ func TestPushPicksTheLoadPathBySize(t *testing.T) {
 	}
 	n, err := f.sink.WriteWindow(context.Background(), engine.Window{}, rr)
 	rr.Release()
-	if err != nil || n != DefaultBulkRows {
-		t.Fatalf("wrote %d rows: %v", n, err)
+	if err != nil || n.Rows != DefaultBulkRows {
+		t.Fatalf("wrote %d rows: %v", n.Rows, err)
 	}
 	if n := copies(); n != 1 {
 		t.Errorf("a write of %d rows ran %d COPY INTO, want one", DefaultBulkRows, n)

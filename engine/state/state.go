@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS windows (
 	run_id   INTEGER,
 	cut      TEXT,            -- the cut of the run (a serve tick) that last began it, RFC 3339
 	committed_end TEXT,       -- "end" when last committed: the destination holds the window to there, while it loads again too
+	digest   TEXT,            -- "rows:checksum" the destination computed when the window committed; sluice verify recomputes it
 	updated  TEXT NOT NULL,
 	PRIMARY KEY (pipeline, stream, start)
 );
@@ -82,6 +83,7 @@ CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (pipeline, id);
 var columns = []struct{ table, column, def string }{
 	{"windows", "cut", "TEXT"},
 	{"windows", "committed_end", "TEXT"},
+	{"windows", "digest", "TEXT"},
 	{"runs", "cut", "TEXT"},
 	{"runs", "reads", "INTEGER NOT NULL DEFAULT 0"},
 	{"runs", "repeats", "INTEGER NOT NULL DEFAULT 0"},
@@ -215,7 +217,10 @@ type Window struct {
 	// Cut is the cut of the run that last began the window: serve's jobs
 	// of one tick share it, so a window committed earlier in the same
 	// tick is never run again in it.
-	Cut     time.Time
+	Cut time.Time
+	// Digest is "rows:checksum" as the destination computed it when the
+	// window last committed ("" when it computes none).
+	Digest  string
 	Updated time.Time
 }
 
@@ -232,7 +237,7 @@ func parse(s string) time.Time {
 // Windows returns the ledger of a stream (all streams when stream is
 // ""), in start order.
 func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window, error) {
-	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), updated FROM windows WHERE pipeline = ?`
+	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), coalesce(digest, ''), updated FROM windows WHERE pipeline = ?`
 	args := []any{pipeline}
 	if stream != "" {
 		q += " AND stream = ?"
@@ -247,7 +252,7 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 	for rows.Next() {
 		var w Window
 		var start, end, cut, updated string
-		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &updated); err != nil {
+		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &w.Digest, &updated); err != nil {
 			return nil, err
 		}
 		w.Start, w.End, w.Cut, w.Updated = parse(start), parse(end), parse(cut), parse(updated)
@@ -307,20 +312,21 @@ func (s *Store) Begin(ctx context.Context, pipeline string, w Window, run int64)
 	return repeat, err
 }
 
-// Commit records a window's rows as durable in the destination.
-func (s *Store) Commit(ctx context.Context, pipeline, stream string, start time.Time, rows int64) error {
-	return s.set(ctx, pipeline, stream, start, Committed, rows, "")
+// Commit records a window's rows as durable in the destination, with
+// the destination's digest of them ("" when it computes none).
+func (s *Store) Commit(ctx context.Context, pipeline, stream string, start time.Time, rows int64, digest string) error {
+	return s.set(ctx, pipeline, stream, start, Committed, rows, "", digest)
 }
 
 // Fail records why a window failed.
 func (s *Store) Fail(ctx context.Context, pipeline, stream string, start time.Time, cause error) error {
-	return s.set(ctx, pipeline, stream, start, Failed, 0, cause.Error())
+	return s.set(ctx, pipeline, stream, start, Failed, 0, cause.Error(), "")
 }
 
-func (s *Store) set(ctx context.Context, pipeline, stream string, start time.Time, state string, rows int64, msg string) error {
+func (s *Store) set(ctx context.Context, pipeline, stream string, start time.Time, state string, rows int64, msg, digest string) error {
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE windows SET state = ?, rows = ?, error = nullif(?, ''), updated = ?,
-		committed_end = CASE WHEN ? = ? THEN "end" ELSE committed_end END WHERE pipeline = ? AND stream = ? AND start = ?`),
-		state, rows, msg, ts(time.Now()), state, Committed, pipeline, stream, ts(start))
+		committed_end = CASE WHEN ? = ? THEN "end" ELSE committed_end END, digest = nullif(?, '') WHERE pipeline = ? AND stream = ? AND start = ?`),
+		state, rows, msg, ts(time.Now()), state, Committed, digest, pipeline, stream, ts(start))
 	if err != nil {
 		return err
 	}

@@ -43,15 +43,15 @@ func TestLedger(t *testing.T) {
 	}
 	begin(8, 15, cut, false)
 	begin(1, 8, cut, false)
-	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10, ""))
 	must(s.Fail(ctx, "acme", "contacts", d(8), errors.New("boom")))
 	begin(8, 15, cut, false) // a retry
 	// Committed in this cut: running it again in the same cut is a
 	// repeat; in the next cut it is not.
 	begin(1, 8, cut, true)
-	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10, ""))
 	begin(1, 8, cut.Add(time.Minute), false)
-	must(s.Commit(ctx, "acme", "contacts", d(1), 10))
+	must(s.Commit(ctx, "acme", "contacts", d(1), 10, ""))
 	must(s.FinishRun(ctx, run, RunStats{Windows: 2, Rows: 10, Reads: 4, Repeats: 1}, nil))
 	must(s.Close())
 	// Only its owner reads the state, and its folder.
@@ -88,7 +88,7 @@ func TestLedger(t *testing.T) {
 	if n, err := s.Reset(ctx, "acme", "contacts", d(5)); err != nil || n != 1 {
 		t.Errorf("reset: %d %v", n, err)
 	}
-	if err := s.Commit(ctx, "acme", "contacts", d(8), 1); err == nil {
+	if err := s.Commit(ctx, "acme", "contacts", d(8), 1, ""); err == nil {
 		t.Error("committing a window not in the ledger succeeded")
 	}
 }
@@ -145,7 +145,7 @@ func TestPostgres(t *testing.T) {
 	if _, err := st.Begin(ctx, "p", w, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Commit(ctx, "p", "s", start, 42); err != nil {
+	if err := st.Commit(ctx, "p", "s", start, 42, ""); err != nil {
 		t.Fatal(err)
 	}
 	ws, err := st.Windows(ctx, "p", "s")
@@ -155,7 +155,7 @@ func TestPostgres(t *testing.T) {
 	if repeat, err := st.Begin(ctx, "p", w, run); err != nil || !repeat {
 		t.Fatalf("a committed window begun again in its cut: repeat %v, %v", repeat, err)
 	}
-	st.Commit(ctx, "p", "s", start, 42)
+	st.Commit(ctx, "p", "s", start, 42, "")
 	if err := st.FinishRun(ctx, run, RunStats{Windows: 1, Rows: 42}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestWatermarks(t *testing.T) {
 	}{{"p", "a", 1, 2, true}, {"p", "a", 2, 3, true}, {"p", "a", 3, 4, false}, {"p", "b", 1, 2, true}, {"q", "a", 5, 6, true}} {
 		st.Begin(ctx, w.pipeline, Window{Stream: w.stream, Start: d(w.from), End: d(w.to), Complete: true}, 0)
 		if w.commit {
-			st.Commit(ctx, w.pipeline, w.stream, d(w.from), 1)
+			st.Commit(ctx, w.pipeline, w.stream, d(w.from), 1, "")
 		}
 	}
 	got, err := st.Watermarks(ctx, "")
@@ -315,7 +315,7 @@ func TestWatermarks(t *testing.T) {
 		t.Errorf("watermark of q after the reload failed: %+v", one)
 	}
 	st.Begin(ctx, "q", Window{Stream: "a", Start: d(5), End: d(7)}, 0)
-	st.Commit(ctx, "q", "a", d(5), 1)
+	st.Commit(ctx, "q", "a", d(5), 1, "")
 	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 7 {
 		t.Errorf("watermark of q after the reload: %+v", one)
 	}

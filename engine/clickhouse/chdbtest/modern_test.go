@@ -4,14 +4,18 @@ package chdbtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chdb-io/chdb-go/chdb"
 
+	chengine "github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/clickhouse"
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
@@ -157,37 +161,127 @@ func TestCurrentDDL(t *testing.T) {
 	}
 }
 
-// TestAppendWindowRerun runs an append window's steps twice, as a re-run
-// after a crash would: the window's rows are there once, and the rows of
-// its partition outside the window are kept.
-func TestAppendWindowRerun(t *testing.T) {
-	e := open(t)
-	s := compile(t)["events"]
-	e.exec(s.Destination.DDL)
-	e.exec(`INSERT INTO modern.events VALUES ('before', true, '1950-01-01', 1.50, NULL, '2024-01-04 23:59:59.999999'),
-		('after', false, '2099-12-31', 2.00, 'x', '2024-01-06 00:00:00')`)
-	fill := map[string]string{
-		"window": "20240105T000000", "partitions": "(202401)", "partition": "202401",
-		"window_start": "toDateTime64('2024-01-05 00:00:00', 6, 'UTC')", "window_end": "toDateTime64('2024-01-06 00:00:00', 6, 'UTC')",
+// runner runs the sink's statements in chdb, so the Appender's own code
+// runs on a current release.
+type runner struct{ e *engine }
+
+func (r runner) Exec(_ context.Context, q string) error {
+	res, err := r.e.s.Query(q, "TSVRaw")
+	if err == nil {
+		err = res.Error()
 	}
-	rows := `('w1', true, '1900-01-01', 10.25, 'call', '2024-01-05 00:00:00'), ('w2', false, '2299-12-31', -3.10, NULL, '2024-01-05 23:59:59.123456')`
-	for range 2 {
-		for _, st := range s.Destination.Steps {
-			e.exec(step(st, fill, rows))
+	if err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
+}
+
+func (r runner) Strings(_ context.Context, q string) ([][]string, error) {
+	res, err := r.e.s.Query(q, "TSVRaw")
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
+	var out [][]string
+	for _, line := range strings.Split(strings.TrimSpace(res.String()), "\n") {
+		if line != "" {
+			out = append(out, strings.Split(line, "\t"))
 		}
 	}
-	got := e.query("SELECT id, ok, born, amount, label, at FROM modern.events ORDER BY at")
-	want := strings.Join([]string{
-		"before\ttrue\t1950-01-01\t1.5\t\\N\t2024-01-04 23:59:59.999999",
-		"w1\ttrue\t1900-01-01\t10.25\tcall\t2024-01-05 00:00:00.000000",
-		"w2\tfalse\t2299-12-31\t-3.1\t\\N\t2024-01-05 23:59:59.123456",
-		"after\tfalse\t2099-12-31\t2\tx\t2024-01-06 00:00:00.000000",
-	}, "\n")
-	if got != want {
-		t.Errorf("after the window ran twice:\n%s\nwant\n%s", got, want)
+	return out, nil
+}
+
+// TestAppendWindowRerun runs an append window twice through the
+// Appender, as a re-run after a crash would, with each strategy: the
+// window's rows are there once, the rows of its partition outside the
+// window are kept, and the digest counts the window.
+func TestAppendWindowRerun(t *testing.T) {
+	e := open(t) // chdb is one engine a process: one session a test
+	for _, strategy := range []ddl.AppendStrategy{ddl.AppendReplace, ddl.AppendDelete} {
+		table := fmt.Sprintf("modern.events_%d", strategy)
+		s := compile(t)["events"]
+		e.exec(strings.Replace(s.Destination.DDL, "modern.events", table, 1))
+		e.exec(`INSERT INTO ` + table + ` VALUES ('before', true, '1950-01-01', 1.50, NULL, '2024-01-04 23:59:59.999999'),
+		('after', false, '2099-12-31', 2.00, 'x', '2024-01-06 00:00:00')`)
+		var names []string
+		for _, c := range s.Columns {
+			names = append(names, c.Name)
+		}
+		a := &clickhouse.Appender{
+			ClickHouseAppend: ddl.ClickHouseAppend{Table: table, Columns: names, Window: "at", Strategy: strategy},
+			Run:              runner{e},
+		}
+		w := chengine.Window{Start: time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC), End: time.Date(2024, 1, 6, 0, 0, 0, 0, time.UTC)}
+		rows := `('w1', true, '1900-01-01', 10.25, 'call', '2024-01-05 00:00:00'), ('w2', false, '2299-12-31', -3.10, NULL, '2024-01-05 23:59:59.123456')`
+		ctx := context.Background()
+		for range 2 {
+			stage := a.StageName(w)
+			e.exec(a.DropStage(stage))
+			e.exec(a.CreateStage(stage))
+			e.exec(a.Insert(stage) + " VALUES " + rows)
+			d, err := a.Finish(ctx, stage, w, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Rows != 2 || d.Sum == "" {
+				t.Errorf("digest %+v", d)
+			}
+			e.exec(a.DropStage(stage))
+		}
+		got := e.query("SELECT id, ok, born, amount, label, at FROM " + table + " ORDER BY at")
+		want := strings.Join([]string{
+			"before\ttrue\t1950-01-01\t1.5\t\\N\t2024-01-04 23:59:59.999999",
+			"w1\ttrue\t1900-01-01\t10.25\tcall\t2024-01-05 00:00:00.000000",
+			"w2\tfalse\t2299-12-31\t-3.1\t\\N\t2024-01-05 23:59:59.123456",
+			"after\tfalse\t2099-12-31\t2\tx\t2024-01-06 00:00:00.000000",
+		}, "\n")
+		if got != want {
+			t.Errorf("strategy %d: after the window ran twice:\n%s\nwant\n%s", strategy, got, want)
+		}
+		if left := e.query("SELECT count() FROM system.tables WHERE database = 'modern' AND name LIKE '%sluice%'"); left != "0" {
+			t.Errorf("%s staging tables left behind", left)
+		}
 	}
-	if left := e.query("SELECT count() FROM system.tables WHERE database = 'modern' AND name LIKE '%sluice%'"); left != "0" {
-		t.Errorf("%s staging tables left behind", left)
+}
+
+// TestReplacePartitionDurable checks the fact the current release's
+// append strategy stands on: a partition replaced, then the engine
+// closed and opened again on the same data, holds only the new rows.
+func TestReplacePartitionDurable(t *testing.T) {
+	if os.Getenv("CHDB_LIB_PATH") == "" {
+		t.Fatal("CHDB_LIB_PATH is not set: scripts/install-deps fetches libchdb.so")
+	}
+	dir := t.TempDir()
+	s, err := chdb.NewSession(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &engine{t: t, s: s}
+	version, _ := ddl.ParseClickHouseVersion(e.query("SELECT version()"))
+	if !version.Has(ddl.DurableReplacePartition) {
+		t.Fatalf("chdb is ClickHouse %s, older than the durable REPLACE PARTITION", version)
+	}
+	for _, q := range []string{
+		"CREATE DATABASE d",
+		"CREATE TABLE d.t (p UInt8, x UInt64) ENGINE = MergeTree PARTITION BY p ORDER BY x",
+		"CREATE TABLE d.s AS d.t",
+		"INSERT INTO d.t SELECT 1, number FROM numbers(100)",
+		"INSERT INTO d.s SELECT 1, number FROM numbers(50)",
+		"ALTER TABLE d.t REPLACE PARTITION 1 FROM d.s",
+	} {
+		e.exec(q)
+	}
+	s.Close()
+	s, err = chdb.NewSession(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	e = &engine{t: t, s: s}
+	if n := e.query("SELECT count() FROM d.t"); n != "50" {
+		t.Errorf("%s rows after the engine opened again, want 50", n)
 	}
 }
 

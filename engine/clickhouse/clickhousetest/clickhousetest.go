@@ -35,6 +35,7 @@ type Server struct {
 	Addr    string
 	Version string
 	dir     string
+	bin     string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 }
@@ -164,11 +165,13 @@ func startOnce(bin string) (*Server, error) {
   <max_concurrent_queries>100</max_concurrent_queries>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
+  <shutdown_wait_unfinished>1</shutdown_wait_unfinished>
 </yandex>
 `, dir, tcp, httpPort)
 	users := `<yandex>
   <profiles><default>
     <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+    <poll_interval>1</poll_interval>
   </default></profiles>
   <users><default>
     <password></password>
@@ -185,26 +188,65 @@ func startOnce(bin string) (*Server, error) {
 	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(users), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
-	cmd.Dir = dir
-	out, err := os.Create(filepath.Join(dir, "stdout.log"))
-	if err != nil {
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", tcp), dir: dir, bin: bin}
+	if err := s.launch(); err != nil {
 		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts the server process on s's folder and waits for it.
+func (s *Server) launch() error {
+	cmd := exec.Command(s.bin, "--config-file="+filepath.Join(s.dir, "config.xml"))
+	cmd.Dir = s.dir
+	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// The server dies with the test process, even when that is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting clickhouse-server: %w", err)
+		return fmt.Errorf("starting clickhouse-server: %w", err)
 	}
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", tcp), dir: dir, cmd: cmd, exited: make(chan struct{})}
-	go func() { cmd.Wait(); out.Close(); close(s.exited) }()
-	if err := s.wait(20 * time.Second); err != nil {
-		logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+	exited := make(chan struct{})
+	s.cmd, s.exited = cmd, exited
+	go func() { cmd.Wait(); out.Close(); close(exited) }()
+	if err := s.wait(30 * time.Second); err != nil {
+		logs, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
 		s.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, tail(string(logs), 2000))
+		return fmt.Errorf("%w\n%s", err, tail(string(logs), 2000))
 	}
-	return s, nil
+	return nil
+}
+
+// Kill stops the server with sig (SIGTERM shuts it down as an operator
+// would, SIGKILL crashes it) and waits until it has exited. Its data
+// stays for Restart.
+func (s *Server) Kill(sig syscall.Signal) error {
+	if s.cmd == nil {
+		return fmt.Errorf("clickhousetest: the server at %s was not started here", s.Addr)
+	}
+	syscall.Kill(-s.cmd.Process.Pid, sig)
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("clickhouse-server did not exit within a minute of %v", sig)
+	}
+}
+
+// Restart stops the server with sig, if it runs, and starts it again on
+// the same data and port.
+func (s *Server) Restart(sig syscall.Signal) error {
+	select {
+	case <-s.exited:
+	default:
+		if err := s.Kill(sig); err != nil {
+			return err
+		}
+	}
+	return s.launch()
 }
 
 // wait polls the server until it answers SELECT 1, and reads its version.
