@@ -49,6 +49,7 @@ func commands() []command {
 		{"backfill", "load (again) every window in a range", "sluice backfill [--connections FILE] [--state FILE] [--stream S] --from DATE [--to DATE] DIR", runBackfill},
 		{"test", "run a pipeline's fixture tests offline on snowsim", "sluice test [--connections FILE] [--stream S] [--record [--limit N]] DIR", runTest},
 		{"diff", "what a change to pipeline folders does, against a git revision", "sluice diff --base REV [--format markdown|json] [--connections FILE] [DIR...]", runDiff},
+		{"verify", "check every committed window against the destination; --repair runs those that differ again", "sluice verify [--connections FILE] [--state FILE] [--stream S] [--repair] DIR", runVerify},
 		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},
 		{"history", "list a pipeline's runs", "sluice history [--state FILE] [--limit N] [--json] DIR", runHistory},
 		{"serve", "run every pipeline on its schedule until stopped", "sluice serve [--connections FILE] [--state FILE|postgres://...] [--listen ADDR] [--workers N] [--per-connection N] [--grace D] [--window-timeout D] [--retry-after D] DIR...", runServe},

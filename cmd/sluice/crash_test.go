@@ -19,7 +19,8 @@ import (
 
 // TestCrashRecovery kills `sluice run` (SIGKILL, no cleanup) at points
 // inside a window — before the destination write, with the window staged
-// but not visible, with some of its partitions replaced, after the write
+// but not visible, with the window's earlier rows deleted and none or
+// some of the staged partitions attached, after the write
 // but before the ledger commit, and after a commit between windows — then
 // runs again and checks that the destination holds exactly the source's
 // rows: counts and per-window checksums.
@@ -55,7 +56,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("source spans %d windows, want at least 8", len(want))
 	}
 
-	for _, crash := range []string{"begun:3", "staged:4", "replaced-partition:5", "written:6", "committed:7"} {
+	for _, crash := range []string{"begun:3", "staged:4", "deleted:5", "attached-partition:5", "written:6", "committed:7"} {
 		t.Run(crash, func(t *testing.T) {
 			ch := clickhousetest.NewDB(t)
 			dir := t.TempDir()

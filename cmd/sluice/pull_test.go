@@ -27,9 +27,15 @@ type pullFixture struct {
 
 func newPullFixture(t *testing.T, columns string) *pullFixture {
 	t.Helper()
+	return newPullFixtureOn(t, columns, clickhousetest.NewDB(t))
+}
+
+// newPullFixtureOn is newPullFixture writing into ch.
+func newPullFixtureOn(t *testing.T, columns string, ch *clickhousetest.DB) *pullFixture {
+	t.Helper()
 	// A window's rows (432) come in chunks the driver downloads, so
 	// SlowChunks slows every window.
-	f := &pullFixture{sf: snowflaketest.Start(t, snowflaketest.Options{FirstChunkRows: 100, ChunkRows: 300}), ch: clickhousetest.NewDB(t), dir: t.TempDir()}
+	f := &pullFixture{sf: snowflaketest.Start(t, snowflaketest.Options{FirstChunkRows: 100, ChunkRows: 300}), ch: ch, dir: t.TempDir()}
 	f.start = time.Now().UTC().AddDate(0, 0, -30).Truncate(24 * time.Hour)
 	if err := f.sf.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
 		CREATE TABLE ACME.CRM.EVENTS (ID NUMBER(38,0) NOT NULL, LABEL VARCHAR, BIG NUMBER(38,0), AT TIMESTAMP_NTZ);

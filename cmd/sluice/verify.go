@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/exec"
+	"github.com/hockeystack/sluice/engine/state"
+)
+
+// runVerify recomputes each committed window's digest from the
+// destination and lists the windows that differ from the ledger;
+// --repair runs exactly those again.
+func runVerify(e *env, args []string) int {
+	fs := newFlags(e, "verify")
+	conns := connectionsFlag(fs)
+	statePath := stateFlag(e, fs)
+	only := fs.String("stream", "", "verify only this `stream`")
+	repair := fs.Bool("repair", false, "run the windows that differ again, then verify them")
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 {
+		return usageError(e, fs, "want exactly one pipeline folder, got %d", len(dirs))
+	}
+	l := load(e, dirs[0], *conns)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	k, p, code := liveStreams(ctx, e, &l, dirs[0], *only)
+	if code != exitOK {
+		return code
+	}
+	defer k.close()
+	st, err := state.Open(*statePath)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	defer st.Close()
+	var streams []exec.Stream
+	for i, s := range l.pipeline.Streams {
+		es, err := k.stream(s, p.Streams[i])
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
+			return exitProblems
+		}
+		streams = append(streams, es)
+	}
+	drift, err := verifyStreams(ctx, e, st, l.pipeline.Name, streams)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	if len(drift) == 0 {
+		return exitOK
+	}
+	if !*repair {
+		fmt.Fprintf(e.stdout, "%d window(s) differ from the ledger; sluice verify --repair runs them again\n", len(drift))
+		return exitProblems
+	}
+	r := &exec.Runner{
+		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second, Parallel: 1,
+		Log: slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	for _, d := range drift {
+		opts := exec.Options{Force: true}
+		if !d.window.IsZero() {
+			opts.From, opts.To = d.window.Start, d.window.End
+		}
+		if _, err := r.Run(ctx, []exec.Stream{d.stream}, opts); err != nil {
+			fmt.Fprintf(e.stderr, "sluice: repairing %s %s: %v\n", d.stream.Config.Name, d.window, err)
+			return exitProblems
+		}
+	}
+	fmt.Fprintf(e.stdout, "ran %d window(s) again; verifying them\n", len(drift))
+	left, err := verifyStreams(ctx, e, st, l.pipeline.Name, driftStreams(drift))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
+	}
+	if len(left) > 0 {
+		fmt.Fprintf(e.stdout, "%d window(s) still differ after the repair\n", len(left))
+		return exitProblems
+	}
+	fmt.Fprintln(e.stdout, "repaired: every window matches the ledger")
+	return exitOK
+}
+
+// drifted is a committed window whose destination digest is not the
+// ledger's.
+type drifted struct {
+	stream exec.Stream
+	window engine.Window
+}
+
+func driftStreams(ds []drifted) []exec.Stream {
+	var out []exec.Stream
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if !seen[d.stream.Config.Name] {
+			seen[d.stream.Config.Name] = true
+			out = append(out, d.stream)
+		}
+	}
+	return out
+}
+
+// verifyStreams compares every committed window of the streams with the
+// digest the destination computes now, prints a line a stream and one a
+// window that differs, and returns those windows.
+func verifyStreams(ctx context.Context, e *env, st *state.Store, pipeline string, streams []exec.Stream) ([]drifted, error) {
+	var out []drifted
+	for _, s := range streams {
+		name := s.Config.Name
+		dg, ok := s.Sink.(engine.Digester)
+		if !ok {
+			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", name)
+			continue
+		}
+		ws, err := st.Windows(ctx, pipeline, name)
+		if err != nil {
+			return nil, err
+		}
+		var checked, unknown int
+		for _, w := range ws {
+			if w.State != state.Committed {
+				continue
+			}
+			want := engine.ParseDigest(w.Digest)
+			if want.IsZero() {
+				unknown++
+				continue
+			}
+			win := engine.Window{}
+			if s.Config.Incremental != nil {
+				win = engine.Window{Start: w.Start, End: w.End}
+			}
+			got, err := dg.Digest(ctx, win)
+			if err != nil {
+				return nil, fmt.Errorf("stream %s, window %s: %w", name, win, err)
+			}
+			if got.IsZero() {
+				unknown++
+				continue
+			}
+			checked++
+			if got != want {
+				fmt.Fprintf(e.stdout, "%s %s: the ledger has %d rows (sum %s), the destination %d (sum %s)\n", name, win, want.Rows, want.Sum, got.Rows, got.Sum)
+				out = append(out, drifted{stream: s, window: win})
+			}
+		}
+		line := fmt.Sprintf("%s: %d window(s) verified", name, checked)
+		if n := countStream(out, name); n > 0 {
+			line += fmt.Sprintf(", %d differ", n)
+		} else {
+			line += ", all match"
+		}
+		if unknown > 0 {
+			line += fmt.Sprintf("; %d committed without a digest (before verify existed, or an upsert)", unknown)
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	return out, nil
+}
+
+func countStream(ds []drifted, name string) int {
+	n := 0
+	for _, d := range ds {
+		if d.stream.Config.Name == name {
+			n++
+		}
+	}
+	return n
+}
