@@ -103,6 +103,7 @@ type server struct {
 	ticks    map[runKey]*tickCount    // the running tick of each stream
 	pool     map[string]*pooledConn   // open connections, by definition
 	failing  map[runKey]string        // streams whose last run failed, and why
+	drift    map[runKey]string        // streams whose last verify found windows that differ from the ledger
 }
 
 // pooledConn is one connection shared by every stream of this process
@@ -146,6 +147,7 @@ func runServe(e *env, args []string) int {
 	perJob := fs.Int("windows-per-job", 1, "windows a job runs before it hands the stream back to the queue, for any worker to go on")
 	retryBase := fs.Duration("retry-after", 30*time.Second, "first wait before a failed stream is tried again; it doubles each attempt, up to 30 minutes")
 	timeout := fs.Duration("window-timeout", 2*time.Hour, "a job (one window) running longer is stopped and retried; a dead worker's job is taken up elsewhere soon after this")
+	verifyEvery := fs.Duration("verify-every", 6*time.Hour, "how often each stream this process runs is verified against its ledger, as sluice verify does (0: never)")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
 		return exitUsage
@@ -162,7 +164,7 @@ func runServe(e *env, args []string) int {
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
-		pool: map[string]*pooledConn{}, failing: map[runKey]string{}}
+		pool: map[string]*pooledConn{}, failing: map[runKey]string{}, drift: map[runKey]string{}}
 	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -171,6 +173,9 @@ func runServe(e *env, args []string) int {
 	if err := s.start(context.Background(), *workers); err != nil {
 		fmt.Fprintf(e.stderr, "sluice serve: %v\n", err)
 		return exitProblems
+	}
+	if *verifyEvery > 0 {
+		go s.verifyLoop(ctx, *verifyEvery)
 	}
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
@@ -220,6 +225,8 @@ func newServeMetrics() *serve.Metrics {
 	m.Describe("sluice_ticks_total", "counter", "Ticks a stream finished (every window due at the tick's cut committed), by pipeline and stream.")
 	m.Describe("sluice_tick_windows", "gauge", "Windows the stream's last finished tick committed on this worker.")
 	m.Describe("sluice_tick_source_queries", "gauge", "Source queries the stream's last finished tick sent from this worker.")
+	m.Describe("sluice_windows_drifted", "gauge", "Committed windows whose destination digest differed from the ledger at the stream's last verify (sluice verify --repair runs them again).")
+	m.Describe("sluice_verifications_total", "counter", "Verifications of a stream against its ledger, by result (match, drift, error).")
 	return m
 }
 
@@ -770,6 +777,71 @@ func (s *server) freshness(ctx context.Context, pipeline, stream string) {
 	}
 }
 
+// verifyLoop verifies, every interval, each stream this process has run
+// (those it holds a live plan for: verifying others would log in to
+// customers' warehouses to plan them) against its ledger.
+func (s *server) verifyLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stopping:
+			return
+		case <-t.C:
+		}
+		s.verifyLive(ctx)
+	}
+}
+
+// verifyLive verifies the streams with a live plan once.
+func (s *server) verifyLive(ctx context.Context) {
+	s.mu.Lock()
+	keys := make([]runKey, 0, len(s.live))
+	live := map[runKey]*liveStream{}
+	for k, ls := range s.live {
+		keys = append(keys, k)
+		live[k] = ls
+	}
+	s.mu.Unlock()
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].pipeline < keys[j].pipeline || keys[i].pipeline == keys[j].pipeline && keys[i].stream < keys[j].stream
+	})
+	for _, key := range keys {
+		if ctx.Err() != nil || s.isStopping() {
+			return
+		}
+		named := s.log.With("pipeline", key.pipeline, "stream", key.stream)
+		v, err := verifyStream(ctx, s.st, key.pipeline, live[key].stream)
+		if err != nil {
+			s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "error")
+			named.Warn("verify failed", "error", err)
+			continue
+		}
+		if !v.verifiable {
+			continue
+		}
+		s.metrics.Set("sluice_windows_drifted", float64(len(v.drift)), "pipeline", key.pipeline, "stream", key.stream)
+		s.mu.Lock()
+		if len(v.drift) == 0 {
+			delete(s.drift, key)
+		} else {
+			s.drift[key] = fmt.Sprintf("%d window(s) differ from the ledger, the first %s; sluice verify --repair runs them again", len(v.drift), v.drift[0].window)
+		}
+		s.mu.Unlock()
+		if len(v.drift) == 0 {
+			s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "match")
+			continue
+		}
+		s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "drift")
+		for _, d := range v.drift {
+			named.Error("window differs from the ledger", "window", d.window.String(), "ledger_rows", d.ledger.Rows, "destination_rows", d.now.Rows,
+				"ledger_sum", d.ledger.Sum, "destination_sum", d.now.Sum)
+		}
+	}
+}
+
 // handler serves /healthz and /metrics.
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
@@ -788,9 +860,14 @@ func (s *server) handler() http.Handler {
 		for k, why := range s.failing {
 			failing = append(failing, fmt.Sprintf("%s/%s: %s", k.pipeline, k.stream, oneLine(why)))
 		}
+		var drifting []string
+		for k, what := range s.drift {
+			drifting = append(drifting, fmt.Sprintf("%s/%s: %s", k.pipeline, k.stream, what))
+		}
 		s.mu.Unlock()
 		sort.Strings(names)
 		sort.Strings(failing)
+		sort.Strings(drifting)
 		var paused []string
 		for _, n := range names {
 			if reason, _, ok, _ := s.st.Paused(r.Context(), n); ok {
@@ -800,20 +877,24 @@ func (s *server) handler() http.Handler {
 				s.metrics.Set("sluice_pipeline_paused", 0, "pipeline", n)
 			}
 		}
-		// Healthy means every stream is getting its data through: a
-		// paused pipeline, a failing stream or a folder that no longer
-		// loads is not.
+		// Healthy means every stream is getting its data through and its
+		// destination holds what the ledger says: a paused pipeline, a
+		// failing stream, a folder that no longer loads or a stream whose
+		// windows differ from the ledger is not.
 		status := "ok"
-		if len(paused) > 0 || len(failing) > 0 || problems > 0 {
+		if len(paused) > 0 || len(failing) > 0 || problems > 0 || len(drifting) > 0 {
 			status = "unhealthy"
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		fmt.Fprintf(w, "%s: %d pipeline(s), %d paused, %d stream(s) failing, %d folder(s) failing to reload\n", status, len(names), len(paused), len(failing), problems)
+		fmt.Fprintf(w, "%s: %d pipeline(s), %d paused, %d stream(s) failing, %d folder(s) failing to reload, %d stream(s) drifting\n", status, len(names), len(paused), len(failing), problems, len(drifting))
 		for _, p := range paused {
 			fmt.Fprintf(w, "paused %s\n", p)
 		}
 		for _, f := range failing {
 			fmt.Fprintf(w, "failing %s\n", f)
+		}
+		for _, d := range drifting {
+			fmt.Fprintf(w, "drifting %s\n", d)
 		}
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,16 @@ type tickPipeline struct {
 	name     string
 	behind   int
 	lookback time.Duration
+	// append writes mode append; the default is upsert.
+	append bool
+}
+
+// destination is the pipeline's destination mapping, in db.
+func (p tickPipeline) destination(db string) string {
+	if p.append {
+		return fmt.Sprintf("{connection: ch, table: %s.%s, mode: append, create: true}", db, p.name)
+	}
+	return fmt.Sprintf("{connection: ch, table: %s.%s, mode: upsert, key: [id], version: at, create: true}", db, p.name)
 }
 
 func (p tickPipeline) start(today time.Time) time.Time { return today.AddDate(0, 0, -p.behind) }
@@ -85,8 +95,8 @@ streams:
       id:     {type: Int64}
       amount: {type: "Decimal(12, 2)"}
       at:     {type: "DateTime('UTC')", allow_lossy: true}
-    destination: {connection: ch, table: %s.%s, mode: upsert, key: [id], version: at, create: true}
-`, p.name, schedule, p.name, p.start(f.today).Format(time.DateOnly), spanText(p.lookback), f.ch.Name, p.name)
+    destination: %s
+`, p.name, schedule, p.name, p.start(f.today).Format(time.DateOnly), spanText(p.lookback), p.destination(f.ch.Name))
 		files[p.name+"/q.sql"] = `SELECT ID, AMOUNT, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`
 	}
 	files["connections.yaml"] = conns.String()

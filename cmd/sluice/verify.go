@@ -95,8 +95,14 @@ func runVerify(e *env, args []string) int {
 // drifted is a committed window whose destination digest is not the
 // ledger's.
 type drifted struct {
-	stream exec.Stream
-	window engine.Window
+	stream      exec.Stream
+	window      engine.Window
+	ledger, now engine.Digest
+}
+
+func (d drifted) String() string {
+	return fmt.Sprintf("%s %s: the ledger has %d rows (sum %s), the destination %d (sum %s)",
+		d.stream.Config.Name, d.window, d.ledger.Rows, d.ledger.Sum, d.now.Rows, d.now.Sum)
 }
 
 func driftStreams(ds []drifted) []exec.Stream {
@@ -111,70 +117,97 @@ func driftStreams(ds []drifted) []exec.Stream {
 	return out
 }
 
-// verifyStreams compares every committed window of the streams with the
-// digest the destination computes now, prints a line a stream and one a
-// window that differs, and returns those windows.
+// verdict is what verifying a stream found.
+type verdict struct {
+	// verifiable is false when the destination keeps no digest.
+	verifiable bool
+	// checked counts the windows compared; unknown those committed
+	// without a digest.
+	checked, unknown int
+	drift            []drifted
+}
+
+func (v verdict) String() string {
+	line := fmt.Sprintf("%d window(s) verified", v.checked)
+	if len(v.drift) > 0 {
+		line += fmt.Sprintf(", %d differ", len(v.drift))
+	} else {
+		line += ", all match"
+	}
+	if v.unknown > 0 {
+		line += fmt.Sprintf("; %d committed without a digest (before verify existed, or an upsert)", v.unknown)
+	}
+	return line
+}
+
+// verifyStream compares every committed window of a stream with the
+// digest the destination computes now. A window that begins loading
+// while its digest is read is left out, not reported: its ledger entry
+// is read again after the digest and must be unchanged, so a verify
+// running beside the stream's own writes (serve) never reports a window
+// in the middle of its write as drift.
+func verifyStream(ctx context.Context, st *state.Store, pipeline string, s exec.Stream) (verdict, error) {
+	var v verdict
+	name := s.Config.Name
+	dg, ok := s.Sink.(engine.Digester)
+	if !ok {
+		return v, nil
+	}
+	v.verifiable = true
+	ws, err := st.Windows(ctx, pipeline, name)
+	if err != nil {
+		return v, err
+	}
+	for _, w := range ws {
+		if w.State != state.Committed {
+			continue
+		}
+		want := engine.ParseDigest(w.Digest)
+		if want.IsZero() {
+			v.unknown++
+			continue
+		}
+		win := engine.Window{}
+		if s.Config.Incremental != nil {
+			win = engine.Window{Start: w.Start, End: w.End}
+		}
+		got, err := dg.Digest(ctx, win)
+		if err != nil {
+			return v, fmt.Errorf("stream %s, window %s: %w", name, win, err)
+		}
+		again, ok, err := st.Window(ctx, pipeline, name, w.Start)
+		if err != nil {
+			return v, err
+		}
+		if !ok || again.State != state.Committed || !again.Updated.Equal(w.Updated) || again.Digest != w.Digest {
+			continue // written while it was read
+		}
+		v.checked++
+		if got != want {
+			v.drift = append(v.drift, drifted{stream: s, window: win, ledger: want, now: got})
+		}
+	}
+	return v, nil
+}
+
+// verifyStreams verifies the streams, prints a line a window that
+// differs and one a stream, and returns the windows that differ.
 func verifyStreams(ctx context.Context, e *env, st *state.Store, pipeline string, streams []exec.Stream) ([]drifted, error) {
 	var out []drifted
 	for _, s := range streams {
-		name := s.Config.Name
-		dg, ok := s.Sink.(engine.Digester)
-		if !ok {
-			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", name)
-			continue
-		}
-		ws, err := st.Windows(ctx, pipeline, name)
+		v, err := verifyStream(ctx, st, pipeline, s)
 		if err != nil {
 			return nil, err
 		}
-		var checked, unknown int
-		for _, w := range ws {
-			if w.State != state.Committed {
-				continue
-			}
-			want := engine.ParseDigest(w.Digest)
-			if want.IsZero() {
-				unknown++
-				continue
-			}
-			win := engine.Window{}
-			if s.Config.Incremental != nil {
-				win = engine.Window{Start: w.Start, End: w.End}
-			}
-			got, err := dg.Digest(ctx, win)
-			if err != nil {
-				return nil, fmt.Errorf("stream %s, window %s: %w", name, win, err)
-			}
-			if got.IsZero() {
-				unknown++
-				continue
-			}
-			checked++
-			if got != want {
-				fmt.Fprintf(e.stdout, "%s %s: the ledger has %d rows (sum %s), the destination %d (sum %s)\n", name, win, want.Rows, want.Sum, got.Rows, got.Sum)
-				out = append(out, drifted{stream: s, window: win})
-			}
+		if !v.verifiable {
+			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", s.Config.Name)
+			continue
 		}
-		line := fmt.Sprintf("%s: %d window(s) verified", name, checked)
-		if n := countStream(out, name); n > 0 {
-			line += fmt.Sprintf(", %d differ", n)
-		} else {
-			line += ", all match"
+		for _, d := range v.drift {
+			fmt.Fprintln(e.stdout, d)
 		}
-		if unknown > 0 {
-			line += fmt.Sprintf("; %d committed without a digest (before verify existed, or an upsert)", unknown)
-		}
-		fmt.Fprintln(e.stdout, line)
+		fmt.Fprintf(e.stdout, "%s: %s\n", s.Config.Name, v)
+		out = append(out, v.drift...)
 	}
 	return out, nil
-}
-
-func countStream(ds []drifted, name string) int {
-	n := 0
-	for _, d := range ds {
-		if d.stream.Config.Name == name {
-			n++
-		}
-	}
-	return n
 }

@@ -4,6 +4,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -138,4 +142,68 @@ func waitMutations(t *testing.T, db driver.Conn) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("mutations still pending after 30 s")
+}
+
+// TestServeReportsDrift: serve verifies the streams it runs on a
+// schedule. Rows doubled behind its back make /healthz unhealthy and
+// /metrics count the windows; `sluice verify --repair` on the same state
+// puts them right.
+func TestServeReportsDrift(t *testing.T) {
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "drifty", behind: 5, append: true}})
+	stateFile := filepath.Join(f.dir, "state.db")
+	d := f.serve(t, stateFile, "--verify-every", "500ms")
+	healthz := func() (int, string) {
+		resp, err := http.Get("http://" + d.addr + "/healthz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	series := `{pipeline="drifty",stream="events"}`
+	waitFor(t, d, 60*time.Second, "a tick and a verify that matches", func() bool {
+		code, _ := healthz()
+		return code == http.StatusOK && d.metric("sluice_ticks_total", series) == 1 && d.metric("sluice_verifications_total", `{pipeline="drifty",stream="events",result="match"}`) >= 1
+	})
+	// Double every row older than two days, as a restart that brought
+	// replaced parts back would.
+	old := f.today.AddDate(0, 0, -2).Format(time.DateTime)
+	if err := f.ch.Conn.Exec(context.Background(), fmt.Sprintf("INSERT INTO %[1]s.drifty (id, amount, at) SELECT id, amount, at FROM %[1]s.drifty WHERE at < toDateTime('%[2]s', 'UTC')", f.ch.Name, old)); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	waitFor(t, d, 30*time.Second, "the drift reported", func() bool {
+		var code int
+		code, body = healthz()
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "1 stream(s) drifting") &&
+			strings.Contains(body, "drifting drifty/events: 3 window(s) differ from the ledger") && d.metric("sluice_windows_drifted", series) == 3
+	})
+	t.Logf("healthz:\n%s", body)
+	d.stop(t)
+	t.Setenv("SF_PASSWORD", "sluice")
+	out, errOut, code := sluice(t, "verify", "--repair", "--connections", filepath.Join(f.dir, "connections.yaml"), "--state", stateFile, filepath.Join(f.dir, "drifty"))
+	if code != 0 || !strings.Contains(out, "repaired: every window matches the ledger") {
+		t.Fatalf("verify --repair: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after limit with
+// the daemon's last log lines.
+func waitFor(t *testing.T, d *daemon, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			m := d.metrics()
+			var keys []string
+			for k := range m {
+				if strings.Contains(k, "verif") || strings.Contains(k, "drift") || strings.Contains(k, "ticks") {
+					keys = append(keys, fmt.Sprint(k, " ", m[k]))
+				}
+			}
+			t.Fatalf("no %s within %v\n%s\n%s", what, limit, strings.Join(keys, "\n"), lastLines(d.log(), 20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -261,6 +261,25 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 	return out, rows.Err()
 }
 
+// Window returns one window of the ledger, and false when the ledger has
+// none starting at start.
+func (s *Store) Window(ctx context.Context, pipeline, stream string, start time.Time) (Window, bool, error) {
+	var w Window
+	var st, end, cut, updated string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), coalesce(digest, ''), updated
+		FROM windows WHERE pipeline = ? AND stream = ? AND start = ?`), pipeline, stream, ts(start)).
+		Scan(&st, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &w.Digest, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Window{}, false, nil
+	}
+	if err != nil {
+		return Window{}, false, err
+	}
+	w.Stream = stream
+	w.Start, w.End, w.Cut, w.Updated = parse(st), parse(end), parse(cut), parse(updated)
+	return w, true, nil
+}
+
 // Watermark is the end of a stream's newest committed window. A window
 // loading again (the newest one, cut at every run) keeps the end it was
 // last committed with: the destination holds its rows up to there.
