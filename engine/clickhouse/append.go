@@ -135,6 +135,22 @@ func (a *Appender) Finish(ctx context.Context, stage string, w engine.Window, ro
 	return d, nil
 }
 
+// AttachAll attaches every partition of stage to the target: how an
+// upsert window's rows reach it once all of them are staged.
+func (a *Appender) AttachAll(ctx context.Context, stage string) error {
+	staged, err := a.column(ctx, a.StagePartitions(stage))
+	if err != nil {
+		return fmt.Errorf("listing the staging table's partitions: %w", err)
+	}
+	for _, p := range staged {
+		if err := a.Run.Exec(ctx, a.Attach(stage, ddl.QuoteString(p))); err != nil {
+			return fmt.Errorf("attaching partition %s: %w", p, err)
+		}
+		a.hook("attached-partition")
+	}
+	return nil
+}
+
 // waitMutations waits until the target has no mutation left to do.
 func (a *Appender) waitMutations(ctx context.Context) error {
 	limit := a.MutationWait

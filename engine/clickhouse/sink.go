@@ -89,7 +89,7 @@ func (k *Sink) Prepare(ctx context.Context) error {
 		return err
 	}
 	if exists {
-		if k.dest.Mode == "append" {
+		if k.dest.Mode != "replace" {
 			return k.appender.DropLeftStages(ctx)
 		}
 		return nil
@@ -141,8 +141,11 @@ func quoteString(s string) string {
 func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (engine.Written, error) {
 	switch k.dest.Mode {
 	case "upsert":
-		n, err := k.insert(ctx, k.dest.Table, rr)
-		return engine.Written{Rows: n}, err
+		// Staged, then attached: a window that stops on a bad row at row
+		// 240,000 has sent nothing to the target.
+		return k.staged(ctx, w, rr, func(stage string, n int64) (engine.Digest, error) {
+			return engine.Digest{}, k.appender.AttachAll(ctx, stage)
+		})
 	case "replace":
 		return k.replace(ctx, rr)
 	case "append":
@@ -166,6 +169,14 @@ func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader
 	if k.window == "" {
 		return engine.Written{}, errors.New("append needs the window column")
 	}
+	return k.staged(ctx, w, rr, func(stage string, n int64) (engine.Digest, error) {
+		return k.appender.Finish(ctx, stage, w, n)
+	})
+}
+
+// staged loads the window into its staging table, then has move bring
+// the staged rows into the target; the staging table is dropped after.
+func (k *Sink) staged(ctx context.Context, w Window, rr array.RecordReader, move func(stage string, n int64) (engine.Digest, error)) (engine.Written, error) {
 	a := k.appender
 	stage := a.StageName(w)
 	if err := k.conn.Exec(ctx, a.DropStage(stage)); err != nil {
@@ -180,7 +191,7 @@ func (k *Sink) appendWindow(ctx context.Context, w Window, rr array.RecordReader
 		return engine.Written{}, err
 	}
 	k.hook("staged")
-	d, err := a.Finish(ctx, stage, w, n)
+	d, err := move(stage, n)
 	if err != nil {
 		return engine.Written{}, err
 	}

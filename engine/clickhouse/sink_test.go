@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -184,5 +185,63 @@ func TestUpsertAndReplace(t *testing.T) {
 	}
 	if got := dump(t, db, fmt.Sprintf("SELECT name FROM system.tables WHERE database = '%s' ORDER BY name", db.Name)); got != "events" {
 		t.Errorf("tables left behind: %s", got)
+	}
+}
+
+// failingReader yields its batches, then fails, as a window does when a
+// bad value stops it after rows have been sent.
+type failingReader struct {
+	array.RecordReader
+	err error
+}
+
+func (f *failingReader) Next() bool {
+	if f.RecordReader.Next() {
+		return true
+	}
+	f.err = fmt.Errorf("row 240000: value out of range")
+	return false
+}
+
+func (f *failingReader) Err() error { return f.err }
+
+// TestFailedWindowLeavesTableAsItWas: a window that fails after 250,000
+// rows, 200,000 of them sent (two blocks), leaves the table as it was, in
+// every mode.
+func TestFailedWindowLeavesTableAsItWas(t *testing.T) {
+	for _, mode := range []string{"upsert", "append", "replace"} {
+		t.Run(mode, func(t *testing.T) {
+			db := clickhousetest.NewDB(t)
+			k := newSink(t, db, mode)
+			jan := Window{Start: day(1).Truncate(24 * time.Hour), End: day(32).Truncate(24 * time.Hour)}
+			write(t, k, jan, event{1, "1.00", nil, day(1)}, event{2, "2.00", nil, day(2)})
+			many := make([]event, 250_000)
+			for i := range many {
+				many[i] = event{int64(i + 10), "9.99", nil, day(1 + i%28)}
+			}
+			// The server keeps inserted blocks until it has a million rows
+			// to write as a part; with a small threshold the blocks sent
+			// before the failure are written, as a big window's are.
+			ctx := clickhouse.Context(context.Background(), clickhouse.WithSettings(clickhouse.Settings{"min_insert_block_size_rows": 1000, "min_insert_block_size_bytes": 1000}))
+			var recs []arrow.RecordBatch
+			for i := 0; i < len(many); i += 50_000 {
+				rr := events(many[i : i+50_000]...)
+				rr.Next()
+				rec := rr.RecordBatch()
+				rec.Retain()
+				recs = append(recs, rec)
+				rr.Release()
+			}
+			rr, _ := array.NewRecordReader(eventSchema, recs)
+			if _, err := k.WriteWindow(ctx, jan, &failingReader{RecordReader: rr}); err == nil {
+				t.Fatal("the write succeeded")
+			}
+			if got := dump(t, db, fmt.Sprintf("SELECT concat(toString(id), ':', toString(toFloat64(amount))) FROM %s.events ORDER BY id", db.Name)); got != "1:1 2:2" {
+				t.Errorf("after a failed window the table holds %.60s", got)
+			}
+			if got := dump(t, db, fmt.Sprintf("SELECT name FROM system.tables WHERE database = '%s' ORDER BY name", db.Name)); got != "events" {
+				t.Errorf("tables left behind: %s", got)
+			}
+		})
 	}
 }

@@ -191,6 +191,26 @@ func (a ClickHouseAppend) Steps() []string {
 	return steps
 }
 
+// UpsertSteps are the statements of one window's write in upsert mode:
+// the rows are staged, and only a complete window's partitions are
+// attached, so a window that fails leaves the target as it was.
+func (a ClickHouseAppend) UpsertSteps() []string {
+	const start = "20060102T150405"
+	stage := a.Stage(start)
+	steps := []string{
+		a.DropStage(stage),
+		a.CreateStage(stage),
+		a.Insert(stage) + " -- rows of the window, in blocks of at least 100,000",
+		a.StagePartitions(stage),
+		a.Attach(stage, "{partition_id}") + " -- for each {partition_id} of the staging table",
+		a.DropStage(stage),
+	}
+	for i, st := range steps {
+		steps[i] = strings.ReplaceAll(st, StagePrefix+start, StagePrefix+"{window}")
+	}
+	return steps
+}
+
 // splitName returns a dotted name's database as a SQL expression
 // (currentDatabase() when it has none) and its table name.
 func splitName(name string) (db, table string) {

@@ -477,9 +477,13 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 			out.Strategy = "append, window by window: the window's rows are loaded into a staging table, the target's earlier rows of the window deleted with a mutation, and the staging table's partitions attached; a restart at any point brings no replaced part back (REPLACE PARTITION on this server would: its replaced parts stay on disk until a background cleanup), and a re-run replaces its window and never duplicates it; readers miss the window's rows between the delete and the attach, never see them twice"
 		}
 	case config.Upsert:
-		out.Strategy = fmt.Sprintf("upsert: rows are inserted and ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run inserts versions already present, which merge away (read with FINAL for exact results before merges)",
+		out.Strategy = fmt.Sprintf("upsert: a window's rows are staged and, once all of them are, attached by partition (a window that fails leaves the table as it was); ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run attaches versions already present, which merge away (read with FINAL for exact results before merges)",
 			strings.Join(d.Key, ", "), orDefault(d.Version, "insertion order"))
-		out.Steps = []string{insert(ddl.QuoteClickHouseName(d.Table))}
+		names := make([]string, len(defs))
+		for i, col := range defs {
+			names[i] = col.Name
+		}
+		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: names}.UpsertSteps()
 	case config.Replace:
 		next := d.Table + "__sluice_new"
 		old := d.Table + "__sluice_old"

@@ -285,8 +285,9 @@ func TestReplacePartitionDurable(t *testing.T) {
 	}
 }
 
-// TestUpsertKeepsNewestVersion inserts two versions of a key as two runs
-// would: read with FINAL, the newest wins.
+// TestUpsertKeepsNewestVersion writes two versions of a key as two runs
+// would, staged and attached by the Appender: read with FINAL, the newest
+// wins.
 func TestUpsertKeepsNewestVersion(t *testing.T) {
 	e := open(t)
 	s := compile(t)["profiles"]
@@ -295,9 +296,19 @@ func TestUpsertKeepsNewestVersion(t *testing.T) {
 		`(1, 'old@example.com', '2024-01-01 00:00:00'), (2, 'two@example.com', '2024-01-01 00:00:00')`,
 		`(1, 'new@example.com', '2024-02-01 00:00:00'), (2, 'two@example.com', '2024-01-01 00:00:00')`,
 	} {
-		for _, st := range s.Destination.Steps {
-			e.exec(step(st, nil, rows))
+		var names []string
+		for _, c := range s.Columns {
+			names = append(names, c.Name)
 		}
+		a := &clickhouse.Appender{ClickHouseAppend: ddl.ClickHouseAppend{Table: "modern.profiles", Columns: names}, Run: runner{e}}
+		stage := a.StageName(chengine.Window{})
+		e.exec(a.DropStage(stage))
+		e.exec(a.CreateStage(stage))
+		e.exec(a.Insert(stage) + " VALUES " + rows)
+		if err := a.AttachAll(context.Background(), stage); err != nil {
+			t.Fatal(err)
+		}
+		e.exec(a.DropStage(stage))
 	}
 	if got := e.query("SELECT id, email FROM modern.profiles FINAL ORDER BY id"); got != "1\tnew@example.com\n2\ttwo@example.com" {
 		t.Errorf("upserted rows:\n%s", got)
