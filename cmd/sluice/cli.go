@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -243,10 +244,17 @@ func uniqueSorted(in []string) []string {
 // reports problems itself and returns a non-zero exit code with them; the
 // caller closes the links.
 func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*links, *plan.Plan, int) {
+	k, p, _, code := liveStreamsWhy(ctx, e, l, dir, only)
+	return k, p, code
+}
+
+// liveStreamsWhy is liveStreams that also returns, when it fails, the
+// first error as one line (for the run history).
+func liveStreamsWhy(ctx context.Context, e *env, l *loaded, dir, only string) (*links, *plan.Plan, error, int) {
 	if l.diags.HasErrors() {
 		report(e, l.diags, l.sources)
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
-		return nil, nil, exitProblems
+		return nil, nil, firstError(l.diags), exitProblems
 	}
 	var streams []*config.Stream
 	for _, s := range l.pipeline.Streams {
@@ -256,7 +264,7 @@ func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*lin
 	}
 	if len(streams) == 0 {
 		fmt.Fprintf(e.stderr, "sluice: no stream %s in %s\n", only, dir)
-		return nil, nil, exitUsage
+		return nil, nil, fmt.Errorf("no stream %s", only), exitUsage
 	}
 	p := *l.pipeline
 	p.Streams = streams
@@ -268,7 +276,17 @@ func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*lin
 	if ds.HasErrors() {
 		k.close()
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
-		return nil, nil, exitProblems
+		return nil, nil, firstError(ds), exitProblems
 	}
-	return k, pl, exitOK
+	return k, pl, nil, exitOK
+}
+
+// firstError is the first error of ds, with its position.
+func firstError(ds diag.Diagnostics) error {
+	for _, d := range ds.Sort() {
+		if d.Severity == diag.Error {
+			return errors.New(d.Error())
+		}
+	}
+	return errors.New("problems")
 }

@@ -88,27 +88,43 @@ func parseWhen(s string, loc *time.Location) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-// execute loads, plans against the live databases, and runs.
+// execute loads, plans against the live databases, and runs. A run that
+// cannot start (a connection fails, the live plan has problems) is in
+// the history too, failed, with why.
 func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, parallel int) int {
 	l := load(e, dir, connsPath)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	k, p, code := liveStreams(ctx, e, &l, dir, only)
+	var st *state.Store
+	if l.pipeline.Name != "" {
+		var err error
+		if st, err = state.Open(statePath); err != nil {
+			fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+			return exitProblems
+		}
+		defer st.Close()
+	}
+	failed := func(why error) {
+		if st == nil {
+			return
+		}
+		bg := context.WithoutCancel(ctx)
+		if id, err := st.StartRun(bg, l.pipeline.Name, time.Now()); err == nil {
+			st.FinishRun(bg, id, state.RunStats{}, fmt.Errorf("did not start: %w", why))
+		}
+	}
+	k, p, why, code := liveStreamsWhy(ctx, e, &l, dir, only)
 	if code != exitOK {
+		failed(why)
 		return code
 	}
 	defer k.close()
-	st, err := state.Open(statePath)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
-	}
-	defer st.Close()
 	var streams []exec.Stream
 	for i, s := range l.pipeline.Streams {
 		es, err := k.stream(s, p.Streams[i])
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
+			failed(fmt.Errorf("stream %s: %w", s.Name, err))
 			return exitProblems
 		}
 		streams = append(streams, es)

@@ -113,6 +113,12 @@ type server struct {
 type pooledConn struct {
 	mu sync.Mutex
 	k  *links
+	// rejected is a login the database refused, kept for a minute so that
+	// the streams queued beside the one that hit it fail without trying
+	// the credentials again (repeated failed logins lock users); by then
+	// their pipelines are paused, and a resume tries afresh.
+	rejected   error
+	rejectedAt time.Time
 }
 
 // runKey names a stream of a pipeline.
@@ -718,10 +724,18 @@ func (s *server) pooled(ctx context.Context, l loaded, names ...string) (*links,
 		}
 		s.mu.Unlock()
 		pc.mu.Lock()
-		pc.k.open(context.WithoutCancel(ctx), s.e, c) // the connection outlives this job
-		err = pc.k.need(n)
-		if err != nil {
-			pc.k.forget(n)
+		if pc.rejected != nil && s.now().Sub(pc.rejectedAt) < time.Minute {
+			err = pc.rejected
+		} else {
+			pc.rejected = nil
+			pc.k.open(context.WithoutCancel(ctx), s.e, c) // the connection outlives this job
+			err = pc.k.need(n)
+			if err != nil {
+				pc.k.forget(n)
+				if credentialsRejected(err) {
+					pc.rejected, pc.rejectedAt = err, s.now()
+				}
+			}
 		}
 		view.conns[n] = c
 		if db, ok := pc.k.snowflake[n]; ok {

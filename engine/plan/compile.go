@@ -69,8 +69,8 @@ type compiler struct {
 	chVersions map[string]ddl.ClickHouseVersion
 }
 
-// connectLive asks each catalog for its server, dropping the catalogs that
-// cannot be reached.
+// connectLive asks each catalog for its server; one that cannot be
+// reached is an error at the connection's definition.
 func (c *compiler) connectLive() {
 	names := make([]string, 0, len(c.opts.Catalogs))
 	for n := range c.opts.Catalogs {
@@ -86,7 +86,9 @@ func (c *compiler) connectLive() {
 			if conn := c.opts.Connections.Get(n); conn != nil {
 				pos = conn.Pos
 			}
-			c.ds.Warnf(pos, 0, "connection %s: live schemas not read, planned offline: %v", n, err)
+			// Live planning was asked for: a plan that quietly fell back
+			// to declared types would pass for a checked one.
+			c.ds.Errorf(pos, 0, "connection %s: cannot read the live schemas: %v", n, err)
 			continue
 		}
 		c.servers[n] = kind + " " + version

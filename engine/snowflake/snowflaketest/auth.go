@@ -73,6 +73,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user, e := s.authenticate(&req)
 	if e != nil {
+		s.rejected.Add(1)
 		s.log.Info("snowsim: login rejected", "user", req.Data.LoginName, "authenticator", req.Data.Authenticator, "code", e.code())
 		writeFailure(w, e, nil)
 		return

@@ -101,8 +101,12 @@ type Server struct {
 	results  map[string]*result // by query id
 	history  []QueryRecord
 	seq      atomic.Int64
+	rejected atomic.Int64 // logins refused
 	faults   faults
 }
+
+// RejectedLogins counts the logins the server has refused.
+func (s *Server) RejectedLogins() int { return int(s.rejected.Load()) }
 
 // QueryRecord is one statement the server ran, for tests to inspect.
 type QueryRecord struct {
