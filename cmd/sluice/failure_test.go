@@ -89,3 +89,27 @@ func TestServePausesOnFirstRejection(t *testing.T) {
 		t.Errorf("%d logins refused, want 1\n%s", n, lastLines(d.log(), 30))
 	}
 }
+
+// TestPushChecksRowsBeforeSending: values the push's declared Snowflake
+// types cannot hold (a note longer than VARCHAR(6), an amount beyond
+// NUMBER(4,2)) stop the window in Sluice, naming stream, row (the stream
+// has no key) and column, and no row reaches Snowflake.
+func TestPushChecksRowsBeforeSending(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"varchar", "NOTE:       {from: note, type: VARCHAR}", "NOTE:       {from: note, type: VARCHAR(6)}", `column NOTE, row 3: "note 10" is longer than 6 characters`},
+		{"number", `AMOUNT:     {from: amount, type: "NUMBER(38,2)"}`, `AMOUNT:     {from: amount, type: "NUMBER(4,2)"}`, "column AMOUNT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "WRITER", Password: "sluice"}}})
+			f.pipeline(t, strings.Replace(f.eventsStream(), tc.from, tc.to, 1))
+			out, errOut, code := f.run(t, "run")
+			if code != 1 || !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "stream events") || !strings.Contains(errOut, ", row ") {
+				t.Fatalf("exit %d, want 1 with %q, the stream and the row\n%s%s", code, tc.want, out, errOut)
+			}
+			if got := f.sfRows(t, "SELECT COUNT(*) FROM ACME.CRM.EVENTS", joined); got[0] != "0" {
+				t.Errorf("rows reached Snowflake: %v", got)
+			}
+			t.Logf("%s", lastLines(errOut, 2))
+		})
+	}
+}

@@ -117,6 +117,9 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 				return nil, &cellError{row: i, msg: "invalid UTF-8 in a String value"}
 			}
 		}
+		if i, err := firstTooLong(a, col.Type); i >= 0 {
+			return nil, &cellError{row: i, msg: err.Error()}
+		}
 		a.Retain()
 		return a, nil
 	}
@@ -158,6 +161,56 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 
 // rangeChecked reports whether a column's values must be checked against
 // the destination's range even when the Arrow types match.
+// limitsLength reports that t bounds the length of its values: a
+// Snowflake VARCHAR(n) or BINARY(n), or a FixedString(n).
+func limitsLength(t sqltype.Type) bool {
+	return t.Length > 0 && (t.Dialect == sqltype.Snowflake || t.Fixed)
+}
+
+// checkLength refuses a value longer than t holds: characters for a
+// Snowflake VARCHAR, bytes for BINARY and FixedString.
+func checkLength(s string, t sqltype.Type) error {
+	if !limitsLength(t) {
+		return nil
+	}
+	if t.Dialect == sqltype.Snowflake && t.Kind == sqltype.String {
+		if utf8.RuneCountInString(s) > t.Length {
+			return fmt.Errorf("%q is longer than %d characters (%s)", truncate(s), t.Length, t)
+		}
+		return nil
+	}
+	if len(s) > t.Length {
+		return fmt.Errorf("%q is longer than %d bytes (%s)", truncate(s), t.Length, t)
+	}
+	return nil
+}
+
+// firstTooLong is the first row of a string or binary column whose value
+// t cannot hold, or -1.
+func firstTooLong(a arrow.Array, t sqltype.Type) (int, error) {
+	if !limitsLength(t) {
+		return -1, nil
+	}
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			continue
+		}
+		var v string
+		switch x := a.(type) {
+		case *array.String:
+			v = x.Value(i)
+		case *array.Binary:
+			v = string(x.Value(i))
+		default:
+			return -1, nil
+		}
+		if err := checkLength(v, t); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}
+
 func rangeChecked(col Column) bool {
 	_, ok := timeRange(col)
 	return ok
@@ -318,11 +371,8 @@ func appendValue(b array.Builder, col Column, v any) error {
 		return nil
 	case *array.StringBuilder:
 		s, err := toString(v)
-		if err == nil && t.Length > 0 && t.Dialect == sqltype.Snowflake && utf8.RuneCountInString(s) > t.Length {
-			err = fmt.Errorf("%q is longer than %d characters (%s)", truncate(s), t.Length, t)
-		}
-		if err == nil && t.Fixed && len(s) > t.Length {
-			err = fmt.Errorf("%q is longer than %d bytes (%s)", truncate(s), t.Length, t)
+		if err == nil {
+			err = checkLength(s, t)
 		}
 		b.Append(s)
 		return err
@@ -330,13 +380,14 @@ func appendValue(b array.Builder, col Column, v any) error {
 		switch v := v.(type) {
 		case []byte:
 			b.Append(v)
+			return checkLength(string(v), t)
 		case string:
 			b.Append([]byte(v))
+			return checkLength(v, t)
 		default:
 			b.AppendNull()
 			return fmt.Errorf("%v is not bytes", v)
 		}
-		return nil
 	case *array.BooleanBuilder:
 		switch v := v.(type) {
 		case bool:
