@@ -104,13 +104,10 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 		}
 		defer st.Close()
 	}
+	began := time.Now()
 	failed := func(why error) {
-		if st == nil {
-			return
-		}
-		bg := context.WithoutCancel(ctx)
-		if id, err := st.StartRun(bg, l.pipeline.Name, time.Now()); err == nil {
-			st.FinishRun(bg, id, state.RunStats{}, fmt.Errorf("did not start: %w", why))
+		if st != nil {
+			st.FailedStart(context.WithoutCancel(ctx), l.pipeline.Name, began, fmt.Errorf("did not start: %w", why))
 		}
 	}
 	k, p, why, code := liveStreamsWhy(ctx, e, &l, dir, only)

@@ -4,6 +4,7 @@
 package clickhouse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ func Open(ctx context.Context, c *config.Connection, getenv func(string) string)
 		Addr:             []string{net.JoinHostPort(host, strconv.Itoa(port))},
 		Auth:             auth,
 		Protocol:         clickhouse.Native,
-		DialTimeout:      10 * time.Second,
+		DialTimeout:      cmp.Or(c.Timeout, 10*time.Second),
 		ReadTimeout:      5 * time.Minute,
 		MaxOpenConns:     4,
 		ConnMaxLifetime:  time.Hour,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -71,7 +72,22 @@ type Connection struct {
 	Database  string
 	Schema    string
 	Secure    bool
-	Auth      Auth
+	// Timeout bounds a login (Snowflake, retries included) or a dial
+	// (ClickHouse): a server that is down fails the run within it.
+	// Zero means the default, DefaultTimeout.
+	Timeout time.Duration
+	Auth    Auth
+}
+
+// DefaultTimeout is a connection's timeout when it sets none.
+const DefaultTimeout = 60 * time.Second
+
+// LoginTimeout is the connection's timeout, or the default.
+func (c *Connection) LoginTimeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
 }
 
 // Auth is how a connection authenticates.
@@ -182,6 +198,17 @@ func ParseConnections(path string, src []byte) (*Connections, diag.Diagnostics) 
 		}
 		if _, n := get(v, "secure"); n != nil {
 			conn.Secure, _ = boolean(n)
+		}
+		if _, n := get(v, "timeout"); n != nil {
+			t, err := time.ParseDuration(n.Value)
+			switch {
+			case err != nil:
+				d.errorf(n, "connection %s: timeout %q is not a duration such as 30s or 2m", k.Value, n.Value)
+			case t < time.Second || t > time.Hour:
+				d.errorf(n, "connection %s: timeout %s is outside 1s to 1h", k.Value, n.Value)
+			default:
+				conn.Timeout = t
+			}
 		}
 		_, auth := get(v, "auth")
 		conn.Auth = Auth{

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,4 +154,32 @@ func TestConfigPinsSessionTimezone(t *testing.T) {
 	if tz := cfg.Params["TIMEZONE"]; tz == nil || *tz != "UTC" {
 		t.Errorf("session TIMEZONE = %v, want UTC", tz)
 	}
+}
+
+// TestDeadServerFailsWithinTimeout: a connection's timeout bounds the
+// login, retries included, so a Snowflake that is down fails a run in
+// about that long, naming the connection.
+func TestDeadServerFailsWithinTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	c := &config.Connection{Name: "down", Kind: "snowflake", Account: "X", User: "U", Host: "127.0.0.1", Port: port, Protocol: "http",
+		Timeout: 2 * time.Second, Auth: config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}}
+	cfg, err := Config(c, func(string) string { return "pw" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LoginTimeout != 2*time.Second {
+		t.Errorf("login timeout %v, want the connection's 2s", cfg.LoginTimeout)
+	}
+	start := time.Now()
+	_, err = Open(context.Background(), c, func(string) string { return "pw" })
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "connecting to down") {
+		t.Fatalf("open of a dead server: %v", err)
+	}
+	t.Logf("failed after %v: %v", took.Round(time.Millisecond), err)
 }

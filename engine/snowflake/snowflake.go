@@ -45,7 +45,7 @@ func Config(c *config.Connection, getenv func(string) string) (*sf.Config, error
 		Port:           c.Port,
 		Protocol:       c.Protocol,
 		Application:    "sluice",
-		LoginTimeout:   60 * time.Second,
+		LoginTimeout:   c.LoginTimeout(),
 		RequestTimeout: 5 * time.Minute,
 		// Key-pair tokens are minted per login; a short life limits a leak.
 		JWTExpireTimeout: 60 * time.Second,

@@ -387,9 +387,23 @@ const KeepRuns = 1000
 // StartRun records a run's start and the time its windows are cut at,
 // and returns its id.
 func (s *Store) StartRun(ctx context.Context, pipeline string, cut time.Time) (int64, error) {
+	return s.startRun(ctx, pipeline, time.Now(), cut)
+}
+
+func (s *Store) startRun(ctx context.Context, pipeline string, started, cut time.Time) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (pipeline, started, status, cut) VALUES (?, ?, 'running', ?) RETURNING id`), pipeline, ts(time.Now()), ts(cut)).Scan(&id)
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (pipeline, started, status, cut) VALUES (?, ?, 'running', ?) RETURNING id`), pipeline, ts(started), ts(cut)).Scan(&id)
 	return id, err
+}
+
+// FailedStart records a run that began at started and stopped before
+// its first window: a connection that failed, a live plan with problems.
+func (s *Store) FailedStart(ctx context.Context, pipeline string, started time.Time, cause error) error {
+	id, err := s.startRun(ctx, pipeline, started, started)
+	if err != nil {
+		return err
+	}
+	return s.FinishRun(ctx, id, RunStats{}, cause)
 }
 
 // FinishRun records a run's outcome (cause is nil for success) and
