@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
+	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
 )
 
 // TestVerifyRepairsRestartDuplication reproduces the duplication a
@@ -205,5 +206,29 @@ func waitFor(t *testing.T, d *daemon, limit time.Duration, what string, cond fun
 			t.Fatalf("no %s within %v\n%s\n%s", what, limit, strings.Join(keys, "\n"), lastLines(d.log(), 20))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestVerifyPush: a push's windows are verified against Snowflake too;
+// a row changed there is found by its checksum and put back by --repair.
+func TestVerifyPush(t *testing.T) {
+	f := newPushFixture(t, snowflaketest.Options{Users: []snowflaketest.User{{Name: "WRITER", Password: "sluice"}}})
+	f.pipeline(t, f.eventsStream())
+	if out, errOut, code := f.run(t, "run"); code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := f.run(t, "verify")
+	if code != 0 || !strings.Contains(out, "all match") || strings.Contains(out, "without a digest") {
+		t.Fatalf("verify after the push: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := f.db.ExecContext(context.Background(), "UPDATE ACME.CRM.EVENTS SET NOTE = 'changed' WHERE ID = 't5'"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = f.run(t, "verify", "--repair")
+	if code != 0 || strings.Count(out, "the ledger has") != 1 || !strings.Contains(out, "repaired") {
+		t.Fatalf("verify --repair after a changed row: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := f.sfRows(t, "SELECT NOTE FROM ACME.CRM.EVENTS WHERE ID = 't5'", joined); got[0] != "note 5" {
+		t.Errorf("row t5 after the repair: %v", got)
 	}
 }

@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -108,6 +109,12 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 	if err == nil {
 		err = k.apply(ctx, conn, w, stage)
 	}
+	var d engine.Digest
+	if err == nil && k.dest.Mode != "merge" {
+		if d, err = k.digest(ctx, conn, w); err == nil && d.Rows != n {
+			err = engine.Permanent(fmt.Errorf("the window wrote %d rows but %s holds %d in it", n, k.dest.Table, d.Rows))
+		}
+	}
 	conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+stage)
 	if err != nil {
 		// The session's state is unknown after a failure (a rollback that
@@ -116,7 +123,40 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 		conn.Raw(func(any) error { return driver.ErrBadConn })
 		return engine.Written{}, plain(err)
 	}
-	return engine.Written{Rows: n}, nil
+	return engine.Written{Rows: n, Digest: d}, nil
+}
+
+// Digest reads what the table holds of a window now (the whole table for
+// the zero window): verify compares it with the ledger. Merge streams
+// keep none: their rows move between windows.
+func (k *Sink) Digest(ctx context.Context, w engine.Window) (engine.Digest, error) {
+	if k.dest.Mode == "merge" {
+		return engine.Digest{}, nil
+	}
+	conn, err := k.db.Conn(ctx)
+	if err != nil {
+		return engine.Digest{}, err
+	}
+	defer conn.Close()
+	return k.digest(ctx, conn, w)
+}
+
+// digest counts a window's rows and sums HASH of each, which Snowflake
+// computes for every type.
+func (k *Sink) digest(ctx context.Context, conn *sql.Conn, w engine.Window) (engine.Digest, error) {
+	q := fmt.Sprintf("SELECT COUNT(*), CAST(SUM(HASH(%s)) AS VARCHAR) FROM %s", ddl.QuoteSnowflakeList(k.names()), ddl.QuoteSnowflakeName(k.dest.Table))
+	var args []any
+	if k.dest.Mode == "append" && !w.IsZero() && k.window != "" {
+		c := ddl.QuoteSnowflake(k.window)
+		q += fmt.Sprintf(" WHERE %s >= ? AND %s < ?", c, c)
+		args = []any{sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC()}
+	}
+	var n int64
+	var sum sql.NullString
+	if err := conn.QueryRowContext(ctx, q, args...).Scan(&n, &sum); err != nil {
+		return engine.Digest{}, fmt.Errorf("reading the digest: %w", err)
+	}
+	return engine.Digest{Rows: n, Sum: cmp.Or(sum.String, "0")}, nil
 }
 
 // stage loads every row into a fresh transient table shaped like the
