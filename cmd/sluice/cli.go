@@ -53,7 +53,7 @@ func commands() []command {
 		{"verify", "check every committed window against the destination; --repair runs those that differ again", "sluice verify [--connections FILE] [--state FILE] [--stream S] [--repair] DIR", runVerify},
 		{"state", "show a pipeline's windows, watermarks and runs", "sluice state [--state FILE] DIR", runState},
 		{"history", "list a pipeline's runs", "sluice history [--state FILE] [--limit N] [--json] DIR", runHistory},
-		{"serve", "run every pipeline on its schedule until stopped", "sluice serve [--connections FILE] [--state FILE|postgres://...] [--listen ADDR] [--workers N] [--per-connection N] [--grace D] [--window-timeout D] [--retry-after D] DIR...", runServe},
+		{"serve", "run every pipeline on its schedule until stopped", "sluice serve [--connections FILE] [--state FILE|postgres://...] [--listen ADDR] [--workers N] [--per-connection N] [--grace D] [--window-timeout D] [--retry-after D] [--verify-every D] [--alert-webhook URL] [--alert-behind D] DIR...", runServe},
 		{"resume", "let serve run a paused pipeline again", "sluice resume [--state FILE] PIPELINE...", runResume},
 		{"version", "print the version", "sluice version", runVersion},
 	}

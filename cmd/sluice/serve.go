@@ -104,7 +104,16 @@ type server struct {
 	pool     map[string]*pooledConn   // open connections, by definition
 	failing  map[runKey]string        // streams whose last run failed, and why
 	drift    map[runKey]string        // streams whose last verify found windows that differ from the ledger
+
+	running map[runKey]bool // streams with a job running on this worker
+
+	alerts      *serve.Alerter // nil without --alert-webhook
+	alertBehind time.Duration
 }
+
+// alertCheckEvery is how often serve looks for pipelines paused, resumed
+// or behind to alert on.
+var alertCheckEvery = 15 * time.Second
 
 // pooledConn is one connection shared by every stream of this process
 // that uses a connection defined the same way: our ClickHouse serves
@@ -153,6 +162,8 @@ func runServe(e *env, args []string) int {
 	perJob := fs.Int("windows-per-job", 1, "windows a job runs before it hands the stream back to the queue, for any worker to go on")
 	retryBase := fs.Duration("retry-after", 30*time.Second, "first wait before a failed stream is tried again; it doubles each attempt, up to 30 minutes")
 	timeout := fs.Duration("window-timeout", 2*time.Hour, "a job (one window) running longer is stopped and retried; a dead worker's job is taken up elsewhere soon after this")
+	alertURL := fs.String("alert-webhook", "", "`URL` to post a JSON message to (Slack's incoming-webhook shape) when a pipeline pauses, a stream fails after its retries or falls behind, and when it recovers")
+	alertBehind := fs.Duration("alert-behind", 0, "alert when a stream's data is older than this (default: two schedule intervals)")
 	verifyEvery := fs.Duration("verify-every", 6*time.Hour, "how often each stream this process runs is verified against its ledger, as sluice verify does (0: never)")
 	dirs, err := parseArgs(fs, args)
 	if err != nil {
@@ -170,7 +181,7 @@ func runServe(e *env, args []string) int {
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
-		pool: map[string]*pooledConn{}, failing: map[runKey]string{}, drift: map[runKey]string{}}
+		pool: map[string]*pooledConn{}, failing: map[runKey]string{}, drift: map[runKey]string{}, running: map[runKey]bool{}}
 	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -182,6 +193,12 @@ func runServe(e *env, args []string) int {
 	}
 	if *verifyEvery > 0 {
 		go s.verifyLoop(ctx, *verifyEvery)
+	}
+	if *alertURL != "" {
+		s.alerts = serve.NewAlerter(*alertURL, s.log.With("component", "alerts"))
+		defer s.alerts.Close()
+		s.alertBehind = *alertBehind
+		go s.watchAlerts(ctx, alertCheckEvery)
 	}
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
@@ -514,6 +531,14 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	if cut.IsZero() {
 		cut = s.now().UTC() // a job queued by a version without cuts
 	}
+	s.mu.Lock()
+	s.running[key] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, key)
+		s.mu.Unlock()
+	}()
 	start := s.now()
 	sum, err := s.runStream(ctx, f, key, stream, cut, log)
 	s.metrics.Add("sluice_source_queries_total", float64(sum.Reads), "pipeline", args.Pipeline, "stream", args.Stream)
@@ -555,6 +580,14 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 		delete(s.failing, key)
 	}
 	s.mu.Unlock()
+	switch result {
+	case "failed":
+		s.failedOrRecovered(args.Pipeline, args.Stream, err)
+	case "ok":
+		s.failedOrRecovered(args.Pipeline, args.Stream, nil)
+	case "paused":
+		s.alerts.Raise(args.Pipeline, serve.AlertPaused, fmt.Sprintf("stream %s: credentials rejected; resume with sluice resume %s", args.Stream, args.Pipeline))
+	}
 	s.freshness(context.WithoutCancel(ctx), args.Pipeline, args.Stream)
 	return err
 }
@@ -911,6 +944,7 @@ func (s *server) handler() http.Handler {
 			fmt.Fprintf(w, "drifting %s\n", d)
 		}
 	})
+	s.statusHandlers(mux)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		s.metrics.Write(w)

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/serve"
+)
+
+// stripWindows is how many of a stream's newest windows the status page
+// draws.
+const stripWindows = 120
+
+// status gathers what the status page and /api/status show: every
+// pipeline's health, and for those on the page asked for (see
+// serve.Status.Filter) their ledger strips.
+func (s *server) status(ctx context.Context, q string, page, perPage int, strips bool) (*serve.Status, error) {
+	now := s.now()
+	s.mu.Lock()
+	folders := make([]*served, 0, len(s.folders))
+	for _, f := range s.folders {
+		folders = append(folders, f)
+	}
+	failing, drift := map[runKey]string{}, map[runKey]string{}
+	for k, v := range s.failing {
+		failing[k] = oneLine(v)
+	}
+	for k, v := range s.drift {
+		drift[k] = v
+	}
+	running := map[runKey]bool{}
+	for k := range s.running {
+		running[k] = true
+	}
+	var problems []string
+	for dir, why := range s.problems {
+		problems = append(problems, dir+": "+oneLine(why))
+	}
+	s.mu.Unlock()
+	sort.Strings(problems)
+	wms, err := s.st.Watermarks(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	marks := map[runKey]time.Time{}
+	for _, w := range wms {
+		marks[runKey{w.Pipeline, w.Stream}] = w.End
+	}
+	st := &serve.Status{Generated: now.UTC(), Problems: problems}
+	for _, f := range folders {
+		p := f.l.pipeline
+		ps := serve.PipelineStatus{Name: p.Name, Schedule: p.Schedule + " (" + p.Timezone + ")", Health: "fresh"}
+		if reason, since, paused, err := s.st.Paused(ctx, p.Name); err != nil {
+			return nil, err
+		} else if paused {
+			ps.Paused = &serve.Paused{Reason: reason, Since: since.UTC(), Resume: "sluice resume " + p.Name}
+			ps.Health = "paused"
+		}
+		interval := f.sched.Interval(now)
+		for _, c := range p.Streams {
+			key := runKey{p.Name, c.Name}
+			ss := serve.StreamStatus{Name: c.Name, Watermark: marks[key].UTC(), Running: running[key], Failing: failing[key], Drifting: drift[key], Windows: map[string]int{}}
+			if !ss.Watermark.IsZero() {
+				ss.Lag = now.Sub(ss.Watermark).Seconds()
+			}
+			ss.Health = serve.Freshness(ss.Watermark, now, interval)
+			if ss.Drifting != "" {
+				ss.Health = "drifting"
+			}
+			if ss.Failing != "" {
+				ss.Health = "failing"
+			}
+			ps.Health = serve.Worst(ps.Health, ss.Health)
+			ps.Streams = append(ps.Streams, ss)
+		}
+		st.Pipelines = append(st.Pipelines, ps)
+	}
+	st.Filter(q, page, perPage)
+	for i := 0; strips && i < len(st.Pipelines); i++ {
+		p := &st.Pipelines[i]
+		for j := range p.Streams {
+			ss := &p.Streams[j]
+			ws, err := s.st.Windows(ctx, p.Name, ss.Name)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range ws {
+				ss.Windows[w.State]++
+			}
+			if len(ws) > stripWindows {
+				ws = ws[len(ws)-stripWindows:]
+			}
+			for _, w := range ws {
+				ss.Strip = append(ss.Strip, serve.Cell{Start: w.Start.UTC(), End: w.End.UTC(), State: w.State, Rows: w.Rows, Error: oneLine(w.Error)})
+			}
+		}
+	}
+	return st, nil
+}
+
+// statusHandlers serves the status page at / and its data at
+// /api/status; both read only.
+func (s *server) statusHandlers(mux *http.ServeMux) {
+	get := func(w http.ResponseWriter, r *http.Request) (*serve.Status, bool) {
+		pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		per := 50
+		if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 && n <= 1000 {
+			per = n
+		}
+		st, err := s.status(r.Context(), r.URL.Query().Get("q"), pg, per, true)
+		if err != nil {
+			http.Error(w, "status: "+err.Error(), http.StatusServiceUnavailable)
+			return nil, false
+		}
+		return st, true
+	}
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if st, ok := get(w, r); ok {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if err := st.WriteHTML(w); err != nil {
+				s.log.Error("rendering the status page", "error", err)
+			}
+		}
+	})
+	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
+		if st, ok := get(w, r); ok {
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(st)
+		}
+	})
+}
+
+// watchAlerts raises and clears the behind and paused alerts from the
+// state every interval (failures are raised where they happen).
+func (s *server) watchAlerts(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.checkAlerts(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stopping:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *server) checkAlerts(ctx context.Context) {
+	st, err := s.status(ctx, "", 1, 1<<30, false)
+	if err != nil {
+		return
+	}
+	for _, p := range st.Pipelines {
+		if p.Paused != nil {
+			s.alerts.Raise(p.Name, serve.AlertPaused, p.Paused.Reason+"; resume with "+p.Paused.Resume)
+		} else {
+			s.alerts.Clear(p.Name, serve.AlertPaused, "resumed")
+		}
+		var behind []string
+		for _, ss := range p.Streams {
+			limit := s.alertBehind
+			if limit <= 0 {
+				limit = 2 * s.interval(p.Name)
+			}
+			if !ss.Watermark.IsZero() && time.Duration(ss.Lag*float64(time.Second)) > limit {
+				behind = append(behind, fmt.Sprintf("stream %s has data to %s, %s ago", ss.Name, ss.Watermark.Format(time.RFC3339), time.Duration(ss.Lag*float64(time.Second)).Round(time.Second)))
+			}
+		}
+		if len(behind) > 0 {
+			s.alerts.Raise(p.Name, serve.AlertBehind, behind[0])
+		} else {
+			s.alerts.Clear(p.Name, serve.AlertBehind, "every stream is within its schedule")
+		}
+	}
+}
+
+// interval is a pipeline's schedule interval now.
+func (s *server) interval(pipeline string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.folders[pipeline]; f != nil {
+		return f.sched.Interval(s.now())
+	}
+	return time.Hour
+}
+
+// failedOrRecovered raises or clears the failed alert after a stream's
+// run: cleared only when no stream of the pipeline is failing.
+func (s *server) failedOrRecovered(pipeline, stream string, err error) {
+	if err != nil {
+		s.alerts.Raise(pipeline, serve.AlertFailed, fmt.Sprintf("stream %s failed after its retries: %s", stream, oneLine(err.Error())))
+		return
+	}
+	s.mu.Lock()
+	for k := range s.failing {
+		if k.pipeline == pipeline {
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.mu.Unlock()
+	s.alerts.Clear(pipeline, serve.AlertFailed, "every stream runs again")
+}

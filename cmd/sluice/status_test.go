@@ -1,0 +1,148 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestStatusPage serves three pipelines (one fresh, one whose Snowflake
+// user is gone, one whose query fails on a row) with alerts going to a
+// local receiver, then opens / in headless Chromium: the page shows each
+// pipeline's health, the paused one's reason and the command that
+// resumes it, the failed window's error; /api/status carries the same,
+// and neither carries a connection's definition or credentials. The
+// receiver gets one message for the pause and one for the failure.
+func TestStatusPage(t *testing.T) {
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: make deps installs Debian's chromium")
+	}
+	var mu sync.Mutex
+	var alerts []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		alerts = append(alerts, m["text"])
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "fresh", behind: 3, append: true}, {name: "gone", behind: 2}, {name: "broken", behind: 2}})
+	writeFiles(t, f.dir, map[string]string{"broken/q.sql": `SELECT ID, CAST(AMOUNT / (ID - 200) AS NUMBER(12,2)) AS AMOUNT, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`})
+	// gone's connection logs in as a user that is no more.
+	lines := strings.Split(readFile(t, filepath.Join(f.dir, "connections.yaml")), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "  sf_gone:") {
+			lines[i] = strings.Replace(l, "user: SLUICE", "user: NOBODY", 1)
+		}
+	}
+	writeFiles(t, f.dir, map[string]string{"connections.yaml": strings.Join(lines, "\n")})
+	d := f.serve(t, filepath.Join(f.dir, "state.db"), "--alert-webhook", receiver.URL, "--retry-after", "1h")
+	waitFor(t, d, 60*time.Second, "the three pipelines' first runs", func() bool {
+		return d.metric("sluice_runs_total", `{pipeline="fresh",stream="events",result="ok"}`) == 1 &&
+			d.metric("sluice_runs_total", `{pipeline="gone",stream="events",result="paused"}`) == 1 &&
+			d.metric("sluice_runs_total", `{pipeline="broken",stream="events",result="failed"}`) == 1
+	})
+
+	ctx, cancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1400, 900))...)
+	defer cancel()
+	ctx, cancel = chromedp.NewContext(ctx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+d.addr+"/"), chromedp.WaitVisible("#p-gone")); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"3 pipeline(s)", "gone paused", "credentials rejected", "resume with sluice resume gone",
+		"broken failing", "Division by zero", "fresh fresh", "1 failing, 1 fresh, 1 paused",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the page lacks %q:\n%s", want, text)
+		}
+	}
+	if title != "sluice serve: 3 pipeline(s)" {
+		t.Errorf("title %q", title)
+	}
+	resp, err := http.Get("http://" + d.addr + "/api/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var st struct {
+		Counts    map[string]int `json:"counts"`
+		Pipelines []struct {
+			Name, Health string
+			Paused       *struct{ Reason, Resume string }
+		} `json:"pipelines"`
+	}
+	if err := json.Unmarshal(api, &st); err != nil {
+		t.Fatalf("/api/status: %v\n%s", err, api)
+	}
+	if st.Counts["paused"] != 1 || st.Counts["failing"] != 1 || st.Counts["fresh"] != 1 || len(st.Pipelines) != 3 || st.Pipelines[0].Name != "gone" || st.Pipelines[0].Paused == nil {
+		t.Errorf("/api/status:\n%s", api)
+	}
+	for _, secret := range []string{"SF_PASSWORD", "env:", "NOBODY", strconv.Itoa(f.sf.Port), "auth"} {
+		if strings.Contains(text, secret) || strings.Contains(string(api), secret) {
+			t.Errorf("the status shows %q", secret)
+		}
+	}
+	if *update {
+		if err := os.WriteFile("../../docs/status.png", shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, d, 20*time.Second, "alerts", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(alerts) >= 2
+	})
+	d.stop(t)
+	mu.Lock()
+	defer mu.Unlock()
+	got := strings.Join(alerts, "\n")
+	if strings.Count(got, "pipeline gone paused") != 1 || strings.Count(got, "pipeline broken failed") != 1 || len(alerts) != 2 {
+		t.Errorf("alerts:\n%s", got)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
