@@ -82,6 +82,19 @@ func TestServeSoak(t *testing.T) {
 			f.waitTicks(t, 1+ticks, time.Duration(ticks+2)*interval+time.Minute, ds...)
 			stop()
 			_, otherWarm := s.otherAt(warm)
+			// The status page with every pipeline served: its first page
+			// (50 pipelines with their ledger strips) and the JSON of all.
+			for _, path := range []string{"/", "/api/status?per_page=1000"} {
+				start := time.Now()
+				resp, err := http.Get("http://" + ds[0].addr + path)
+				if err != nil {
+					t.Errorf("GET %s: %v", path, err)
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				t.Logf("%s: GET %s: %s, %d KiB in %s", mode, path, resp.Status, len(b)/1024, time.Since(start).Round(time.Millisecond))
+			}
 			for _, d := range ds {
 				d.stop(t)
 			}
@@ -111,19 +124,6 @@ func TestServeSoak(t *testing.T) {
 				t.Errorf("freshness lag reached %s, want under two intervals (%s)", maxLag.Round(time.Second), 2*interval)
 			}
 			f.checkLanded(t, st)
-			// The status page with every pipeline served: its first page
-			// (50 pipelines with their ledger strips) and the JSON of all.
-			for _, path := range []string{"/", "/api/status?per_page=1000"} {
-				start := time.Now()
-				resp, err := http.Get("http://" + ds[0].addr + path)
-				if err != nil {
-					t.Errorf("GET %s: %v", path, err)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				t.Logf("%s: GET %s: %s, %d KiB in %s", mode, path, resp.Status, len(b)/1024, time.Since(start).Round(time.Millisecond))
-			}
 			t.Logf("%s: %d pipelines, schedule %q, %d workers: %d window reads in the checked ticks, every one due; max freshness lag after the first tick %s; statements other than window reads: %d in the first tick, %d after",
 				mode, n, schedule, len(ds), windows, maxLag.Round(time.Millisecond), otherWarm, other-otherWarm)
 			t.Log("\n" + s.table(reads, interval))
