@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/sqlscan"
