@@ -143,27 +143,47 @@ func FindConnections(explicit, fromEnv, dir string) string {
 	}
 }
 
-// LoadConnections reads and checks a connections file.
-func LoadConnections(path string) (*Connections, diag.Diagnostics) {
+// ConnectionsOptions configure LoadConnections.
+type ConnectionsOptions struct {
+	// Within is the folder the file was found in, which it must not lead
+	// out of through a symlink; "" for a file the operator named, which
+	// may be a symlink to anywhere (a mounted secret, say).
+	Within string
+}
+
+// LoadConnections reads and checks a connections file. Like every file of
+// a folder, it must be a regular file of at most MaxFileSize bytes. It
+// returns the connections (nil when the file could not be read or
+// parsed), the file's text as checked for rendering the diagnostics, and
+// the diagnostics.
+func LoadConnections(path string, opts ConnectionsOptions) (*Connections, diag.Sources, diag.Diagnostics) {
 	var ds diag.Diagnostics
-	src, err := os.ReadFile(path)
+	src, err := ReadFolderFile(opts.Within, path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			ds.Errorf(diag.Pos{File: path}, 0, "connections file not found")
 		} else {
-			ds.Errorf(diag.Pos{File: path}, 0, "reading connections file: %v", err)
+			ds.Errorf(diag.Pos{File: path}, 0, "connections file %s", readError(err))
 		}
-		return nil, ds
+		return nil, nil, ds
 	}
-	return ParseConnections(path, src)
+	c, text, ds := parseConnections(path, src)
+	return c, diag.Sources{path: text}, ds
 }
 
 // ParseConnections checks the contents of a connections file.
 func ParseConnections(path string, src []byte) (*Connections, diag.Diagnostics) {
+	c, _, ds := parseConnections(path, src)
+	return c, ds
+}
+
+// parseConnections checks the contents of a connections file and returns
+// its text as checked, for snippets.
+func parseConnections(path string, src []byte) (*Connections, []byte, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	d := parseYAML(path, src, &ds)
 	if d.root == nil {
-		return nil, ds
+		return nil, d.src, ds
 	}
 	checkLiteralSecrets(d, d.root, true)
 	connectionsSchema().validate(d)
@@ -194,7 +214,7 @@ func ParseConnections(path string, src []byte) (*Connections, diag.Diagnostics) 
 		checkConnection(d, k, v, conn)
 		c.byName[conn.Name] = conn
 	})
-	return c, ds
+	return c, d.src, ds
 }
 
 func secretAt(auth *yaml.Node, key string) *Secret {

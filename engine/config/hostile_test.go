@@ -1,7 +1,12 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -25,5 +30,224 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 				t.Errorf("diagnostics (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// writeFolder writes files under a new folder and returns it.
+func writeFolder(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const onePipeline = `version: 1
+name: p
+streams:
+  s:
+    source: {connection: sf, query: sql/q.sql, incremental: false}
+    columns:
+      id: {type: Int64}
+    destination: {connection: ch, table: d.t, mode: replace}
+`
+
+// loadDir loads a real folder with the test connections, and returns the
+// diagnostics with the folder's path replaced by "p".
+func loadDir(t *testing.T, dir string) []string {
+	t.Helper()
+	conns, ds := ParseConnections("connections.yaml", []byte(testConnections))
+	if len(ds) > 0 {
+		t.Fatalf("connections: %v", ds)
+	}
+	_, ds = Load(dir, Options{Connections: conns})
+	var out []string
+	for _, m := range messages(ds) {
+		out = append(out, strings.ReplaceAll(m, dir, "p"))
+	}
+	return out
+}
+
+// TestFolderFilesStayInside: a file a folder names is read only when,
+// with every symlink followed, it lies inside the folder and is a regular
+// file within the size limit; each refusal is one error at the YAML value
+// that names the file. Pipes and devices are never opened.
+func TestFolderFilesStayInside(t *testing.T) {
+	secret := writeFolder(t, map[string]string{"q.sql": "SELECT ID FROM SECRET -- do not publish\n"})
+	at := "p/pipeline.yaml:5:37: "
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		want  string
+	}{
+		{"symlinked file", func(t *testing.T, dir string) {
+			must(t, os.Symlink(filepath.Join(secret, "q.sql"), filepath.Join(dir, "sql", "q.sql")))
+		}, at + `query "sql/q.sql" resolves to ` + secret + `/q.sql, outside the folder p: keep a pipeline's SQL inside its folder`},
+		{"symlinked folder", func(t *testing.T, dir string) {
+			must(t, os.Remove(filepath.Join(dir, "sql")))
+			must(t, os.Symlink(secret, filepath.Join(dir, "sql")))
+		}, at + `query "sql/q.sql" resolves to ` + secret + `/q.sql, outside the folder p: keep a pipeline's SQL inside its folder`},
+		{"relative symlink out", func(t *testing.T, dir string) {
+			must(t, os.Symlink("../../../../../../../../../../../etc/passwd", filepath.Join(dir, "sql", "q.sql")))
+		}, at + `query "sql/q.sql" resolves to /etc/passwd, outside the folder p: keep a pipeline's SQL inside its folder`},
+		{"device", func(t *testing.T, dir string) {
+			must(t, os.Symlink("/dev/zero", filepath.Join(dir, "sql", "q.sql")))
+		}, at + `query "sql/q.sql" resolves to /dev/zero, outside the folder p: keep a pipeline's SQL inside its folder`},
+		{"named pipe", func(t *testing.T, dir string) {
+			must(t, syscall.Mkfifo(filepath.Join(dir, "sql", "q.sql"), 0o644))
+		}, at + `query "sql/q.sql" is a named pipe, not a regular file`},
+		{"folder", func(t *testing.T, dir string) {
+			must(t, os.Mkdir(filepath.Join(dir, "sql", "q.sql"), 0o755))
+		}, at + `query "sql/q.sql" is a folder, not a regular file`},
+		{"too large", func(t *testing.T, dir string) {
+			f, err := os.Create(filepath.Join(dir, "sql", "q.sql"))
+			must(t, err)
+			must(t, f.Truncate(3<<30)) // sparse: costs nothing, and is never read
+			must(t, f.Close())
+		}, at + `query "sql/q.sql" is 3.0 GiB; Sluice reads files of at most 1 MiB`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFolder(t, map[string]string{"pipeline.yaml": onePipeline})
+			must(t, os.Mkdir(filepath.Join(dir, "sql"), 0o755))
+			tc.setup(t, dir)
+			done := make(chan []string, 1)
+			go func() { done <- loadDir(t, dir) }()
+			select {
+			case got := <-done:
+				if diff := cmp.Diff([]string{tc.want}, got); diff != "" {
+					t.Errorf("diagnostics (-want +got):\n%s", diff)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("loading hung")
+			}
+		})
+	}
+}
+
+// TestFolderSymlinksInside: a symlink that stays inside the folder is
+// followed, and so is a folder reached through a symlink.
+func TestFolderSymlinksInside(t *testing.T) {
+	dir := writeFolder(t, map[string]string{"pipeline.yaml": onePipeline, "shared/q.sql": "SELECT ID FROM T\n"})
+	must(t, os.Symlink("shared", filepath.Join(dir, "sql")))
+	if got := loadDir(t, dir); len(got) > 0 {
+		t.Errorf("unexpected diagnostics:\n%s", strings.Join(got, "\n"))
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	must(t, os.Symlink(dir, link))
+	if got := loadDir(t, link); len(got) > 0 {
+		t.Errorf("through a symlinked folder: unexpected diagnostics:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestPipelineFileStaysInside: pipeline.yaml itself is held to the same
+// rules.
+func TestPipelineFileStaysInside(t *testing.T) {
+	secret := writeFolder(t, map[string]string{"pipeline.yaml": onePipeline})
+	dir := t.TempDir()
+	must(t, os.Symlink(filepath.Join(secret, "pipeline.yaml"), filepath.Join(dir, "pipeline.yaml")))
+	want := []string{"p/pipeline.yaml: pipeline.yaml resolves to " + secret + "/pipeline.yaml, outside the folder p"}
+	if diff := cmp.Diff(want, loadDir(t, dir)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
+
+// TestConnectionsFileFound: a connections file found in a folder must not
+// lead out of it; one the operator names may be a symlink (a mounted
+// secret), but never a pipe.
+func TestConnectionsFileFound(t *testing.T) {
+	elsewhere := writeFolder(t, map[string]string{"connections.yaml": testConnections})
+	dir := t.TempDir()
+	link := filepath.Join(dir, "connections.yaml")
+	must(t, os.Symlink(filepath.Join(elsewhere, "connections.yaml"), link))
+	_, _, ds := LoadConnections(link, ConnectionsOptions{Within: dir})
+	want := []string{link + " : connections file resolves to " + elsewhere + "/connections.yaml, outside the folder " + dir}
+	want[0] = strings.Replace(want[0], " : ", ": ", 1)
+	if diff := cmp.Diff(want, messages(ds)); diff != "" {
+		t.Errorf("found in the folder (-want +got):\n%s", diff)
+	}
+	if c, _, ds := LoadConnections(link, ConnectionsOptions{}); len(ds) > 0 || c.Get("sf") == nil {
+		t.Errorf("named by the operator: %v", ds)
+	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	must(t, syscall.Mkfifo(fifo, 0o644))
+	_, _, ds = LoadConnections(fifo, ConnectionsOptions{})
+	if diff := cmp.Diff([]string{fifo + ": connections file is a named pipe, not a regular file"}, messages(ds)); diff != "" {
+		t.Errorf("a pipe (-want +got):\n%s", diff)
+	}
+}
+
+// TestText: files are UTF-8 text. A byte order mark is dropped; UTF-16,
+// NUL bytes and invalid UTF-8 are refused at their line and column, and
+// an empty file at 1:1.
+func TestText(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		pipeline string
+		sql      string
+		want     []string
+	}{
+		{"BOM", "\ufeff" + onePipeline, "\ufeffSELECT ID FROM T\n", nil},
+		{"UTF-16 YAML", string(utf16le("version: 1\n")), "SELECT ID FROM T\n",
+			[]string{"p/pipeline.yaml:1: file is UTF-16 (or another wide encoding): save it as UTF-8, which git and pull requests show as text"}},
+		{"UTF-16 SQL", onePipeline, "\xff\xfe" + string(utf16le("SELECT ID FROM T\n")),
+			[]string{"p/sql/q.sql:1: file is UTF-16 (or another wide encoding): save it as UTF-8, which git and pull requests show as text"}},
+		{"NUL in YAML", strings.Replace(onePipeline, "name: p", "name: p\x00", 1), "SELECT ID FROM T\n",
+			[]string{"p/pipeline.yaml:2:8: file holds a NUL byte: pipeline files are UTF-8 text"}},
+		{"NUL in SQL", onePipeline, "SELECT ID\nFROM T\x00\n",
+			[]string{"p/sql/q.sql:2:7: file holds a NUL byte: pipeline files are UTF-8 text"}},
+		{"invalid UTF-8 in YAML", strings.Replace(onePipeline, "name: p", "name: é\xe9", 1), "SELECT ID FROM T\n",
+			[]string{"p/pipeline.yaml:2:8: invalid UTF-8 (byte 0xe9): pipeline files are UTF-8 text"}},
+		{"invalid UTF-8 in SQL", onePipeline, "SELECT ID FROM T -- \xff\n",
+			[]string{"p/sql/q.sql:1:21: invalid UTF-8 (byte 0xff): pipeline files are UTF-8 text"}},
+		{"empty YAML", "", "SELECT ID FROM T\n", []string{"p/pipeline.yaml:1:1: file is empty"}},
+		{"comments only", "# nothing yet\n", "SELECT ID FROM T\n", []string{"p/pipeline.yaml:1:1: file is empty"}},
+		{"empty SQL", onePipeline, "", []string{"p/pipeline.yaml:5:37: query file sql/q.sql is empty"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ds := loadFiles(t, map[string]string{"pipeline.yaml": tc.pipeline, "sql/q.sql": tc.sql})
+			if diff := cmp.Diff(tc.want, messages(ds)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), 0)
+	}
+	return b
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCheckWritable: a file Sluice writes into a folder (a recorded
+// fixture) is never written through a symlink.
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	must(t, CheckWritable(dir, filepath.Join(dir, "tests", "s.yaml")))
+	must(t, os.Symlink(outside, filepath.Join(dir, "tests")))
+	if err := CheckWritable(dir, filepath.Join(dir, "tests", "s.yaml")); err == nil || !strings.Contains(err.Error(), "outside the folder") {
+		t.Errorf("through a symlinked folder: %v", err)
+	}
+	must(t, os.Remove(filepath.Join(dir, "tests")))
+	must(t, os.Mkdir(filepath.Join(dir, "tests"), 0o755))
+	must(t, os.Symlink(filepath.Join(outside, "victim"), filepath.Join(dir, "tests", "s.yaml")))
+	if err := CheckWritable(dir, filepath.Join(dir, "tests", "s.yaml")); err == nil || !strings.Contains(err.Error(), "is a symlink") {
+		t.Errorf("a symlinked file: %v", err)
 	}
 }

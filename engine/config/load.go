@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -36,8 +35,9 @@ type Options struct {
 	// Connections resolves the connection names streams use. When nil,
 	// every connection reference is reported as unresolved.
 	Connections *Connections
-	// ReadFile reads a file by path; os.ReadFile when nil. `sluice diff`
-	// substitutes one that reads a git revision.
+	// ReadFile reads a file by path; when nil, ReadFolderFile with the
+	// pipeline folder as the root every file must stay in. Tests substitute
+	// one that reads from memory.
 	ReadFile func(name string) ([]byte, error)
 	// ListFiles lists the files under the pipeline folder, relative to it,
 	// for "did you mean" on missing SQL files; a directory walk when nil.
@@ -52,7 +52,7 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // only when the diagnostics hold no error.
 func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = func(name string) ([]byte, error) { return ReadFolderFile(dir, name) }
 	}
 	if opts.ListFiles == nil {
 		opts.ListFiles = walkFiles
@@ -60,17 +60,17 @@ func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	file := filepath.Join(dir, PipelineFileName)
 	p := &Pipeline{Dir: dir, File: file, Files: diag.Sources{}}
-	src, err := opts.ReadFile(file)
+	src, err := read(opts, file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			ds.Errorf(diag.Pos{File: dir}, 0, "not a pipeline folder: %s not found", PipelineFileName)
 		} else {
-			ds.Errorf(diag.Pos{File: file}, 0, "reading pipeline: %v", err)
+			ds.Errorf(diag.Pos{File: file}, 0, "%s %s", PipelineFileName, readError(err))
 		}
 		return p, ds
 	}
-	p.Files[file] = src
 	d := parseYAML(file, src, &ds)
+	p.Files[file] = d.src
 	if d.root == nil {
 		return p, ds
 	}
@@ -79,6 +79,16 @@ func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	l := &loader{d: d, p: p, opts: opts, dir: dir}
 	l.load()
 	return p, ds
+}
+
+// read reads a file of the folder through opts, holding a reader that
+// tests substitute to the same size limit.
+func read(opts Options, name string) ([]byte, error) {
+	b, err := opts.ReadFile(name)
+	if err == nil {
+		err = CheckFileSize(name, int64(len(b)))
+	}
+	return b, err
 }
 
 type loader struct {
@@ -227,7 +237,7 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 	}
 	full := filepath.Join(l.dir, filepath.FromSlash(clean))
 	s.Source.QueryPath = full
-	b, err := l.opts.ReadFile(full)
+	b, err := read(l.opts, full)
 	if err != nil {
 		if l.sql == nil {
 			for _, f := range l.opts.ListFiles(l.dir) {
@@ -236,14 +246,23 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 				}
 			}
 		}
-		if errors.Is(err, fs.ErrNotExist) {
+		var fe *FileError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			d.errorf(n, "query file %s not found%s", rel, diag.DidYouMean(clean, l.sql))
-		} else {
-			d.errorf(n, "reading query: %v", err)
+		case errors.As(err, &fe) && fe.Outside:
+			d.errorf(n, "query %q %s: keep a pipeline's SQL inside its folder", rel, fe.Reason)
+		default:
+			d.errorf(n, "query %q %s", rel, readError(err))
 		}
 		return
 	}
+	b, bad := checkText(full, b)
 	l.p.Files[full] = b
+	if bad != nil {
+		d.ds.Add(*bad)
+		return
+	}
 	s.Source.SQL = string(b)
 	toks := sqlscan.Scan(s.Source.SQL)
 	upper := s.Source.ConnectionKind == "snowflake"
@@ -693,10 +712,17 @@ func checkTableName(name, kind string) error {
 	return nil
 }
 
+// maxListed bounds the files walkFiles lists: suggestions need a few, and
+// a folder holding a vendored tree should not make validation walk it all.
+const maxListed = 10_000
+
 // walkFiles lists the files under dir, relative to it, with slashes.
 func walkFiles(dir string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if len(out) >= maxListed {
+			return fs.SkipAll
+		}
 		if err == nil && !e.IsDir() {
 			if rel, err := filepath.Rel(dir, p); err == nil {
 				out = append(out, filepath.ToSlash(rel))

@@ -25,14 +25,19 @@ type doc struct {
 // parseYAML parses src into a doc, reporting syntax errors and duplicate
 // keys.
 func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
+	src, bad := checkText(path, src)
 	d := &doc{path: path, src: src, ds: ds}
+	if bad != nil {
+		ds.Add(*bad)
+		return d
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal(src, &n); err != nil {
 		ds.Add(d.syntaxError(err))
 		return d
 	}
 	if len(n.Content) == 0 {
-		ds.Errorf(diag.Pos{File: path}, 0, "file is empty")
+		ds.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, 0, "file is empty")
 		return d
 	}
 	root := n.Content[0]
