@@ -17,8 +17,8 @@ import (
 // value map back to the file through quotes and block-scalar indentation.
 func (d *doc) newExpr(n *yaml.Node) *Expr {
 	e := &Expr{Text: n.Value, Pos: d.pos(n)}
-	lines := strings.Split(string(d.src), "\n")
 	e.at = func(off int) diag.Pos {
+		lines := d.lines()
 		// Line and column of off within the value.
 		l, c := 0, 0
 		for i, r := range []rune(n.Value) {

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -249,5 +251,122 @@ func TestCheckWritable(t *testing.T) {
 	must(t, os.Symlink(filepath.Join(outside, "victim"), filepath.Join(dir, "tests", "s.yaml")))
 	if err := CheckWritable(dir, filepath.Join(dir, "tests", "s.yaml")); err == nil || !strings.Contains(err.Error(), "is a symlink") {
 		t.Errorf("a symlinked file: %v", err)
+	}
+}
+
+// billionLaughs nests levels of nine aliases each.
+func billionLaughs(levels int) string {
+	var b strings.Builder
+	b.WriteString("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	return b.String()
+}
+
+// TestHostileAliases: aliases that would expand without end, or to more
+// than a pipeline ever needs, are one error at the alias, in
+// pipeline.yaml and in the connections file alike, and nothing expands
+// them.
+func TestHostileAliases(t *testing.T) {
+	deep := "a0: &a0 x\n"
+	for i := 1; i <= 11; i++ {
+		deep += fmt.Sprintf("a%d: &a%d [*a%d]\n", i, i, i-1)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"recursive", "x: &r [*r]\n", "1:8: alias *r is inside its own anchor &r (line 1): it would expand forever"},
+		{"recursive through another", "a: &a {b: &b [*a]}\n", "1:15: alias *a is inside its own anchor &a (line 1): it would expand forever"},
+		{"billion laughs", billionLaughs(9), "6:10: aliases expand to more than 100,000 nodes (*a4 alone to 66,430): write the values out instead"},
+		{"deep", deep, "12:12: *a10 nests aliases 11 deep; at most 10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, ds := loadFiles(t, map[string]string{"pipeline.yaml": tc.src})
+				if diff := cmp.Diff([]string{"p/pipeline.yaml:" + tc.want}, messages(ds)); diff != "" {
+					t.Errorf("pipeline.yaml (-want +got):\n%s", diff)
+				}
+				_, ds = ParseConnections("c.yaml", []byte(tc.src))
+				if diff := cmp.Diff([]string{"c.yaml:" + tc.want}, messages(ds)); diff != "" {
+					t.Errorf("connections (-want +got):\n%s", diff)
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("loading did not finish")
+			}
+		})
+	}
+	// Anchors shared the way pipelines share defaults are fine.
+	shared := strings.Replace(onePipeline, "      id: {type: Int64}\n", "      id: &int {type: Int64}\n      id2: *int\n", 1)
+	shared = strings.Replace(shared, "SELECT", "SELECT", 1)
+	_, ds := loadFiles(t, map[string]string{"pipeline.yaml": shared, "sql/q.sql": "SELECT ID, ID2 FROM T"})
+	if len(ds) > 0 {
+		t.Errorf("shared anchors: %v", ds)
+	}
+}
+
+// TestSizeLimits: more streams, or a stream with more columns, than the
+// limits are one error at the streams: or columns: key.
+func TestSizeLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: p\nstreams:\n")
+	for i := 0; i <= MaxStreams; i++ {
+		fmt.Fprintf(&b, "  s%d: {}\n", i)
+	}
+	_, ds := loadFiles(t, map[string]string{"pipeline.yaml": b.String()})
+	if diff := cmp.Diff([]string{"p/pipeline.yaml:3:1: streams: 1,001 streams; a pipeline may have at most 1,000"}, messages(ds)); diff != "" {
+		t.Errorf("streams (-want +got):\n%s", diff)
+	}
+	b.Reset()
+	b.WriteString("version: 1\nname: p\nstreams:\n  s:\n    columns:\n")
+	for i := 0; i <= MaxColumns; i++ {
+		fmt.Fprintf(&b, "      c%d: {type: Int64}\n", i)
+	}
+	_, ds = loadFiles(t, map[string]string{"pipeline.yaml": b.String()})
+	if diff := cmp.Diff([]string{"p/pipeline.yaml:5:5: stream s: 2,001 columns; a stream may have at most 2,000"}, messages(ds)); diff != "" {
+		t.Errorf("columns (-want +got):\n%s", diff)
+	}
+	_, ds = loadFiles(t, map[string]string{"pipeline.yaml": "version: 1\n" + strings.Repeat("#", MaxFileSize)})
+	if diff := cmp.Diff([]string{"p/pipeline.yaml: pipeline.yaml is 1.0 MiB; Sluice reads files of at most 1 MiB"}, messages(ds)); diff != "" {
+		t.Errorf("document (-want +got):\n%s", diff)
+	}
+}
+
+// TestManyExpressionsAreCheap: checking an expression costs what the
+// expression costs, not a pass over the whole file (each used to split
+// the file into lines: 8,000 columns took 3.4 GiB).
+func TestManyExpressionsAreCheap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: p\nstreams:\n  s:\n    source: {connection: sf, query: q.sql, incremental: false}\n    columns:\n")
+	for i := 0; i < MaxColumns; i++ {
+		fmt.Fprintf(&b, "      c%d: {expr: \"ID + %d\", type: Int64}\n", i, i)
+	}
+	b.WriteString("    destination: {connection: ch, table: d.t, mode: replace}\n")
+	files := map[string]string{"pipeline.yaml": b.String(), "q.sql": "SELECT ID FROM T"}
+	loadFiles(t, files) // compile the schemas first
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, ds := loadFiles(t, files)
+	runtime.ReadMemStats(&after)
+	if len(ds) > 0 {
+		t.Fatalf("unexpected diagnostics: %v", ds)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 150<<20 {
+		t.Errorf("loading %d expressions allocated %d MiB, want under 150", MaxColumns, alloc>>20)
+	}
+}
+
+// TestSecondDocument: a second YAML document in a file would be ignored,
+// so it is an error; an empty one after a final --- is not.
+func TestSecondDocument(t *testing.T) {
+	_, ds := loadFiles(t, map[string]string{"pipeline.yaml": onePipeline + "---\nstreams: {}\n", "sql/q.sql": "SELECT ID FROM T"})
+	if diff := cmp.Diff([]string{"p/pipeline.yaml:9:1: a second YAML document starts here: Sluice reads one document per file"}, messages(ds)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	if _, ds := loadFiles(t, map[string]string{"pipeline.yaml": onePipeline + "---\n", "sql/q.sql": "SELECT ID FROM T"}); len(ds) > 0 {
+		t.Errorf("a final ---: %v", ds)
 	}
 }

@@ -74,6 +74,9 @@ func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	if d.root == nil {
 		return p, ds
 	}
+	if !checkSize(d) {
+		return p, ds
+	}
 	checkLiteralSecrets(d, d.root, false)
 	pipelineSchema().validate(d)
 	l := &loader{d: d, p: p, opts: opts, dir: dir}
@@ -89,6 +92,36 @@ func read(opts Options, name string) ([]byte, error) {
 		err = CheckFileSize(name, int64(len(b)))
 	}
 	return b, err
+}
+
+// Limits on a pipeline's size. They are far above any pipeline a person
+// writes and reviews (a wide table has a few hundred columns), and keep
+// validation, planning and the diagnostics of a folder small.
+const (
+	MaxStreams = 1_000
+	MaxColumns = 2_000
+)
+
+// checkSize reports a pipeline with more streams, or a stream with more
+// columns, than the limits, at the streams: or columns: key; nothing more
+// is checked in such a file.
+func checkSize(d *doc) bool {
+	ok := true
+	k, streams := get(d.root, "streams")
+	if streams == nil || streams.Kind != yaml.MappingNode {
+		return true
+	}
+	if n := len(streams.Content) / 2; n > MaxStreams {
+		d.errorf(k, "streams: %s streams; a pipeline may have at most %s", count(n), count(MaxStreams))
+		ok = false
+	}
+	pairs(streams, func(name, v *yaml.Node) {
+		if k, cols := get(v, "columns"); cols != nil && cols.Kind == yaml.MappingNode && len(cols.Content)/2 > MaxColumns {
+			d.errorf(k, "stream %s: %s columns; a stream may have at most %s", name.Value, count(len(cols.Content)/2), count(MaxColumns))
+			ok = false
+		}
+	})
+	return ok
 }
 
 type loader struct {

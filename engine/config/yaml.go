@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +27,10 @@ type doc struct {
 // parseYAML parses src into a doc, reporting syntax errors and duplicate
 // keys.
 func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
+	if err := CheckFileSize(path, int64(len(src))); err != nil {
+		ds.Errorf(diag.Pos{File: path}, 0, "%v", err)
+		return &doc{path: path, ds: ds}
+	}
 	src, bad := checkText(path, src)
 	d := &doc{path: path, src: src, ds: ds}
 	if bad != nil {
@@ -32,7 +38,17 @@ func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
 		return d
 	}
 	var n yaml.Node
-	if err := yaml.Unmarshal(src, &n); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&n); err != nil && !errors.Is(err, io.EOF) {
+		ds.Add(d.syntaxError(err))
+		return d
+	}
+	// A second document would be ignored: say so rather than mislead.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil && len(next.Content) > 0 && !isEmpty(next.Content[0]) {
+		ds.Errorf(diag.Pos{File: path, Line: next.Line, Col: max(next.Column, 1)}, 0, "a second YAML document starts here: Sluice reads one document per file")
+		return d
+	} else if err != nil && !errors.Is(err, io.EOF) {
 		ds.Add(d.syntaxError(err))
 		return d
 	}
@@ -45,9 +61,17 @@ func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
 		ds.Errorf(d.pos(root), 0, "expected a mapping at the top level, found %s", kindName(root))
 		return d
 	}
+	if !d.checkAliases(root) {
+		return d
+	}
 	d.checkDuplicates(root)
 	d.root = root
 	return d
+}
+
+// isEmpty reports whether n is an empty value, as after a final "---".
+func isEmpty(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 // syntaxError places a parse error where the parser found the problem,
