@@ -370,3 +370,45 @@ func TestSecondDocument(t *testing.T) {
 		t.Errorf("a final ---: %v", ds)
 	}
 }
+
+// TestWindowsAndSchedule: validation counts the windows a backfill would
+// cut and refuses more than a run can hold, on window:, and refuses a
+// schedule that never fires.
+func TestWindowsAndSchedule(t *testing.T) {
+	src := `version: 1
+name: p
+schedule: "0 0 30 2 *"
+streams:
+  s:
+    source:
+      connection: sf
+      query: q.sql
+      incremental: {cursor: AT, start: 0001-01-01, window: 1m}
+    columns:
+      at: {from: AT, type: "DateTime('UTC')"}
+    destination: {connection: ch, table: d.t}
+  ok:
+    source:
+      connection: sf
+      query: q.sql
+      incremental: {cursor: AT, start: 2024-01-01, window: 1h, lookback: 99999999999m}
+    columns:
+      at: {from: AT, type: "DateTime('UTC')"}
+    destination: {connection: ch, table: d.u}
+`
+	conns, _ := ParseConnections("connections.yaml", []byte(testConnections))
+	files := map[string]string{"pipeline.yaml": src, "q.sql": "SELECT AT FROM T WHERE AT >= :window_start AND AT < :window_end"}
+	_, ds := Load("p", Options{
+		Connections: conns,
+		ReadFile:    func(name string) ([]byte, error) { return []byte(files[strings.TrimPrefix(name, "p/")]), nil },
+		Now:         func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
+	})
+	want := []string{
+		`p/pipeline.yaml:3:11: schedule: "0 0 30 2 *" never fires`,
+		"p/pipeline.yaml:9:60: window: 1m windows from 0001-01-01 to now cut about 1,065,047,040 windows; a stream may cut at most 1,000,000: start later or use larger windows",
+		`p/pipeline.yaml:17:74: lookback: invalid span "99999999999m": longer than 100 years`,
+	}
+	if diff := cmp.Diff(want, messages(ds)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}

@@ -42,7 +42,16 @@ type Options struct {
 	// ListFiles lists the files under the pipeline folder, relative to it,
 	// for "did you mean" on missing SQL files; a directory walk when nil.
 	ListFiles func(dir string) []string
+	// Now is the clock that counts a backfill's windows and checks that a
+	// schedule fires; time.Now when nil.
+	Now func() time.Time
 }
+
+// MaxWindows is the most windows a stream's start and window may cut up
+// to now: a million minutes is almost two years. A run cuts and ledgers
+// every window, so a start in year 1 with 1m windows would run out of
+// memory cutting them.
+const MaxWindows = 1_000_000
 
 // cronParser accepts the five standard fields and descriptors like @daily.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -56,6 +65,9 @@ func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	}
 	if opts.ListFiles == nil {
 		opts.ListFiles = walkFiles
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	var ds diag.Diagnostics
 	file := filepath.Join(dir, PipelineFileName)
@@ -146,10 +158,13 @@ func (l *loader) load() {
 	p.Schedule, n = scalar("schedule")
 	if n == nil {
 		p.Schedule = DefaultSchedule
-	} else if _, err := cronParser.Parse(p.Schedule); err != nil && p.Schedule != "" {
+	} else if sched, err := cronParser.Parse(p.Schedule); err != nil && p.Schedule != "" {
 		d.errorf(n, "schedule: invalid cron expression %q: %v", p.Schedule, err)
 	} else if strings.HasPrefix(p.Schedule, "TZ=") || strings.HasPrefix(p.Schedule, "CRON_TZ=") {
 		d.errorf(n, "schedule: set the time zone with timezone:, not in the cron expression")
+	} else if err == nil && sched.Next(l.opts.Now()).IsZero() {
+		// The parser accepts days a month never has (30 2: February 30th).
+		d.errorf(n, "schedule: %q never fires", p.Schedule)
 	}
 	p.Timezone, n = scalar("timezone")
 	l.loc = time.UTC
@@ -387,12 +402,13 @@ func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
 		}
 	}
 	inc.StartText, n = get("start")
+	started := false
 	if n == nil {
 		d.errorf(at, "stream %s: incremental needs a start (where the backfill begins)", s.Name)
 	} else if t, err := parseStart(inc.StartText, l.loc); err != nil {
 		d.errorf(n, "start: %v", err)
 	} else {
-		inc.Start = t
+		inc.Start, started = t, true
 	}
 	var text string
 	text, n = get("window")
@@ -404,6 +420,14 @@ func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
 		d.errorf(n, "window: must be at least 1m")
 	} else {
 		inc.Window = w
+		if started {
+			// Seconds, so that year 1 does not overflow a Duration.
+			cut := float64(l.opts.Now().Unix()-inc.Start.Unix()) / w.Approx().Seconds()
+			if cut > MaxWindows {
+				d.errorf(n, "window: %s windows from %s to now cut about %s windows; a stream may cut at most %s: start later or use larger windows",
+					w, inc.StartText, count(int(min(cut, 1e15))), count(MaxWindows))
+			}
+		}
 	}
 	if text, n = get("lookback"); n != nil {
 		if lb, err := ParseSpan(text); err != nil {
