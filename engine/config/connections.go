@@ -214,7 +214,7 @@ func parseConnections(path string, src []byte) (*Connections, []byte, diag.Diagn
 		checkConnection(d, k, v, conn)
 		c.byName[conn.Name] = conn
 	})
-	return c, d.src, ds
+	return c, d.shown(), ds
 }
 
 func secretAt(auth *yaml.Node, key string) *Secret {
@@ -317,9 +317,11 @@ func checkLiteralSecrets(d *doc, n *yaml.Node, refsAllowed bool) {
 				switch {
 				case !refsAllowed:
 					d.errorf(k, "secret %q in a pipeline folder: secrets live in the connections file, referenced as {env: NAME} or {file: PATH}", k.Value)
+					d.mask(v)
 					continue
 				case v.Kind == yaml.ScalarNode:
 					d.errorf(v, "%s is written literally: reference it as {env: NAME} or {file: PATH} instead", k.Value)
+					d.mask(v)
 					continue
 				}
 			}
@@ -332,6 +334,7 @@ func checkLiteralSecrets(d *doc, n *yaml.Node, refsAllowed bool) {
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "-----BEGIN") && strings.Contains(n.Value, "PRIVATE KEY") {
 			d.errorf(n, "a private key is written literally: reference it as {file: PATH} or {env: NAME} in the connections file")
+			d.mask(n)
 		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hockeystack/sluice/engine/diag"
 )
 
 // TestYAMLSyntaxPositions: a syntax error points where the parser found
@@ -410,5 +412,108 @@ streams:
 	}
 	if diff := cmp.Diff(want, messages(ds)); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
+
+// TestValidateRefusesWhatFailsLater: what a database or a run would
+// refuse is refused at validation, where it is written.
+func TestValidateRefusesWhatFailsLater(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		pipeline  string
+		sql, want string
+	}{
+		{"unknown zone", strings.Replace(onePipeline, "id: {type: Int64}", `id: {type: "DateTime('Mars/Olympus')"}`, 1), "SELECT ID FROM T",
+			"p/pipeline.yaml:7:28: column id: invalid ClickHouse type \"DateTime('Mars/Olympus')\": DateTime: unknown time zone 'Mars/Olympus' (use an IANA name such as 'UTC' or 'America/New_York')"},
+		{"arithmetic filter", strings.Replace(onePipeline, "    columns:", "    filter: ID * 2\n    columns:", 1), "SELECT ID FROM T",
+			"p/pipeline.yaml:6:16: expr: filter must be a condition (true or false), not the result of *"},
+		{"number under ??", strings.Replace(onePipeline, "    columns:", "    filter: (ID > 1) ?? 0\n    columns:", 1), "SELECT ID FROM T",
+			"p/pipeline.yaml:6:25: expr: filter must be a condition (true or false), not a number"},
+		{"second statement", onePipeline, "SELECT ID FROM T;\n-- then\nDELETE FROM T",
+			"p/sql/q.sql:3:1: a second statement: a query file holds one query (end it at the ; on line 1)"},
+		{"nullable upsert key", strings.Replace(strings.Replace(onePipeline, "id: {type: Int64}", `id: {type: "Nullable(Int64)"}`, 1), "mode: replace", "mode: upsert, key: [id]", 1), "SELECT ID FROM T",
+			"p/pipeline.yaml:8:67: key: column id is Nullable(Int64): ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default"},
+		{"nullable order_by", strings.Replace(strings.Replace(onePipeline, "id: {type: Int64}", `id: {type: "LowCardinality(Nullable(String))"}`, 1), "mode: replace", "mode: replace, order_by: [id]", 1), "SELECT ID FROM T",
+			"p/pipeline.yaml:8:73: order_by: column id is LowCardinality(Nullable(String)): ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default"},
+		{"nullable merge key", `version: 1
+name: p
+streams:
+  s:
+    source: {connection: ch, query: sql/q.sql, incremental: false}
+    columns:
+      ID: {from: id, type: VARCHAR(10)}
+    destination: {connection: sf_rw, table: D.S.T, mode: merge, key: [ID]}
+`, "SELECT id FROM t",
+			"p/pipeline.yaml:8:71: key: column ID may be NULL, and MERGE never matches a NULL key, so such rows would be inserted again on every run: set nullable: false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ds := loadFiles(t, map[string]string{"pipeline.yaml": tc.pipeline, "sql/q.sql": tc.sql})
+			if diff := cmp.Diff([]string{tc.want}, messages(ds)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSecretsNeverShown: a secret written into a file is refused, and
+// neither the message nor any snippet shows it.
+func TestSecretsNeverShown(t *testing.T) {
+	const key = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+	render := func(ds diag.Diagnostics, src diag.Sources) string {
+		var b strings.Builder
+		must(t, diag.Render(&b, ds.Sort(), src))
+		return b.String()
+	}
+	sql := "SELECT ID FROM T\n-- -----BEGIN PRIVATE KEY-----\n-- " + key + "\n-- -----END PRIVATE KEY-----\n"
+	p, ds := loadFiles(t, map[string]string{"pipeline.yaml": onePipeline, "sql/q.sql": sql})
+	out := render(ds, p.Files)
+	if !strings.Contains(out, "p/sql/q.sql:2:4: a private key is written in q.sql: secrets never live in a pipeline folder") {
+		t.Errorf("no error for the key in SQL:\n%s", out)
+	}
+	if strings.Contains(out, key) {
+		t.Errorf("the key was shown:\n%s", out)
+	}
+	// Every other diagnostic on those lines would show stars.
+	if got := string(p.Files["p/sql/q.sql"]); strings.Contains(got, key) || !strings.Contains(got, "-- -----BEGIN PRIVATE KEY-----\n*****") {
+		t.Errorf("the source kept for snippets holds the key:\n%s", got)
+	}
+
+	conns := `version: 1
+connections:
+  a:
+    kind: snowflake
+    access: read_only
+    account: acme
+    user: SVC
+    auth: {method: password, password: "hunter2 the great", passphrase: x}
+  b:
+    kind: clickhouse
+    access: read_write
+    host: 127.0.0.1
+    auth:
+      method: password
+      password: |
+        -----BEGIN PRIVATE KEY-----
+        ` + key + `
+        -----END PRIVATE KEY-----
+`
+	_, src, ds := parseConnections("c.yaml", []byte(conns))
+	out = render(ds, diag.Sources{"c.yaml": src})
+	for _, secret := range []string{"hunter2", key} {
+		if strings.Contains(out, secret) || strings.Contains(string(src), secret) {
+			t.Errorf("%q was shown:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, `auth: {method: password, password: "*****************", passphrase: *}`) {
+		t.Errorf("the snippet does not star the password:\n%s", out)
+	}
+
+	pipeline := onePipeline + "    token: 'abc''def' # why\n"
+	pipeline = strings.Replace(pipeline, "destination: {connection: ch, table: d.t, mode: replace}", "destination:\n      connection: ch\n      table: d.t\n      mode: replace", 1)
+	pipeline = strings.Replace(pipeline, "    token:", "      token:", 1)
+	p, ds = loadFiles(t, map[string]string{"pipeline.yaml": pipeline, "sql/q.sql": "SELECT ID FROM T"})
+	out = render(ds, p.Files)
+	if strings.Contains(out, "abc") || !strings.Contains(out, "token: '********' # why") {
+		t.Errorf("a secret in pipeline.yaml was shown:\n%s", out)
 	}
 }

@@ -93,6 +93,7 @@ func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	pipelineSchema().validate(d)
 	l := &loader{d: d, p: p, opts: opts, dir: dir}
 	l.load()
+	p.Files[file] = d.shown()
 	return p, ds
 }
 
@@ -334,6 +335,17 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 	if strings.TrimSpace(stripComments(toks)) == "" {
 		d.errorf(n, "query file %s is empty", rel)
 	}
+	// The file is sent as one statement: a second would run too, or make
+	// the database refuse the first.
+	for i, t := range toks {
+		if t.Kind == sqlscan.Punct && t.Text == ";" && i+1 < len(toks) {
+			next := toks[i+1]
+			d.ds.Errorf(diag.Pos{File: full, Line: next.Line, Col: next.Col}, len([]rune(next.Text)),
+				"a second statement: a query file holds one query (end it at the ; on line %d)", t.Line)
+			break
+		}
+	}
+	l.p.Files[full] = checkPrivateKeys(d.ds, full, b)
 }
 
 func didYouMeanPlaceholder(name string) string {
@@ -729,6 +741,43 @@ func (l *loader) destination(s *Stream, streamNode, dst, def, streamKey *yaml.No
 	}
 	if (dd.Mode == Upsert || dd.Mode == Merge) && len(dd.Key) == 0 {
 		d.errorf(modeAt, "mode %s needs a key: the columns that identify a row", dd.Mode)
+	}
+	l.nullableKeys(s, dst, def)
+}
+
+// nullableKeys reports key columns that may hold NULL where that fails
+// later: ClickHouse refuses a Nullable column in a sorting key (ORDER BY:
+// order_by, else key, else the cursor's column), and a Snowflake MERGE
+// never matches a NULL key, so such rows would be inserted again on every
+// run.
+func (l *loader) nullableKeys(s *Stream, dst, def *yaml.Node) {
+	dd := &s.Destination
+	at := func(name string, i int, fallback diag.Pos) diag.Pos {
+		if _, list := field(dst, def, name); list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
+			return l.d.pos(list.Content[i])
+		}
+		return fallback
+	}
+	switch dd.ConnectionKind {
+	case "clickhouse":
+		field, cols, pos := "order_by", dd.OrderBy, dd.OrderByPos
+		if len(cols) == 0 {
+			field, cols, pos = "key", dd.Key, dd.KeyPos
+		}
+		for i, name := range cols {
+			if c := s.Column(name); c != nil && c.Type.Nullable {
+				l.d.ds.Errorf(at(field, i, pos), len([]rune(name)), "%s: column %s is %s: ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default", field, name, c.TypeText)
+			}
+		}
+	case "snowflake":
+		if dd.Mode != Merge {
+			return
+		}
+		for i, name := range dd.Key {
+			if c := s.Column(name); c != nil && c.Type.Nullable && c.Type.Kind != sqltype.Invalid {
+				l.d.ds.Errorf(at("key", i, dd.KeyPos), len([]rune(name)), "key: column %s may be NULL, and MERGE never matches a NULL key, so such rows would be inserted again on every run: set nullable: false", name)
+			}
+		}
 	}
 }
 

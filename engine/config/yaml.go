@@ -22,6 +22,7 @@ type doc struct {
 	ds   *diag.Diagnostics
 
 	lineCache []string
+	masked    []*yaml.Node // secrets, kept out of snippets (see shown)
 }
 
 // parseYAML parses src into a doc, reporting syntax errors and duplicate
