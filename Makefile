@@ -14,7 +14,7 @@ TAGS := duckdb_arrow,minicore_disabled
 export CHDB_VERSION := 26.7.3-stable.1
 export CHDB_DIR ?= $(HOME)/.cache/sluice/chdb-$(CHDB_VERSION)
 
-.PHONY: help build test check bench soak demo deps fmt vet clean
+.PHONY: help build test check fuzz bench soak demo deps fmt vet clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -26,9 +26,17 @@ build: ## build bin/sluice (pure Go, static) and bin/snowsim (cgo, DuckDB)
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/sluice ./cmd/sluice
 	$(GO) build -tags $(TAGS) -o $(BIN)/snowsim ./cmd/snowsim
 
-test: deps vet fmt ## install deps, then vet, format check and every test
+test: deps vet fmt ## install deps, then vet, format check, every test and 30 s of fuzzing
 	$(GO) test -tags $(TAGS) -count=1 -timeout 45m ./...
 	CHDB_LIB_PATH=$(CHDB_DIR)/libchdb.so $(GO) test -tags chdb -count=1 ./engine/clickhouse/chdbtest/
+	$(MAKE) fuzz FUZZTIME=30s
+
+# FUZZTIME bounds a fuzzing run; a failing input is written to
+# engine/config/testdata/fuzz/FuzzValidate, where go test replays it.
+FUZZTIME ?= 60s
+
+fuzz: ## fuzz loading and validating pipeline folders for FUZZTIME (60s)
+	$(GO) test -tags $(TAGS) -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./engine/config
 
 check: test ## everything CI runs (same as test)
 

@@ -163,11 +163,23 @@ type loaded struct {
 	sources     diag.Sources
 }
 
-// load loads the connections file for dir and then the pipeline folder.
+// load loads the connections file for dir and then the pipeline folder. A
+// connections file found in a folder (not named by --connections or
+// $SLUICE_CONNECTIONS) must not lead out of that folder.
 func load(e *env, dir, connectionsPath string) loaded {
+	path := config.FindConnections(connectionsPath, e.getenv("SLUICE_CONNECTIONS"), dir)
+	within := ""
+	if path != "" && connectionsPath == "" && e.getenv("SLUICE_CONNECTIONS") == "" {
+		within = filepath.Dir(path)
+	}
+	return loadFolder(e, dir, path, within)
+}
+
+// loadFolder loads the connections file at path, which must stay inside
+// within unless that is "", and then the pipeline folder dir.
+func loadFolder(e *env, dir, path, within string) loaded {
 	var out loaded
 	out.sources = diag.Sources{}
-	path := config.FindConnections(connectionsPath, e.getenv("SLUICE_CONNECTIONS"), dir)
 	if path == "" {
 		// One root cause, one error: without connections every stream's
 		// direction and every type's dialect are unknown.
@@ -176,11 +188,11 @@ func load(e *env, dir, connectionsPath string) loaded {
 		out.pipeline = &config.Pipeline{}
 		return out
 	}
-	conns, ds := config.LoadConnections(path)
+	conns, src, ds := config.LoadConnections(path, config.ConnectionsOptions{Within: within})
 	out.connections = conns
 	out.diags.Add(ds...)
-	if b, err := os.ReadFile(path); err == nil {
-		out.sources[path] = b
+	for k, v := range src {
+		out.sources[k] = v
 	}
 	p, ds := config.Load(dir, config.Options{Connections: out.connections})
 	out.pipeline = p

@@ -75,11 +75,13 @@ func runDiff(e *env, args []string) int {
 				fmt.Fprintf(e.stderr, "sluice diff: reading %s at %s: %v\n", rel, *base, err)
 				return exitProblems
 			}
-			baseConns := connsFile
+			// The revision's own connections file comes from the archive
+			// and, like its folder's files, must not lead out of it.
+			baseConns, within := connsFile, ""
 			if len(paths) == 2 {
-				baseConns = filepath.Join(baseTree, paths[1])
+				baseConns, within = filepath.Join(baseTree, paths[1]), baseTree
 			}
-			if old = compileOffline(e, filepath.Join(baseTree, rel), baseConns); old == nil {
+			if old = compileLoaded(e, loadFolder(e, filepath.Join(baseTree, rel), baseConns, within)); old == nil {
 				fmt.Fprintf(e.stderr, "sluice diff: %s does not compile at %s (above); comparing it as a new folder\n", rel, *base)
 			}
 		}
@@ -106,7 +108,12 @@ func runDiff(e *env, args []string) int {
 // compileOffline loads and plans a folder without connecting anywhere; on
 // errors it reports them and returns nil.
 func compileOffline(e *env, dir, conns string) *plan.Plan {
-	l := load(e, dir, conns)
+	return compileLoaded(e, load(e, dir, conns))
+}
+
+// compileLoaded plans a loaded folder offline; on errors it reports them
+// and returns nil.
+func compileLoaded(e *env, l loaded) *plan.Plan {
 	if l.diags.HasErrors() {
 		report(e, l.diags, l.sources)
 		return nil
@@ -179,6 +186,11 @@ func atRevision(top, rev, rel string) bool {
 }
 
 // extract writes paths as they were at rev under dir, from git archive.
+// Symlinks are written as symlinks, so that loading the tree refuses the
+// ones that lead out of their folder just as it does in the working tree;
+// nothing is written through one. A file larger than config.MaxFileSize
+// is written as a sparse file of its size, without its bytes: loading
+// refuses it by its size before reading, and a huge blob costs nothing.
 func extract(top, rev string, paths []string, dir string) error {
 	cmd := exec.Command("git", append([]string{"-C", top, "archive", "--format=tar", rev, "--"}, paths...)...)
 	var stderr bytes.Buffer
@@ -190,6 +202,15 @@ func extract(top, rev string, paths []string, dir string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	fail := func(err error) error {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return err
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fail(err)
+	}
 	tr := tar.NewReader(out)
 	for {
 		h, err := tr.Next()
@@ -197,24 +218,41 @@ func extract(top, rev string, paths []string, dir string) error {
 			break
 		}
 		if err != nil {
-			cmd.Wait()
-			return err
+			return fail(err)
 		}
-		name := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if !strings.HasPrefix(name, filepath.Clean(dir)+string(filepath.Separator)) {
+		name := filepath.Join(root, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(name, root+string(filepath.Separator)) {
 			continue
+		}
+		if h.Typeflag != tar.TypeDir && h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeSymlink {
+			continue
+		}
+		// git never archives a path below a symlink, but a parent that
+		// resolves elsewhere is never written through.
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return fail(err)
+		}
+		if parent, err := filepath.EvalSymlinks(filepath.Dir(name)); err != nil || !strings.HasPrefix(parent+string(filepath.Separator), root+string(filepath.Separator)) {
+			continue
+		}
+		// Each folder's extraction brings the connections file again.
+		if fi, err := os.Lstat(name); err == nil && !fi.IsDir() && h.Typeflag != tar.TypeDir {
+			if err := os.Remove(name); err != nil {
+				return fail(err)
+			}
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
-			os.MkdirAll(name, 0o755)
-		case tar.TypeReg:
-			os.MkdirAll(filepath.Dir(name), 0o755)
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return err
+			if err := os.MkdirAll(name, 0o755); err != nil {
+				return fail(err)
 			}
-			if err := os.WriteFile(name, b, 0o644); err != nil {
-				return err
+		case tar.TypeSymlink:
+			if err := os.Symlink(h.Linkname, name); err != nil {
+				return fail(err)
+			}
+		case tar.TypeReg:
+			if err := writeBlob(name, tr, h.Size); err != nil {
+				return fail(err)
 			}
 		}
 	}
@@ -222,6 +260,24 @@ func extract(top, rev string, paths []string, dir string) error {
 		return fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
+}
+
+// writeBlob writes a file of an archive, or only its size when it is over
+// the limit loading reads.
+func writeBlob(name string, r io.Reader, size int64) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if config.CheckFileSize(name, size) != nil {
+		err = f.Truncate(size)
+	} else {
+		_, err = io.Copy(f, io.LimitReader(r, size))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func git(dir string, args ...string) (string, error) {

@@ -147,3 +147,81 @@ func TestExampleWorkflow(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffRefusesSymlinks: a symlink that leads out of its folder is
+// refused in the working tree and in the revision's archive alike, and
+// what it names is never printed: a diff is posted on pull requests.
+func TestDiffRefusesSymlinks(t *testing.T) {
+	dir := gitRepo(t)
+	t.Chdir(dir)
+	sqlFile := filepath.Join(dir, "pipelines", "acme", "sql", "crm_activity.sql")
+	original := mustRead(t, sqlFile)
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{"crm_activity.sql": original + "-- TOP SECRET\n"})
+	link := func(target, at string) {
+		t.Helper()
+		if err := os.RemoveAll(at); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, wantCode int, wantErr ...string) {
+		t.Helper()
+		out, errOut, code := sluice(t, "diff", "--base", "main", "pipelines/acme")
+		if code != wantCode {
+			t.Errorf("%s: exit %d, want %d\n%s%s", what, code, wantCode, out, errOut)
+		}
+		for _, w := range wantErr {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", what, w, errOut)
+			}
+		}
+		if strings.Contains(out+errOut, "TOP SECRET") {
+			t.Errorf("%s: the symlink's target was published:\n%s%s", what, out, errOut)
+		}
+	}
+
+	link(filepath.Join(outside, "crm_activity.sql"), sqlFile)
+	check("a symlinked file in the working tree", 2, `query "sql/crm_activity.sql" resolves to `+outside)
+	sqlDir := filepath.Dir(sqlFile)
+	saved := t.TempDir()
+	if err := os.Rename(sqlDir, filepath.Join(saved, "sql")); err != nil {
+		t.Fatal(err)
+	}
+	link(outside, sqlDir)
+	check("a symlinked folder in the working tree", 2, "resolves to "+outside)
+
+	// Committed, and put back right in the working tree: the revision's
+	// archive holds the symlink, which is refused there too.
+	gitCommand(t, dir, "add", "-A")
+	gitCommand(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "link")
+	if err := os.Remove(sqlDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(saved, "sql"), sqlDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(sqlFile); err != nil { // the first symlink
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string]string{"pipelines/acme/sql/crm_activity.sql": original})
+	check("a symlinked folder at the revision", 1, "resolves to ", "does not compile at main")
+
+	// A file over the limit at the revision is refused by its size.
+	writeFiles(t, dir, map[string]string{"pipelines/acme/sql/crm_activity.sql": original + "-- " + strings.Repeat("x", 2<<20) + "\n"})
+	gitCommand(t, dir, "add", "-A")
+	gitCommand(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "large")
+	writeFiles(t, dir, map[string]string{"pipelines/acme/sql/crm_activity.sql": original})
+	check("a large file at the revision", 1, `query "sql/crm_activity.sql" is 2.0 MiB; Sluice reads files of at most 1 MiB`, "does not compile at main")
+}
+
+func gitCommand(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}

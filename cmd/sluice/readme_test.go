@@ -37,7 +37,7 @@ func TestReadmeQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"help", "build", "test", "bench", "demo", "check"} {
+	for _, target := range []string{"help", "build", "test", "fuzz", "bench", "demo", "check"} {
 		if !regexp.MustCompile(`(?m)^` + target + `:.*## \S`).Match(makefile) {
 			t.Errorf("Makefile target %s is missing or has no ## comment", target)
 		}

@@ -86,6 +86,10 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 		fmt.Fprintf(e.stderr, "sluice test --record: %v\n", err)
 		return exitProblems
 	}
+	if err := config.CheckWritable(dir, out); err != nil {
+		fmt.Fprintf(e.stderr, "sluice test --record: %v\n", err)
+		return exitProblems
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		fmt.Fprintf(e.stderr, "sluice test --record: %v\n", err)
 		return exitProblems

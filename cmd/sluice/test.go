@@ -62,16 +62,21 @@ func runTest(e *env, args []string) int {
 	sort.Strings(files)
 	var fixtures []*fixture.Fixture
 	for _, f := range files {
-		if src, err := os.ReadFile(f); err == nil {
-			if ds := config.CheckFixture(f, src); len(ds) > 0 {
-				report(e, ds, diag.Sources{f: src})
-				if ds.HasErrors() {
-					fmt.Fprintf(e.stderr, "%s: %s\n", f, errorSummary(ds))
-					return exitProblems
-				}
+		// A fixture is a file of the folder like any other: it must not
+		// lead out of it, and is checked before it is parsed.
+		src, err := config.ReadFolderFile(dirs[0], f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice test: %v\n", err)
+			return exitProblems
+		}
+		if ds := config.CheckFixture(f, src); len(ds) > 0 {
+			report(e, ds, diag.Sources{f: src})
+			if ds.HasErrors() {
+				fmt.Fprintf(e.stderr, "%s: %s\n", f, errorSummary(ds))
+				return exitProblems
 			}
 		}
-		fx, err := fixture.Load(f)
+		fx, err := fixture.Parse(f, src)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "%v\n", err)
 			return exitProblems

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/diag"
 )
@@ -159,27 +159,47 @@ func FindConnections(explicit, fromEnv, dir string) string {
 	}
 }
 
-// LoadConnections reads and checks a connections file.
-func LoadConnections(path string) (*Connections, diag.Diagnostics) {
+// ConnectionsOptions configure LoadConnections.
+type ConnectionsOptions struct {
+	// Within is the folder the file was found in, which it must not lead
+	// out of through a symlink; "" for a file the operator named, which
+	// may be a symlink to anywhere (a mounted secret, say).
+	Within string
+}
+
+// LoadConnections reads and checks a connections file. Like every file of
+// a folder, it must be a regular file of at most MaxFileSize bytes. It
+// returns the connections (nil when the file could not be read or
+// parsed), the file's text as checked for rendering the diagnostics, and
+// the diagnostics.
+func LoadConnections(path string, opts ConnectionsOptions) (*Connections, diag.Sources, diag.Diagnostics) {
 	var ds diag.Diagnostics
-	src, err := os.ReadFile(path)
+	src, err := ReadFolderFile(opts.Within, path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			ds.Errorf(diag.Pos{File: path}, 0, "connections file not found")
 		} else {
-			ds.Errorf(diag.Pos{File: path}, 0, "reading connections file: %v", err)
+			ds.Errorf(diag.Pos{File: path}, 0, "connections file %s", readError(err))
 		}
-		return nil, ds
+		return nil, nil, ds
 	}
-	return ParseConnections(path, src)
+	c, text, ds := parseConnections(path, src)
+	return c, diag.Sources{path: text}, ds
 }
 
 // ParseConnections checks the contents of a connections file.
 func ParseConnections(path string, src []byte) (*Connections, diag.Diagnostics) {
+	c, _, ds := parseConnections(path, src)
+	return c, ds
+}
+
+// parseConnections checks the contents of a connections file and returns
+// its text as checked, for snippets.
+func parseConnections(path string, src []byte) (*Connections, []byte, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	d := parseYAML(path, src, &ds)
 	if d.root == nil {
-		return nil, ds
+		return nil, d.src, ds
 	}
 	checkLiteralSecrets(d, d.root, true)
 	connectionsSchema().validate(d)
@@ -221,7 +241,7 @@ func ParseConnections(path string, src []byte) (*Connections, diag.Diagnostics) 
 		checkConnection(d, k, v, conn)
 		c.byName[conn.Name] = conn
 	})
-	return c, ds
+	return c, d.shown(), ds
 }
 
 func secretAt(auth *yaml.Node, key string) *Secret {
@@ -324,9 +344,11 @@ func checkLiteralSecrets(d *doc, n *yaml.Node, refsAllowed bool) {
 				switch {
 				case !refsAllowed:
 					d.errorf(k, "secret %q in a pipeline folder: secrets live in the connections file, referenced as {env: NAME} or {file: PATH}", k.Value)
+					d.mask(v)
 					continue
 				case v.Kind == yaml.ScalarNode:
 					d.errorf(v, "%s is written literally: reference it as {env: NAME} or {file: PATH} instead", k.Value)
+					d.mask(v)
 					continue
 				}
 			}
@@ -339,6 +361,7 @@ func checkLiteralSecrets(d *doc, n *yaml.Node, refsAllowed bool) {
 	case yaml.ScalarNode:
 		if strings.Contains(n.Value, "-----BEGIN") && strings.Contains(n.Value, "PRIVATE KEY") {
 			d.errorf(n, "a private key is written literally: reference it as {file: PATH} or {env: NAME} in the connections file")
+			d.mask(n)
 		}
 	}
 }

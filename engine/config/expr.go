@@ -6,8 +6,9 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/transform"
@@ -17,8 +18,8 @@ import (
 // value map back to the file through quotes and block-scalar indentation.
 func (d *doc) newExpr(n *yaml.Node) *Expr {
 	e := &Expr{Text: n.Value, Pos: d.pos(n)}
-	lines := strings.Split(string(d.src), "\n")
 	e.at = func(off int) diag.Pos {
+		lines := d.lines()
 		// Line and column of off within the value.
 		l, c := 0, 0
 		for i, r := range []rune(n.Value) {
@@ -93,13 +94,58 @@ func leadingSpace(lines []string, line int) int {
 	return len(s) - len(strings.TrimLeft(s, " \t"))
 }
 
+// exactResults are the functions that expressions compute exactly (see
+// transform): expr types their results as any, so a filter made of one
+// compiles, then fails on the first row.
+var exactResults = map[string]bool{"abs": true, "int": true, "float": true, "string": true, "round": true, "ceil": true, "floor": true, "min": true, "max": true}
+
+// nonBool finds what makes a filter certainly not a condition, which the
+// compiler cannot see when source columns have no types yet: arithmetic,
+// a number or text, in the result or in a branch of it (a ternary, ??).
+func nonBool(n ast.Node) (ast.Node, string) {
+	switch n := n.(type) {
+	case *ast.BinaryNode:
+		switch n.Operator {
+		case "+", "-", "*", "/", "%", "**", "^":
+			return n, "the result of " + n.Operator
+		case "??":
+			if bad, what := nonBool(n.Left); bad != nil {
+				return bad, what
+			}
+			return nonBool(n.Right)
+		}
+	case *ast.UnaryNode:
+		if n.Operator == "-" || n.Operator == "+" {
+			return n, "the result of " + n.Operator
+		}
+	case *ast.ConditionalNode:
+		if bad, what := nonBool(n.Exp1); bad != nil {
+			return bad, what
+		}
+		return nonBool(n.Exp2)
+	case *ast.IntegerNode, *ast.FloatNode:
+		return n, "a number"
+	case *ast.StringNode:
+		return n, "text"
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && exactResults[id.Value] {
+			return n, "the result of " + id.Value + "()"
+		}
+	}
+	return nil, ""
+}
+
 var exprPosSuffix = regexp.MustCompile(` \(\d+:\d+\)$`)
 
 // checkExpr compiles e over the source's column names and reports a compile
 // error at its exact position. names is nil when the names are unknown.
 func checkExpr(ds *diag.Diagnostics, e *Expr, names []string, asBool bool) {
-	_, err := expr.Compile(e.Text, transform.CheckOptions(names, asBool)...)
+	prog, err := expr.Compile(e.Text, transform.CheckOptions(names, asBool)...)
 	if err == nil {
+		if n, what := nonBool(prog.Node()); asBool && n != nil {
+			loc := n.Location()
+			ds.Errorf(e.At(loc.From), max(1, loc.To-loc.From), "expr: filter must be a condition (true or false), not %s", what)
+		}
 		return
 	}
 	var fe *file.Error

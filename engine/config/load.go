@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/sqlscan"
@@ -36,13 +35,23 @@ type Options struct {
 	// Connections resolves the connection names streams use. When nil,
 	// every connection reference is reported as unresolved.
 	Connections *Connections
-	// ReadFile reads a file by path; os.ReadFile when nil. `sluice diff`
-	// substitutes one that reads a git revision.
+	// ReadFile reads a file by path; when nil, ReadFolderFile with the
+	// pipeline folder as the root every file must stay in. Tests substitute
+	// one that reads from memory.
 	ReadFile func(name string) ([]byte, error)
 	// ListFiles lists the files under the pipeline folder, relative to it,
 	// for "did you mean" on missing SQL files; a directory walk when nil.
 	ListFiles func(dir string) []string
+	// Now is the clock that counts a backfill's windows and checks that a
+	// schedule fires; time.Now when nil.
+	Now func() time.Time
 }
+
+// MaxWindows is the most windows a stream's start and window may cut up
+// to now: a million minutes is almost two years. A run cuts and ledgers
+// every window, so a start in year 1 with 1m windows would run out of
+// memory cutting them.
+const MaxWindows = 1_000_000
 
 // cronParser accepts the five standard fields and descriptors like @daily.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -52,33 +61,80 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // only when the diagnostics hold no error.
 func Load(dir string, opts Options) (*Pipeline, diag.Diagnostics) {
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = func(name string) ([]byte, error) { return ReadFolderFile(dir, name) }
 	}
 	if opts.ListFiles == nil {
 		opts.ListFiles = walkFiles
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	var ds diag.Diagnostics
 	file := filepath.Join(dir, PipelineFileName)
 	p := &Pipeline{Dir: dir, File: file, Files: diag.Sources{}}
-	src, err := opts.ReadFile(file)
+	src, err := read(opts, file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			ds.Errorf(diag.Pos{File: dir}, 0, "not a pipeline folder: %s not found", PipelineFileName)
 		} else {
-			ds.Errorf(diag.Pos{File: file}, 0, "reading pipeline: %v", err)
+			ds.Errorf(diag.Pos{File: file}, 0, "%s %s", PipelineFileName, readError(err))
 		}
 		return p, ds
 	}
-	p.Files[file] = src
 	d := parseYAML(file, src, &ds)
+	p.Files[file] = d.src
 	if d.root == nil {
+		return p, ds
+	}
+	if !checkSize(d) {
 		return p, ds
 	}
 	checkLiteralSecrets(d, d.root, false)
 	pipelineSchema().validate(d)
 	l := &loader{d: d, p: p, opts: opts, dir: dir}
 	l.load()
+	p.Files[file] = d.shown()
 	return p, ds
+}
+
+// read reads a file of the folder through opts, holding a reader that
+// tests substitute to the same size limit.
+func read(opts Options, name string) ([]byte, error) {
+	b, err := opts.ReadFile(name)
+	if err == nil {
+		err = CheckFileSize(name, int64(len(b)))
+	}
+	return b, err
+}
+
+// Limits on a pipeline's size. They are far above any pipeline a person
+// writes and reviews (a wide table has a few hundred columns), and keep
+// validation, planning and the diagnostics of a folder small.
+const (
+	MaxStreams = 1_000
+	MaxColumns = 2_000
+)
+
+// checkSize reports a pipeline with more streams, or a stream with more
+// columns, than the limits, at the streams: or columns: key; nothing more
+// is checked in such a file.
+func checkSize(d *doc) bool {
+	ok := true
+	k, streams := get(d.root, "streams")
+	if streams == nil || streams.Kind != yaml.MappingNode {
+		return true
+	}
+	if n := len(streams.Content) / 2; n > MaxStreams {
+		d.errorf(k, "streams: %s streams; a pipeline may have at most %s", count(n), count(MaxStreams))
+		ok = false
+	}
+	pairs(streams, func(name, v *yaml.Node) {
+		if k, cols := get(v, "columns"); cols != nil && cols.Kind == yaml.MappingNode && len(cols.Content)/2 > MaxColumns {
+			d.errorf(k, "stream %s: %s columns; a stream may have at most %s", name.Value, count(len(cols.Content)/2), count(MaxColumns))
+			ok = false
+		}
+	})
+	return ok
 }
 
 type loader struct {
@@ -103,10 +159,13 @@ func (l *loader) load() {
 	p.Schedule, n = scalar("schedule")
 	if n == nil {
 		p.Schedule = DefaultSchedule
-	} else if _, err := cronParser.Parse(p.Schedule); err != nil && p.Schedule != "" {
+	} else if sched, err := cronParser.Parse(p.Schedule); err != nil && p.Schedule != "" {
 		d.errorf(n, "schedule: invalid cron expression %q: %v", p.Schedule, err)
 	} else if strings.HasPrefix(p.Schedule, "TZ=") || strings.HasPrefix(p.Schedule, "CRON_TZ=") {
 		d.errorf(n, "schedule: set the time zone with timezone:, not in the cron expression")
+	} else if err == nil && sched.Next(l.opts.Now()).IsZero() {
+		// The parser accepts days a month never has (30 2: February 30th).
+		d.errorf(n, "schedule: %q never fires", p.Schedule)
 	}
 	p.Timezone, n = scalar("timezone")
 	l.loc = time.UTC
@@ -227,7 +286,7 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 	}
 	full := filepath.Join(l.dir, filepath.FromSlash(clean))
 	s.Source.QueryPath = full
-	b, err := l.opts.ReadFile(full)
+	b, err := read(l.opts, full)
 	if err != nil {
 		if l.sql == nil {
 			for _, f := range l.opts.ListFiles(l.dir) {
@@ -236,14 +295,23 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 				}
 			}
 		}
-		if errors.Is(err, fs.ErrNotExist) {
+		var fe *FileError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			d.errorf(n, "query file %s not found%s", rel, diag.DidYouMean(clean, l.sql))
-		} else {
-			d.errorf(n, "reading query: %v", err)
+		case errors.As(err, &fe) && fe.Outside:
+			d.errorf(n, "query %q %s: keep a pipeline's SQL inside its folder", rel, fe.Reason)
+		default:
+			d.errorf(n, "query %q %s", rel, readError(err))
 		}
 		return
 	}
+	b, bad := checkText(full, b)
 	l.p.Files[full] = b
+	if bad != nil {
+		d.ds.Add(*bad)
+		return
+	}
 	s.Source.SQL = string(b)
 	toks := sqlscan.Scan(s.Source.SQL)
 	upper := s.Source.ConnectionKind == "snowflake"
@@ -267,6 +335,17 @@ func (l *loader) query(s *Stream, src, def, streamKey *yaml.Node) {
 	if strings.TrimSpace(stripComments(toks)) == "" {
 		d.errorf(n, "query file %s is empty", rel)
 	}
+	// The file is sent as one statement: a second would run too, or make
+	// the database refuse the first.
+	for i, t := range toks {
+		if t.Kind == sqlscan.Punct && t.Text == ";" && i+1 < len(toks) {
+			next := toks[i+1]
+			d.ds.Errorf(diag.Pos{File: full, Line: next.Line, Col: next.Col}, len([]rune(next.Text)),
+				"a second statement: a query file holds one query (end it at the ; on line %d)", t.Line)
+			break
+		}
+	}
+	l.p.Files[full] = checkPrivateKeys(d.ds, full, b)
 }
 
 func didYouMeanPlaceholder(name string) string {
@@ -335,12 +414,13 @@ func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
 		}
 	}
 	inc.StartText, n = get("start")
+	started := false
 	if n == nil {
 		d.errorf(at, "stream %s: incremental needs a start (where the backfill begins)", s.Name)
 	} else if t, err := parseStart(inc.StartText, l.loc); err != nil {
 		d.errorf(n, "start: %v", err)
 	} else {
-		inc.Start = t
+		inc.Start, started = t, true
 	}
 	var text string
 	text, n = get("window")
@@ -352,6 +432,14 @@ func (l *loader) incremental(s *Stream, src, def *yaml.Node) {
 		d.errorf(n, "window: must be at least 1m")
 	} else {
 		inc.Window = w
+		if started {
+			// Seconds, so that year 1 does not overflow a Duration.
+			cut := float64(l.opts.Now().Unix()-inc.Start.Unix()) / w.Approx().Seconds()
+			if cut > MaxWindows {
+				d.errorf(n, "window: %s windows from %s to now cut about %s windows; a stream may cut at most %s: start later or use larger windows",
+					w, inc.StartText, count(int(min(cut, 1e15))), count(MaxWindows))
+			}
+		}
 	}
 	if text, n = get("lookback"); n != nil {
 		if lb, err := ParseSpan(text); err != nil {
@@ -654,6 +742,43 @@ func (l *loader) destination(s *Stream, streamNode, dst, def, streamKey *yaml.No
 	if (dd.Mode == Upsert || dd.Mode == Merge) && len(dd.Key) == 0 {
 		d.errorf(modeAt, "mode %s needs a key: the columns that identify a row", dd.Mode)
 	}
+	l.nullableKeys(s, dst, def)
+}
+
+// nullableKeys reports key columns that may hold NULL where that fails
+// later: ClickHouse refuses a Nullable column in a sorting key (ORDER BY:
+// order_by, else key, else the cursor's column), and a Snowflake MERGE
+// never matches a NULL key, so such rows would be inserted again on every
+// run.
+func (l *loader) nullableKeys(s *Stream, dst, def *yaml.Node) {
+	dd := &s.Destination
+	at := func(name string, i int, fallback diag.Pos) diag.Pos {
+		if _, list := field(dst, def, name); list != nil && list.Kind == yaml.SequenceNode && i < len(list.Content) {
+			return l.d.pos(list.Content[i])
+		}
+		return fallback
+	}
+	switch dd.ConnectionKind {
+	case "clickhouse":
+		field, cols, pos := "order_by", dd.OrderBy, dd.OrderByPos
+		if len(cols) == 0 {
+			field, cols, pos = "key", dd.Key, dd.KeyPos
+		}
+		for i, name := range cols {
+			if c := s.Column(name); c != nil && c.Type.Nullable {
+				l.d.ds.Errorf(at(field, i, pos), len([]rune(name)), "%s: column %s is %s: ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default", field, name, c.TypeText)
+			}
+		}
+	case "snowflake":
+		if dd.Mode != Merge {
+			return
+		}
+		for i, name := range dd.Key {
+			if c := s.Column(name); c != nil && c.Type.Nullable && c.Type.Kind != sqltype.Invalid {
+				l.d.ds.Errorf(at("key", i, dd.KeyPos), len([]rune(name)), "key: column %s may be NULL, and MERGE never matches a NULL key, so such rows would be inserted again on every run: set nullable: false", name)
+			}
+		}
+	}
 }
 
 // windowColumn returns the destination column that carries the cursor,
@@ -693,10 +818,17 @@ func checkTableName(name, kind string) error {
 	return nil
 }
 
+// maxListed bounds the files walkFiles lists: suggestions need a few, and
+// a folder holding a vendored tree should not make validation walk it all.
+const maxListed = 10_000
+
 // walkFiles lists the files under dir, relative to it, with slashes.
 func walkFiles(dir string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if len(out) >= maxListed {
+			return fs.SkipAll
+		}
 		if err == nil && !e.IsDir() {
 			if rel, err := filepath.Rel(dir, p); err == nil {
 				out = append(out, filepath.ToSlash(rel))

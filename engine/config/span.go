@@ -46,8 +46,17 @@ func ParseSpan(s string) (Span, error) {
 	default:
 		return Span{}, fmt.Errorf("invalid span %q: unknown unit %q (use m, h, d, w or mo)", s, s[i:])
 	}
-	return Span{N: n, Unit: u}, nil
+	sp := Span{N: n, Unit: u}
+	// Longer spans mean nothing for windows and lookbacks, and would
+	// overflow the arithmetic that cuts them.
+	if sp.N > maxSpan[u] {
+		return Span{}, fmt.Errorf("invalid span %q: longer than 100 years", s)
+	}
+	return sp, nil
 }
+
+// maxSpan is 100 years in each unit.
+var maxSpan = map[Unit]int{Minute: 100 * 366 * 24 * 60, Hour: 100 * 366 * 24, Day: 100 * 366, Week: 100 * 53, Month: 100 * 12}
 
 // IsZero reports whether s is empty.
 func (s Span) IsZero() bool { return s.N == 0 }

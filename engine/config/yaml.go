@@ -1,12 +1,15 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
-	"regexp"
+	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/diag"
 )
@@ -17,29 +20,41 @@ type doc struct {
 	src  []byte
 	root *yaml.Node // the top-level mapping, nil when the file did not parse
 	ds   *diag.Diagnostics
-}
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	lineCache []string
+	masked    []*yaml.Node // secrets, kept out of snippets (see shown)
+}
 
 // parseYAML parses src into a doc, reporting syntax errors and duplicate
 // keys.
 func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
+	if err := CheckFileSize(path, int64(len(src))); err != nil {
+		ds.Errorf(diag.Pos{File: path}, 0, "%v", err)
+		return &doc{path: path, ds: ds}
+	}
+	src, bad := checkText(path, src)
 	d := &doc{path: path, src: src, ds: ds}
+	if bad != nil {
+		ds.Add(*bad)
+		return d
+	}
 	var n yaml.Node
-	if err := yaml.Unmarshal(src, &n); err != nil {
-		msg := err.Error()
-		line := 0
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
-		}
-		ds.Errorf(diag.Pos{File: path, Line: line, Col: min(line, 1)}, 0, "invalid YAML: %s", msg)
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&n); err != nil && !errors.Is(err, io.EOF) {
+		ds.Add(d.syntaxError(err))
+		return d
+	}
+	// A second document would be ignored: say so rather than mislead.
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil && len(next.Content) > 0 && !isEmpty(next.Content[0]) {
+		ds.Errorf(diag.Pos{File: path, Line: next.Line, Col: max(next.Column, 1)}, 0, "a second YAML document starts here: Sluice reads one document per file")
+		return d
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		ds.Add(d.syntaxError(err))
 		return d
 	}
 	if len(n.Content) == 0 {
-		ds.Errorf(diag.Pos{File: path}, 0, "file is empty")
+		ds.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, 0, "file is empty")
 		return d
 	}
 	root := n.Content[0]
@@ -47,9 +62,52 @@ func parseYAML(path string, src []byte, ds *diag.Diagnostics) *doc {
 		ds.Errorf(d.pos(root), 0, "expected a mapping at the top level, found %s", kindName(root))
 		return d
 	}
+	if !d.checkAliases(root) {
+		return d
+	}
 	d.checkDuplicates(root)
 	d.root = root
 	return d
+}
+
+// isEmpty reports whether n is an empty value, as after a final "---".
+func isEmpty(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// syntaxError places a parse error where the parser found the problem,
+// naming the construct it was reading and where that began.
+func (d *doc) syntaxError(err error) diag.Diagnostic {
+	var le *yaml.LoadError
+	if !errors.As(err, &le) || le.Mark.Line == 0 {
+		return diag.Diagnostic{Pos: diag.Pos{File: d.path}, Summary: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	msg := le.Message
+	if le.ContextMsg != "" && le.ContextMark.Line > 0 && le.ContextMark != le.Mark {
+		msg += fmt.Sprintf(" (%s that begins at %d:%d)", le.ContextMsg, le.ContextMark.Line, le.ContextMark.Column)
+	}
+	line, col := le.Mark.Line, le.Mark.Column
+	// The end of the stream is past the last line: point after its last
+	// character instead.
+	lines := d.lines()
+	last := len(lines)
+	if last > 1 && lines[last-1] == "" {
+		last-- // the file ends with a newline
+	}
+	if line > last {
+		line = last
+		col = utf8.RuneCountInString(strings.TrimRight(lines[line-1], "\r")) + 1
+	}
+	return diag.Diagnostic{Pos: diag.Pos{File: d.path, Line: line, Col: max(col, 1)}, Summary: "invalid YAML: " + msg}
+}
+
+// lines returns the file's lines, split once however often expressions
+// and errors ask.
+func (d *doc) lines() []string {
+	if d.lineCache == nil {
+		d.lineCache = strings.Split(string(d.src), "\n")
+	}
+	return d.lineCache
 }
 
 func (d *doc) pos(n *yaml.Node) diag.Pos {

@@ -1,8 +1,10 @@
 package diag
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -65,5 +67,50 @@ func TestSortDedupes(t *testing.T) {
 	}
 	if !got.HasErrors() || got.Errors() != 3 {
 		t.Errorf("HasErrors/Errors wrong: %v %d", got.HasErrors(), got.Errors())
+	}
+}
+
+// TestRenderManyIsLinear renders 10,000 diagnostics into one 10,000-line
+// file: each source is split once, so this takes milliseconds (splitting
+// the file again for every diagnostic took minutes).
+func TestRenderManyIsLinear(t *testing.T) {
+	const n = 10_000
+	var src strings.Builder
+	var ds Diagnostics
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&src, "      c%d: {type: Int64, bogus: 1}\n", i)
+		ds.Errorf(Pos{File: "p.yaml", Line: i, Col: 27}, 5, "unknown field %q", "bogus")
+	}
+	sources := Sources{"p.yaml": []byte(src.String())}
+	start := time.Now()
+	var b strings.Builder
+	if err := Render(&b, ds, sources); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("rendering %d diagnostics took %v, want under a second", n, took)
+	}
+	if got := strings.Count(b.String(), "^~~~~\n"); got != n {
+		t.Errorf("%d snippets rendered, want %d", got, n)
+	}
+}
+
+// TestRenderControlCharacters: a file's escape sequences, NUL bytes and
+// invalid UTF-8 reach the terminal as U+FFFD, one per character, so the
+// caret still points at the right one.
+func TestRenderControlCharacters(t *testing.T) {
+	src := Sources{"p.yaml": []byte("name: \x1b[2Jx\x00\xff: y\n")}
+	var ds Diagnostics
+	ds.Errorf(Pos{File: "p.yaml", Line: 1, Col: 13}, 1, "column \x1b[31mred: bad")
+	var b strings.Builder
+	if err := Render(&b, ds, src); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"p.yaml:1:13: column \uFFFD[31mred: bad\n" +
+		"   1 | name: \uFFFD[2Jx\uFFFD\uFFFD: y\n" +
+		"     |             ^\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("Render (-want +got):\n%s", diff)
 	}
 }

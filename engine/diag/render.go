@@ -1,9 +1,11 @@
 package diag
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -11,25 +13,36 @@ import (
 // renderer can quote the offending line. A missing file renders no snippet.
 type Sources map[string][]byte
 
-// line returns the 1-based line n of file, without its newline.
-func (s Sources) line(file string, n int) (string, bool) {
-	src, ok := s[file]
-	if !ok || n < 1 {
+// lineIndex holds where each line of one source starts, so that quoting a
+// line costs as much as the line, however many diagnostics point into the
+// file.
+type lineIndex struct {
+	src    []byte
+	starts []int // byte offset of each line's first byte
+}
+
+func newLineIndex(src []byte) *lineIndex {
+	starts := make([]int, 1, bytes.Count(src, []byte{'\n'})+1)
+	for i, b := range src {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &lineIndex{src: src, starts: starts}
+}
+
+// line returns the 1-based line n, without its newline.
+func (x *lineIndex) line(n int) (string, bool) {
+	if n < 1 || n > len(x.starts) {
 		return "", false
 	}
-	for i := 1; ; i++ {
-		end := strings.IndexByte(string(src), '\n')
-		if i == n {
-			if end < 0 {
-				return strings.TrimRight(string(src), "\r"), len(src) > 0 || n == 1
-			}
-			return strings.TrimRight(string(src[:end]), "\r"), true
-		}
-		if end < 0 {
-			return "", false
-		}
-		src = src[end+1:]
+	start, end := x.starts[n-1], len(x.src)
+	if n < len(x.starts) {
+		end = x.starts[n] - 1
+	} else if start == end && n > 1 {
+		return "", false // past the final newline
 	}
+	return strings.TrimRight(string(x.src[start:end]), "\r"), true
 }
 
 // Render writes each diagnostic as "file:line:col: message", followed, when
@@ -39,13 +52,31 @@ func (s Sources) line(file string, n int) (string, bool) {
 //	   22 |     expr: amout * fx_rate
 //	      |           ^~~~~
 //
-// and by the hint, if any, on its own line.
+// and by the hint, if any, on its own line. Each source is split into lines
+// once, so rendering is linear in the diagnostics and the sources. Control
+// characters and invalid UTF-8, which a hostile file could use to rewrite a
+// terminal, are shown as U+FFFD, one per character so carets still line up.
 func Render(w io.Writer, ds Diagnostics, src Sources) error {
 	var b strings.Builder
+	index := map[string]*lineIndex{}
+	lineOf := func(file string, n int) (string, bool) {
+		x, ok := index[file]
+		if !ok {
+			if s, found := src[file]; found {
+				x = newLineIndex(s)
+			}
+			index[file] = x
+		}
+		if x == nil {
+			return "", false
+		}
+		return x.line(n)
+	}
 	for _, d := range ds {
-		b.WriteString(d.Error())
+		b.WriteString(printable(d.Error()))
 		b.WriteByte('\n')
-		if text, ok := src.line(d.Pos.File, d.Pos.Line); ok && d.Pos.Col > 0 {
+		if text, ok := lineOf(d.Pos.File, d.Pos.Line); ok && d.Pos.Col > 0 {
+			text = printable(text)
 			num := fmt.Sprint(d.Pos.Line)
 			gutter := strings.Repeat(" ", max(4, len(num)+1))
 			fmt.Fprintf(&b, "%*s | %s\n", len(gutter), num, text)
@@ -61,13 +92,36 @@ func Render(w io.Writer, ds Diagnostics, src Sources) error {
 		if d.Hint != "" {
 			for _, h := range strings.Split(d.Hint, "\n") {
 				b.WriteString("      = ")
-				b.WriteString(h)
+				b.WriteString(printable(h))
 				b.WriteByte('\n')
 			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// printable replaces control characters other than tab, and each byte of
+// invalid UTF-8, with U+FFFD.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r != '\t' && unicode.IsControl(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r != '\t' && unicode.IsControl(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // caretIndent returns the white space that puts a caret under character col

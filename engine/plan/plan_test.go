@@ -277,7 +277,7 @@ func stream(p *plan.Plan, name string) *plan.Stream {
 // BenchmarkCompileExample loads, checks and plans the example customer's
 // pipeline: the work of `sluice validate` plus `sluice plan` offline.
 func BenchmarkCompileExample(b *testing.B) {
-	conns, ds := config.LoadConnections("../../pipelines/connections.yaml")
+	conns, _, ds := config.LoadConnections("../../pipelines/connections.yaml", config.ConnectionsOptions{})
 	if ds.HasErrors() {
 		b.Fatal(ds)
 	}

@@ -33,7 +33,7 @@ func compileDir(t *testing.T, dir string, conns *config.Connections) *plan.Plan 
 // both formats is golden.
 func TestDiffCorpus(t *testing.T) {
 	root := filepath.Join("..", "..", "testdata", "diff")
-	conns, ds := config.LoadConnections(filepath.Join(root, "connections.yaml"))
+	conns, _, ds := config.LoadConnections(filepath.Join(root, "connections.yaml"), config.ConnectionsOptions{})
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}

@@ -3,6 +3,7 @@ package sqltype
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 var clickhouseNames = []string{
@@ -152,6 +153,11 @@ func zoneArg(n *node, i int) (Zone, string, error) {
 	a := n.args[i]
 	if !a.quoted || a.lit == "" {
 		return 0, "", &SyntaxError{Offset: a.off, Msg: fmt.Sprintf("%s: time zone must be a quoted name like 'UTC'", n.name)}
+	}
+	// ClickHouse knows the IANA zones, as Go does; an unknown one would
+	// be refused only when the table is created.
+	if _, err := time.LoadLocation(a.lit); err != nil || a.lit == "Local" {
+		return 0, "", &SyntaxError{Offset: a.off, Msg: fmt.Sprintf("%s: unknown time zone '%s' (use an IANA name such as 'UTC' or 'America/New_York')", n.name, a.lit)}
 	}
 	return Named, a.lit, nil
 }

@@ -58,6 +58,8 @@ func TestParseErrors(t *testing.T) {
 		{ClickHouse, "Decimal(38", "missing ) to close Decimal(", 10},
 		{ClickHouse, "Decimal(80, 2)", "Decimal: precision 80 out of range [1, 76]", 8},
 		{ClickHouse, "DateTime64(6, UTC)", "DateTime64: time zone must be a quoted name like 'UTC'", 14},
+		{ClickHouse, "DateTime('Mars/Olympus')", "DateTime: unknown time zone 'Mars/Olympus' (use an IANA name such as 'UTC' or 'America/New_York')", 9},
+		{ClickHouse, "Nullable(DateTime64(3, 'Local'))", "DateTime64: unknown time zone 'Local' (use an IANA name such as 'UTC' or 'America/New_York')", 23},
 		{ClickHouse, "Nullable(Array(Int8))", "Nullable(Array(Int8)) is not allowed: Nullable wraps only plain types", 0},
 		{ClickHouse, "int64", "unknown type int64 (did you mean Int64?)", 0},
 		{Snowflake, "VARCHR(10)", "unknown type VARCHR (did you mean VARCHAR?)", 0},

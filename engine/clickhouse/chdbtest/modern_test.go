@@ -74,7 +74,7 @@ func compile(t *testing.T) map[string]*plan.Stream {
 			t.Fatal(err)
 		}
 	}
-	conns, ds := config.LoadConnections(filepath.Join(dir, "connections.yaml"))
+	conns, _, ds := config.LoadConnections(filepath.Join(dir, "connections.yaml"), config.ConnectionsOptions{})
 	if ds.HasErrors() {
 		t.Fatal(ds)
 	}
