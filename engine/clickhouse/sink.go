@@ -141,9 +141,17 @@ func quoteString(s string) string {
 func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (engine.Written, error) {
 	switch k.dest.Mode {
 	case "upsert":
-		// Staged, then attached: a window that stops on a bad row at row
-		// 240,000 has sent nothing to the target.
-		return k.staged(ctx, w, rr, func(stage string, n int64) (engine.Digest, error) {
+		// A window of one block goes straight in: its rows are all mapped
+		// (and a bad one stops the window) before the block is sent. A
+		// bigger one is staged, then attached, so a window that stops on
+		// a bad row at row 240,000 has sent nothing to the target.
+		p, big := peek(rr, flushRows)
+		defer p.drop()
+		if !big {
+			n, err := k.insert(ctx, k.dest.Table, p)
+			return engine.Written{Rows: n}, err
+		}
+		return k.staged(ctx, w, p, func(stage string, n int64) (engine.Digest, error) {
 			return engine.Digest{}, k.appender.AttachAll(ctx, stage)
 		})
 	case "replace":
