@@ -2,7 +2,6 @@ package ddl
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -99,59 +98,6 @@ func writeColumns(b *strings.Builder, cols []Column, quote func(string) string) 
 		}
 		b.WriteByte('\n')
 	}
-}
-
-var (
-	plainCH = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	plainSF = regexp.MustCompile(`^[A-Z_][A-Z0-9_$]*$`)
-)
-
-// QuoteClickHouse quotes an identifier with backticks unless it is plain.
-func QuoteClickHouse(name string) string {
-	if plainCH.MatchString(name) {
-		return name
-	}
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
-
-// QuoteClickHouseName quotes each part of a dotted db.table name.
-func QuoteClickHouseName(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = QuoteClickHouse(p)
-	}
-	return strings.Join(parts, ".")
-}
-
-// QuoteSnowflake leaves an identifier Snowflake would read unquoted as the
-// same name (upper case) bare, and quotes any other, keeping its case.
-func QuoteSnowflake(name string) string {
-	if plainSF.MatchString(name) {
-		return name
-	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-// QuoteSnowflakeName quotes each part of a dotted name. Parts are table
-// names as written in pipeline.yaml, where unquoted names mean upper case,
-// so plain parts stay bare whatever their case.
-func QuoteSnowflakeName(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		if !plainCH.MatchString(p) {
-			parts[i] = QuoteSnowflake(p)
-		}
-	}
-	return strings.Join(parts, ".")
-}
-
-// QuoteSnowflakeList quotes column names and joins them with commas.
-func QuoteSnowflakeList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = QuoteSnowflake(n)
-	}
-	return strings.Join(q, ", ")
 }
 
 // SnowflakeStage is the staging table a replace or merge push loads before

@@ -183,7 +183,7 @@ func TestModernDDL(t *testing.T) {
 	for _, s := range p.Streams {
 		byName[s.Name] = s
 	}
-	if got := byName["everything"].Destination.Steps[2]; got != "EXCHANGE TABLES db.everything__sluice_new AND db.everything" {
+	if got := byName["everything"].Destination.Steps[2]; got != "EXCHANGE TABLES `db`.`everything__sluice_new` AND `db`.`everything`" {
 		t.Errorf("replace swap on current ClickHouse = %q", got)
 	}
 	if got := byName["events"].Destination.Strategy; !strings.Contains(got, "deleted with a mutation") {
@@ -193,15 +193,15 @@ func TestModernDDL(t *testing.T) {
 	if got := stream(fixed, "events").Destination.Strategy; !strings.Contains(got, "REPLACE PARTITION") || !strings.Contains(got, "1mo windows cover whole month partitions") {
 		t.Errorf("aligned append strategy from 26.6 = %q", got)
 	}
-	if got := byName["events"].Destination.Partition; got != "toYYYYMM(ts)" {
+	if got := byName["events"].Destination.Partition; got != "toYYYYMM(`ts`)" {
 		t.Errorf("default partition = %q", got)
 	}
-	if got := byName["latest"].Destination.DDL; !strings.Contains(got, "ENGINE = ReplacingMergeTree(ts)") || !strings.Contains(got, "ORDER BY id") {
+	if got := byName["latest"].Destination.DDL; !strings.Contains(got, "ENGINE = ReplacingMergeTree(`ts`)") || !strings.Contains(got, "ORDER BY `id`") {
 		t.Errorf("upsert DDL:\n%s", got)
 	}
 
 	old, _ := compile(t, fmt.Sprintf(allTypes, "db", "db", "db"), allTypesSQL, plan.Options{ClickHouse: ddl.ClickHouseVersion{Major: 18, Minor: 16, Patch: 1}})
-	if got := stream(old, "everything").Destination.Steps[2]; got != "RENAME TABLE db.everything TO db.everything__sluice_old, db.everything__sluice_new TO db.everything" {
+	if got := stream(old, "everything").Destination.Steps[2]; got != "RENAME TABLE `db`.`everything` TO `db`.`everything__sluice_old`, `db`.`everything__sluice_new` TO `db`.`everything`" {
 		t.Errorf("replace swap on 18.16 = %q", got)
 	}
 }

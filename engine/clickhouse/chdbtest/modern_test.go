@@ -202,7 +202,7 @@ func TestAppendWindowRerun(t *testing.T) {
 	for _, strategy := range []ddl.AppendStrategy{ddl.AppendReplace, ddl.AppendDelete} {
 		table := fmt.Sprintf("modern.events_%d", strategy)
 		s := compile(t)["events"]
-		e.exec(strings.Replace(s.Destination.DDL, "modern.events", table, 1))
+		e.exec(strings.Replace(s.Destination.DDL, ddl.QuoteClickHouseName("modern.events"), ddl.QuoteClickHouseName(table), 1))
 		e.exec(`INSERT INTO ` + table + ` VALUES ('before', true, '1950-01-01', 1.50, NULL, '2024-01-04 23:59:59.999999'),
 		('after', false, '2099-12-31', 2.00, 'x', '2024-01-06 00:00:00')`)
 		var names []string
@@ -325,7 +325,7 @@ func TestReplaceSwapsWholeTable(t *testing.T) {
 	}
 	e.exec(s.Destination.DDL)
 	e.exec("INSERT INTO modern.snapshot VALUES (1, 'stale'), (2, 'stale')")
-	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS modern.snapshot", "CREATE TABLE modern.snapshot__sluice_new", 1)
+	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS `modern`.`snapshot`", "CREATE TABLE `modern`.`snapshot__sluice_new`", 1)
 	for i, st := range s.Destination.Steps {
 		if i == 0 {
 			st = create // the plan shows the statement's first line only
