@@ -77,8 +77,9 @@ func TestSinkAwkwardNames(t *testing.T) {
 	v, _ := ddl.ParseClickHouseVersion(db.Version)
 	window := `at "when" \`
 	names := append(slices.Clone(awkward), window)
+	partition := ddl.Call("toYYYYMM", ddl.ColumnRef(window))
 	table := ddl.ClickHouseTable{Name: db.Name + ".t", Engine: "MergeTree",
-		PartitionBy: "toYYYYMM(" + ddl.QuoteClickHouse(window) + ")", OrderBy: []string{awkward[0]}}
+		PartitionBy: &partition, OrderBy: []ddl.KeyExpr{ddl.ColumnRef(awkward[0]), ddl.ColumnRef(awkward[1])}}
 	var cols []plan.Column
 	var fields []arrow.Field
 	for _, n := range awkward {
@@ -140,6 +141,42 @@ func TestSinkAwkwardNames(t *testing.T) {
 		want := strings.Join([]string{name + "#0", name + "#1", name + "#0", name + "#1"}, " ")
 		if got != want {
 			t.Errorf("column %q holds\n%q\nwant\n%q", name, got, want)
+		}
+	}
+}
+
+// keyFunctionCalls calls every function a key expression may use, with
+// its fewest and most arguments, over the columns of keyTable.
+func keyFunctionCalls() []ddl.KeyExpr {
+	at, id, utc := ddl.ColumnRef("at"), ddl.ColumnRef("id"), ddl.KeyExpr{Kind: ddl.KeyString, Value: "UTC"}
+	ten := ddl.KeyExpr{Kind: ddl.KeyNumber, Value: "10"}
+	var out []ddl.KeyExpr
+	for name, arity := range ddl.KeyFunctions {
+		switch name {
+		case "intDiv", "modulo":
+			out = append(out, ddl.Call(name, id, ten))
+		case "cityHash64", "sipHash64", "tuple":
+			out = append(out, ddl.Call(name, id), ddl.Call(name, id, at))
+		default:
+			out = append(out, ddl.Call(name, at))
+			if arity.Max == 2 {
+				out = append(out, ddl.Call(name, at, utc))
+			}
+		}
+	}
+	return out
+}
+
+// TestKeyFunctionsExist creates a table partitioned by each call of a
+// function a key expression may use, on the real server.
+func TestKeyFunctionsExist(t *testing.T) {
+	db := clickhousetest.NewDB(t)
+	for i, call := range keyFunctionCalls() {
+		table := ddl.ClickHouseTable{Name: fmt.Sprintf("%s.k%d", db.Name, i), Engine: "MergeTree",
+			Columns:     []ddl.Column{{Name: "id", Type: "Int64"}, {Name: "at", Type: "DateTime('UTC')"}},
+			PartitionBy: &call, OrderBy: []ddl.KeyExpr{call}}
+		if err := db.Conn.Exec(context.Background(), table.Create(false)); err != nil {
+			t.Errorf("%s: %v", call.SQL(), err)
 		}
 	}
 }

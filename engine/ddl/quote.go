@@ -1,9 +1,11 @@
 package ddl
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // QuoteClickHouse quotes an identifier for ClickHouse: always in
@@ -86,4 +88,70 @@ func QuoteSnowflakeList(names []string) string {
 		q[i] = QuoteSnowflake(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// CheckClickHouseName says why ClickHouse cannot hold a column named
+// name, or returns nil. ClickHouse 18.16 keeps each column of a part in
+// files named after it (bytes other than letters, digits and _ written
+// %XX) with a suffix such as .null.bin: a name whose file name passes
+// 240 bytes makes every insert fail once the table exists.
+func CheckClickHouseName(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	n := 0
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			n++
+		} else {
+			n += 3
+		}
+	}
+	if n > 240 {
+		return fmt.Errorf("ClickHouse 18.16 stores a column in files named after it, and this name makes a %d-byte file name (at most 240, leaving room for the suffix, within the 255 a file name holds): shorten it", n)
+	}
+	return nil
+}
+
+// keyKeywords are the names ClickHouse cannot keep in a table's key
+// expressions or a mutation: the server writes the name back into the
+// table's metadata unquoted, where it reads as a keyword, and then cannot
+// load the table (found on 18.16 and 26.7 with DETACH and ATTACH).
+var keyKeywords = map[string]string{
+	"not":      "ClickHouse (18.16 and current releases)",
+	"null":     "ClickHouse 18.16",
+	"interval": "ClickHouse 18.16",
+	"distinct": "ClickHouse 18.16",
+}
+
+// CheckClickHouseKeyName says why a column named name cannot be used in
+// a ClickHouse table's PARTITION BY, ORDER BY or version, or in the
+// condition of the delete that replaces an append window; or returns nil.
+func CheckClickHouseKeyName(name string) error {
+	if who, ok := keyKeywords[strings.ToLower(name)]; ok {
+		return fmt.Errorf("%s writes a column named %s back into the table's metadata unquoted, where it reads as the keyword %s, and then cannot load the table: rename the column", who, name, strings.ToUpper(name))
+	}
+	return nil
+}
+
+// CheckSnowflakeName says why Snowflake cannot hold a column named name,
+// or returns nil.
+func CheckSnowflakeName(name string) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(name); n > 255 {
+		return fmt.Errorf("a Snowflake name holds at most 255 characters, not %d", n)
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a name cannot be empty")
+	case strings.IndexByte(name, 0) >= 0:
+		return errors.New("a name cannot hold a NUL character")
+	}
+	return nil
 }

@@ -1,6 +1,9 @@
 package ddl
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestQuoteClickHouse(t *testing.T) {
 	for name, want := range map[string]string{
@@ -52,5 +55,38 @@ func TestQuoteSnowflake(t *testing.T) {
 func TestQuoteString(t *testing.T) {
 	if got, want := QuoteString(`it's a\b`), `'it\'s a\\b'`; got != want {
 		t.Errorf("QuoteString = %s, want %s", got, want)
+	}
+}
+
+func TestCheckNames(t *testing.T) {
+	long := strings.Repeat("é", 40) // 80 bytes, each %XX in a file name
+	for _, c := range []struct {
+		name   string
+		ch, sf bool // ClickHouse and Snowflake hold it
+		chKey  bool // ClickHouse keeps it in a key expression
+	}{
+		{name: "id", ch: true, sf: true, chKey: true},
+		{name: `p\`, ch: true, sf: true, chKey: true},
+		{name: "", ch: false, sf: false, chKey: true},
+		{name: "a\x00b", ch: false, sf: false, chKey: true},
+		{name: "Not", ch: true, sf: true, chKey: false},
+		{name: "NULL", ch: true, sf: true, chKey: false},
+		{name: "interval", ch: true, sf: true, chKey: false},
+		{name: "distinct", ch: true, sf: true, chKey: false},
+		{name: "nothing", ch: true, sf: true, chKey: true},
+		{name: long, ch: true, sf: true, chKey: true},
+		{name: long + "é", ch: false, sf: true, chKey: true},
+		{name: strings.Repeat("a", 240), ch: true, sf: true, chKey: true},
+		{name: strings.Repeat("a", 256), ch: false, sf: false, chKey: true},
+	} {
+		if got := CheckClickHouseName(c.name) == nil; got != c.ch {
+			t.Errorf("CheckClickHouseName(%q) = %v", c.name, CheckClickHouseName(c.name))
+		}
+		if got := CheckSnowflakeName(c.name) == nil; got != c.sf {
+			t.Errorf("CheckSnowflakeName(%q) = %v", c.name, CheckSnowflakeName(c.name))
+		}
+		if got := CheckClickHouseKeyName(c.name) == nil; got != c.chKey {
+			t.Errorf("CheckClickHouseKeyName(%q) = %v", c.name, CheckClickHouseKeyName(c.name))
+		}
 	}
 }

@@ -16,9 +16,10 @@ type ClickHouseTable struct {
 	Name    string // db.table
 	Columns []Column
 	// Engine is MergeTree or ReplacingMergeTree(version).
-	Engine      string
-	PartitionBy string
-	OrderBy     []string
+	Engine string
+	// PartitionBy is nil for a table without partitions.
+	PartitionBy *KeyExpr
+	OrderBy     []KeyExpr
 	// Settings go into the SETTINGS clause, in order.
 	Settings []string
 }
@@ -35,22 +36,15 @@ func (t ClickHouseTable) Create(ifNotExists bool) string {
 	writeColumns(&b, t.Columns, QuoteClickHouse)
 	b.WriteString(")\nENGINE = ")
 	b.WriteString(t.Engine)
-	if t.PartitionBy != "" {
+	if t.PartitionBy != nil {
 		b.WriteString("\nPARTITION BY ")
-		b.WriteString(t.PartitionBy)
+		b.WriteString(t.PartitionBy.SQL())
 	}
 	b.WriteString("\nORDER BY ")
-	switch len(t.OrderBy) {
-	case 0:
-		b.WriteString("tuple()")
-	case 1:
-		b.WriteString(QuoteClickHouse(t.OrderBy[0]))
-	default:
-		q := make([]string, len(t.OrderBy))
-		for i, c := range t.OrderBy {
-			q[i] = QuoteClickHouse(c)
-		}
-		b.WriteString("(" + strings.Join(q, ", ") + ")")
+	if len(t.OrderBy) == 1 {
+		b.WriteString(t.OrderBy[0].SQL())
+	} else {
+		b.WriteString(KeyExpr{Kind: KeyTuple, Args: t.OrderBy}.SQL())
 	}
 	if len(t.Settings) > 0 {
 		b.WriteString("\nSETTINGS ")

@@ -62,12 +62,22 @@ connections:
 // compile plans the test pipeline for the current ClickHouse release.
 func compile(t *testing.T) map[string]*plan.Stream {
 	t.Helper()
+	return compileFolder(t, pipeline, map[string]string{
+		"events.sql":   "SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end",
+		"profiles.sql": "SELECT * FROM PROFILES", "snapshot.sql": "SELECT * FROM SNAPSHOT",
+	})
+}
+
+// compileFolder plans a pipeline.yaml and its SQL files for the current
+// ClickHouse release.
+func compileFolder(t *testing.T, pipeline string, sql map[string]string) map[string]*plan.Stream {
+	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{
-		"connections.yaml": connections, "p/pipeline.yaml": pipeline,
-		"p/events.sql":   "SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end",
-		"p/profiles.sql": "SELECT * FROM PROFILES", "p/snapshot.sql": "SELECT * FROM SNAPSHOT",
-	} {
+	files := map[string]string{"connections.yaml": connections, "p/pipeline.yaml": pipeline}
+	for name, text := range sql {
+		files["p/"+name] = text
+	}
+	for name, text := range files {
 		path := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
