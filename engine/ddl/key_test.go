@@ -87,3 +87,39 @@ func TestKeyColumns(t *testing.T) {
 		t.Errorf("columns %s, want a b a", got)
 	}
 }
+
+// FuzzParseKey: whatever ParseKey accepts, it writes back as SQL that
+// parses to the same expression, names and strings included; and
+// nothing makes it panic.
+func FuzzParseKey(f *testing.F) {
+	for _, s := range []string{"toYYYYMM(at)", "(a, `b\\\\c`, 'x\\'y')", "intDiv(`a``b`, 10)", "tuple()", "`\\x00`", "cityHash64(a, b)", "((a))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		e, err := ParseKey(text)
+		if err != nil {
+			var ke *KeyError
+			if !errors.As(err, &ke) || ke.Offset < 0 || ke.Len < 0 || ke.Offset+ke.Len > len(text) {
+				t.Fatalf("ParseKey(%q): %v out of the text", text, err)
+			}
+			return
+		}
+		again, err := ParseKey(e.SQL())
+		if err != nil {
+			t.Fatalf("ParseKey(%q).SQL() = %s, which does not parse: %v", text, e.SQL(), err)
+		}
+		if again.SQL() != e.SQL() {
+			t.Fatalf("%q: %s parses back as %s", text, e.SQL(), again.SQL())
+		}
+		var names, back []string
+		for _, c := range e.Columns() {
+			names = append(names, c.Name)
+		}
+		for _, c := range again.Columns() {
+			back = append(back, c.Name)
+		}
+		if strings.Join(names, "\x01") != strings.Join(back, "\x01") {
+			t.Fatalf("%q: names %q parse back as %q", text, names, back)
+		}
+	})
+}
