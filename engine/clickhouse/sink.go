@@ -111,9 +111,9 @@ func (k *Sink) Prepare(ctx context.Context) error {
 func (k *Sink) exists(ctx context.Context, table string) (bool, error) {
 	db, name := splitTable(table)
 	var n uint64
-	q := "SELECT count() FROM system.tables WHERE database = " + quoteString(db) + " AND name = " + quoteString(name)
+	q := "SELECT count() FROM system.tables WHERE database = " + ddl.QuoteString(db) + " AND name = " + ddl.QuoteString(name)
 	if db == "" {
-		q = "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = " + quoteString(name)
+		q = "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = " + ddl.QuoteString(name)
 	}
 	if err := k.conn.QueryRow(ctx, q).Scan(&n); err != nil {
 		return false, fmt.Errorf("checking %s: %w", table, err)
@@ -126,10 +126,6 @@ func splitTable(t string) (db, name string) {
 		return d, n
 	}
 	return "", t
-}
-
-func quoteString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // WriteWindow writes the batches of one window (all batches of a full
@@ -207,7 +203,7 @@ func (k *Sink) staged(ctx context.Context, w Window, rr array.RecordReader, move
 }
 
 func timeLiteral(t time.Time) string {
-	return "toDateTime(" + quoteString(t.UTC().Format(time.DateTime)) + ", 'UTC')"
+	return "toDateTime(" + ddl.QuoteString(t.UTC().Format(time.DateTime)) + ", 'UTC')"
 }
 
 // replace loads everything into a new table and swaps it in.
@@ -267,9 +263,9 @@ func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (engine.Writt
 func (k *Sink) insert(ctx context.Context, table string, rr array.RecordReader) (int64, error) {
 	cols := make([]string, len(k.cols))
 	for i, c := range k.cols {
-		cols[i] = ddl.QuoteClickHouse(c.name)
+		cols[i] = c.name
 	}
-	batch, err := k.conn.PrepareBatch(ctx, "INSERT INTO "+ddl.QuoteClickHouseName(table)+" ("+strings.Join(cols, ", ")+")")
+	batch, err := prepareInsert(ctx, k.conn, table, cols)
 	if err != nil {
 		return 0, fmt.Errorf("preparing insert into %s: %w", table, err)
 	}

@@ -69,12 +69,13 @@ func eventStream(t *testing.T, db string, v ddl.ClickHouseVersion, mode string) 
 	}
 	cols := []plan.Column{{Name: "id", Type: "Int64"}, {Name: "amount", Type: "Decimal(38, 2)"},
 		{Name: "note", Type: "Nullable(String)"}, {Name: "at", Type: "DateTime('UTC')"}, {Name: "ok", Type: "Bool", Create: boolType}}
-	table := ddl.ClickHouseTable{Name: db + ".events", Engine: "MergeTree", OrderBy: []string{"id"}}
+	table := ddl.ClickHouseTable{Name: db + ".events", Engine: "MergeTree", OrderBy: []ddl.KeyExpr{ddl.ColumnRef("id")}}
 	dest := plan.Destination{Table: db + ".events", Mode: mode, Create: true}
 	switch mode {
 	case "append":
-		table.PartitionBy = "toYYYYMM(at)"
-		dest.Partition = table.PartitionBy
+		p := ddl.Call("toYYYYMM", ddl.ColumnRef("at"))
+		table.PartitionBy = &p
+		dest.Partition = p.SQL()
 	case "upsert":
 		table.Engine = "ReplacingMergeTree(at)"
 	}

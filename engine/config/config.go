@@ -11,6 +11,7 @@ package config
 import (
 	"time"
 
+	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
@@ -172,9 +173,13 @@ type Destination struct {
 	KeyPos         diag.Pos
 	Version        string
 	VersionPos     diag.Pos
-	Partition      string
-	PartitionPos   diag.Pos
-	OrderBy        []string
-	OrderByPos     diag.Pos
-	Create         bool
+	// Partition and OrderBy are parsed from partition: and order_by:
+	// (ClickHouse), over the stream's columns; the DDL is written from
+	// them. Partition is nil when unset; PartitionText is as written.
+	Partition     *ddl.KeyExpr
+	PartitionText string
+	PartitionPos  diag.Pos
+	OrderBy       []ddl.KeyExpr
+	OrderByPos    diag.Pos
+	Create        bool
 }

@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v4"
 
+	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -508,6 +510,9 @@ func (l *loader) columns(s *Stream, v *yaml.Node) {
 			return // the schema reported it
 		}
 		c := &Column{Name: k.Value, Pos: d.pos(k)}
+		if err := checkColumnName(c.Name, s.Destination.ConnectionKind); err != nil {
+			d.errorf(k, "column %q: %v", c.Name, err)
+		}
 		fk, from := get(cv, "from")
 		ek, ex := get(cv, "expr")
 		switch {
@@ -588,6 +593,18 @@ func (l *loader) columns(s *Stream, v *yaml.Node) {
 		}
 		s.Columns = append(s.Columns, c)
 	})
+}
+
+// checkColumnName says why the destination cannot hold a column named
+// name, or returns nil.
+func checkColumnName(name, kind string) error {
+	switch kind {
+	case "clickhouse":
+		return ddl.CheckClickHouseName(name)
+	case "snowflake":
+		return ddl.CheckSnowflakeName(name)
+	}
+	return nil
 }
 
 func dialectName(d sqltype.Dialect) string {
@@ -698,18 +715,32 @@ func (l *loader) destination(s *Stream, streamNode, dst, def, streamKey *yaml.No
 		}
 	}
 	if k, n := field(dst, def, "partition"); k != nil {
-		dd.Partition, _ = str(n)
+		dd.PartitionText, _ = str(n)
 		dd.PartitionPos = d.pos(n)
 		if kind == "snowflake" {
 			d.errorf(k, "partition applies to ClickHouse destinations; Snowflake tables are not partitioned by Sluice")
+		} else if e, ok := l.keyExpr(s, n, "partition", names, dst); ok {
+			dd.Partition = &e
 		}
 	}
 	if k, n := field(dst, def, "order_by"); k != nil {
-		dd.OrderBy, dd.OrderByPos = stringList(n), d.pos(n)
-		checkCols(n, "order_by", dd.OrderBy)
+		dd.OrderByPos = d.pos(n)
 		if kind == "snowflake" {
 			d.errorf(k, "order_by applies to ClickHouse destinations")
+		} else {
+			items := []*yaml.Node{n}
+			if n.Kind == yaml.SequenceNode {
+				items = n.Content
+			}
+			for _, it := range items {
+				if e, ok := l.keyExpr(s, it, "order_by", names, n); ok {
+					dd.OrderBy = append(dd.OrderBy, e)
+				}
+			}
 		}
+	}
+	if kind == "clickhouse" {
+		l.keyNames(s, dst, def)
 	}
 
 	modeAt := modeNode
@@ -760,13 +791,12 @@ func (l *loader) nullableKeys(s *Stream, dst, def *yaml.Node) {
 	}
 	switch dd.ConnectionKind {
 	case "clickhouse":
-		field, cols, pos := "order_by", dd.OrderBy, dd.OrderByPos
-		if len(cols) == 0 {
-			field, cols, pos = "key", dd.Key, dd.KeyPos
+		if k, _ := field(dst, def, "order_by"); k != nil {
+			return // keyExpr checked the columns order_by names
 		}
-		for i, name := range cols {
+		for i, name := range dd.Key {
 			if c := s.Column(name); c != nil && c.Type.Nullable {
-				l.d.ds.Errorf(at(field, i, pos), len([]rune(name)), "%s: column %s is %s: ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default", field, name, c.TypeText)
+				l.d.ds.Errorf(at("key", i, dd.KeyPos), len([]rune(name)), "key: %s", nullableSortKey(c))
 			}
 		}
 	case "snowflake":
@@ -777,6 +807,84 @@ func (l *loader) nullableKeys(s *Stream, dst, def *yaml.Node) {
 			if c := s.Column(name); c != nil && c.Type.Nullable && c.Type.Kind != sqltype.Invalid {
 				l.d.ds.Errorf(at("key", i, dd.KeyPos), len([]rune(name)), "key: column %s may be NULL, and MERGE never matches a NULL key, so such rows would be inserted again on every run: set nullable: false", name)
 			}
+		}
+	}
+}
+
+// keyExpr parses a partition or order_by expression of a ClickHouse
+// destination and checks it names only columns the table has and can
+// keep there; every problem is reported at its place in the expression.
+// in is the mapping or list holding n, for a hint when it is written
+// inline, where a comma ends a value.
+func (l *loader) keyExpr(s *Stream, n *yaml.Node, what string, names []string, in *yaml.Node) (ddl.KeyExpr, bool) {
+	d := l.d
+	text, ok := str(n)
+	if !ok {
+		return ddl.KeyExpr{}, false // the schema reported it
+	}
+	ex := d.newExpr(n)
+	at := func(off int) diag.Pos { return ex.At(utf8.RuneCountInString(text[:off])) }
+	width := func(off, end int) int { return utf8.RuneCountInString(text[off:end]) }
+	e, err := ddl.ParseKey(text)
+	var ke *ddl.KeyError
+	if errors.As(err, &ke) {
+		hint := ""
+		if in != nil && in.Style&yaml.FlowStyle != 0 && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && strings.Contains(ke.Msg, "is not closed") {
+			hint = ` (inside [...] or {...} a comma ends the value: quote the expression, as in "intDiv(id, 10)")`
+		}
+		d.ds.Errorf(at(ke.Offset), width(ke.Offset, ke.Offset+ke.Len), "%s: %s%s", what, ke.Msg, hint)
+		return e, false
+	}
+	good := true
+	if len(e.Columns()) == 0 && !(e.Kind == ddl.KeyTuple && len(e.Args) == 0 && what == "order_by") {
+		d.errorf(n, "%s: %s names no column: ClickHouse cannot partition or sort by a constant", what, text)
+		good = false
+	}
+	for _, c := range e.Columns() {
+		switch {
+		case !slices.Contains(names, c.Name):
+			d.ds.Errorf(at(c.Offset), width(c.Offset, c.End), "%s: %s is not a destination column%s", what, c.Name, diag.DidYouMean(c.Name, names))
+			good = false
+		case ddl.CheckClickHouseKeyName(c.Name) != nil:
+			d.ds.Errorf(at(c.Offset), width(c.Offset, c.End), "%s: %v", what, ddl.CheckClickHouseKeyName(c.Name))
+			good = false
+		case what == "order_by":
+			if col := s.Column(c.Name); col != nil && col.Type.Nullable {
+				d.ds.Errorf(at(c.Offset), width(c.Offset, c.End), "%s: %s", what, nullableSortKey(col))
+			}
+		}
+	}
+	return e, good
+}
+
+func nullableSortKey(c *Column) string {
+	return fmt.Sprintf("column %s is %s: ClickHouse refuses a Nullable column in a sorting key (ORDER BY); declare it without Nullable, with a default", c.Name, c.TypeText)
+}
+
+// keyNames checks the names a ClickHouse destination uses in its table's
+// key expressions and in the delete that replaces an append window (the
+// key, the version, the window column) are names ClickHouse can keep
+// there. Partition and order_by expressions are checked as they are
+// parsed.
+func (l *loader) keyNames(s *Stream, dst, def *yaml.Node) {
+	d, dd := l.d, &s.Destination
+	for _, f := range []string{"key", "version"} {
+		_, n := field(dst, def, f)
+		items := []*yaml.Node{n}
+		if n != nil && n.Kind == yaml.SequenceNode {
+			items = n.Content
+		}
+		for _, it := range items {
+			if name, ok := str(it); ok {
+				if err := ddl.CheckClickHouseKeyName(name); err != nil {
+					d.errorf(it, "%s: %v", f, err)
+				}
+			}
+		}
+	}
+	if w := windowColumn(s); w != nil && (dd.Mode == Append || len(dd.OrderBy) == 0 && len(dd.Key) == 0) {
+		if err := ddl.CheckClickHouseKeyName(w.Name); err != nil {
+			d.ds.Errorf(w.Pos, len([]rune(w.Name)), "column %s carries the cursor, which the table's sorting key or the delete that replaces a window names: %v", w.Name, err)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package ddl
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -17,9 +16,10 @@ type ClickHouseTable struct {
 	Name    string // db.table
 	Columns []Column
 	// Engine is MergeTree or ReplacingMergeTree(version).
-	Engine      string
-	PartitionBy string
-	OrderBy     []string
+	Engine string
+	// PartitionBy is nil for a table without partitions.
+	PartitionBy *KeyExpr
+	OrderBy     []KeyExpr
 	// Settings go into the SETTINGS clause, in order.
 	Settings []string
 }
@@ -36,22 +36,15 @@ func (t ClickHouseTable) Create(ifNotExists bool) string {
 	writeColumns(&b, t.Columns, QuoteClickHouse)
 	b.WriteString(")\nENGINE = ")
 	b.WriteString(t.Engine)
-	if t.PartitionBy != "" {
+	if t.PartitionBy != nil {
 		b.WriteString("\nPARTITION BY ")
-		b.WriteString(t.PartitionBy)
+		b.WriteString(t.PartitionBy.SQL())
 	}
 	b.WriteString("\nORDER BY ")
-	switch len(t.OrderBy) {
-	case 0:
-		b.WriteString("tuple()")
-	case 1:
-		b.WriteString(QuoteClickHouse(t.OrderBy[0]))
-	default:
-		q := make([]string, len(t.OrderBy))
-		for i, c := range t.OrderBy {
-			q[i] = QuoteClickHouse(c)
-		}
-		b.WriteString("(" + strings.Join(q, ", ") + ")")
+	if len(t.OrderBy) == 1 {
+		b.WriteString(t.OrderBy[0].SQL())
+	} else {
+		b.WriteString(KeyExpr{Kind: KeyTuple, Args: t.OrderBy}.SQL())
 	}
 	if len(t.Settings) > 0 {
 		b.WriteString("\nSETTINGS ")
@@ -99,59 +92,6 @@ func writeColumns(b *strings.Builder, cols []Column, quote func(string) string) 
 		}
 		b.WriteByte('\n')
 	}
-}
-
-var (
-	plainCH = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	plainSF = regexp.MustCompile(`^[A-Z_][A-Z0-9_$]*$`)
-)
-
-// QuoteClickHouse quotes an identifier with backticks unless it is plain.
-func QuoteClickHouse(name string) string {
-	if plainCH.MatchString(name) {
-		return name
-	}
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
-
-// QuoteClickHouseName quotes each part of a dotted db.table name.
-func QuoteClickHouseName(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = QuoteClickHouse(p)
-	}
-	return strings.Join(parts, ".")
-}
-
-// QuoteSnowflake leaves an identifier Snowflake would read unquoted as the
-// same name (upper case) bare, and quotes any other, keeping its case.
-func QuoteSnowflake(name string) string {
-	if plainSF.MatchString(name) {
-		return name
-	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-// QuoteSnowflakeName quotes each part of a dotted name. Parts are table
-// names as written in pipeline.yaml, where unquoted names mean upper case,
-// so plain parts stay bare whatever their case.
-func QuoteSnowflakeName(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		if !plainCH.MatchString(p) {
-			parts[i] = QuoteSnowflake(p)
-		}
-	}
-	return strings.Join(parts, ".")
-}
-
-// QuoteSnowflakeList quotes column names and joins them with commas.
-func QuoteSnowflakeList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = QuoteSnowflake(n)
-	}
-	return strings.Join(q, ", ")
 }
 
 // SnowflakeStage is the staging table a replace or merge push loads before

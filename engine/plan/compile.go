@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -420,24 +421,35 @@ func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.Cl
 func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, defs []ddl.Column, v ddl.ClickHouseVersion) {
 	d := s.Destination
 	wcol := s.WindowColumn()
-	out.Partition = d.Partition
-	if out.Partition == "" && d.Mode == config.Append && wcol != nil {
-		out.Partition = "toYYYYMM(" + ddl.QuoteClickHouse(wcol.Name) + ")"
+	partition := d.Partition
+	if partition == nil && d.Mode == config.Append && wcol != nil {
+		p := ddl.Call("toYYYYMM", ddl.ColumnRef(wcol.Name))
+		partition = &p
 	}
-	out.OrderBy = d.OrderBy
-	if len(out.OrderBy) == 0 {
-		out.OrderBy = d.Key
+	if partition != nil {
+		out.Partition = partition.SQL()
 	}
-	if len(out.OrderBy) == 0 && wcol != nil {
-		out.OrderBy = []string{wcol.Name}
+	orderBy := d.OrderBy
+	if len(orderBy) == 0 {
+		for _, k := range d.Key {
+			orderBy = append(orderBy, ddl.ColumnRef(k))
+		}
 	}
-	for _, name := range out.OrderBy {
-		if col := s.Column(name); col != nil && col.Type.Nullable {
-			pos := d.OrderByPos
-			if len(d.OrderBy) == 0 {
-				pos = d.KeyPos
+	if len(orderBy) == 0 && wcol != nil {
+		orderBy = []ddl.KeyExpr{ddl.ColumnRef(wcol.Name)}
+	}
+	nullable := map[string]bool{}
+	for _, e := range orderBy {
+		out.OrderBy = append(out.OrderBy, e.SQL())
+		for _, ref := range e.Columns() {
+			if col := s.Column(ref.Name); col != nil && col.Type.Nullable && !nullable[ref.Name] {
+				nullable[ref.Name] = true
+				pos := d.OrderByPos
+				if len(d.OrderBy) == 0 {
+					pos = d.KeyPos
+				}
+				c.ds.Errorf(pos, 0, "column %s is Nullable and cannot be in a ClickHouse sorting key (ORDER BY); make it non-Nullable or leave it out of key and order_by", ref.Name)
 			}
-			c.ds.Errorf(pos, 0, "column %s is Nullable and cannot be in a ClickHouse sorting key (ORDER BY); make it non-Nullable or leave it out of key and order_by", name)
 		}
 	}
 	engine := "MergeTree"
@@ -446,11 +458,11 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 		if d.Version != "" {
 			engine += "(" + ddl.QuoteClickHouse(d.Version) + ")"
 		}
-		if d.Partition != "" && !partitionByKey(d.Partition, d.Key) {
-			c.ds.Warnf(d.PartitionPos, len(d.Partition), "upsert keeps one row per key only within a partition: a row whose %s moves to another partition keeps its old version there", strings.Join(partitionColumns(d.Partition, s), ", "))
+		if d.Partition != nil && !partitionByKey(*d.Partition, d.Key) {
+			c.ds.Warnf(d.PartitionPos, len([]rune(d.PartitionText)), "upsert keeps one row per key only within a partition: a row whose %s moves to another partition keeps its old version there", strings.Join(partitionColumns(*d.Partition, d.Key), ", "))
 		}
 	}
-	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: out.Partition, OrderBy: out.OrderBy}
+	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: partition, OrderBy: orderBy}
 	out.DDL = table.Create(true)
 	cols := make([]string, len(defs))
 	for i, col := range defs {
@@ -469,7 +481,7 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 		out.Steps = a.Steps()
 		if a.Strategy == ddl.AppendReplace {
 			cost := "windows do not line up with partitions (%s), so each partition a window touches is rewritten whole"
-			aligned, why := c.aligned(s, out.Partition, wcol)
+			aligned, why := c.aligned(s, partition, wcol)
 			if aligned {
 				cost = "a window replaces whole partitions (%s)"
 			}
@@ -505,24 +517,33 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 // aligned reports whether the stream's windows fall on partition
 // boundaries, so that replacing a window's partitions replaces exactly the
 // window, and says why or why not.
-func (c *compiler) aligned(s *config.Stream, partition string, wcol *config.Column) (bool, string) {
+func (c *compiler) aligned(s *config.Stream, partition *ddl.KeyExpr, wcol *config.Column) (bool, string) {
 	if wcol == nil {
 		return false, "no window column"
 	}
+	if partition == nil {
+		return false, "no partition"
+	}
 	inc := s.Incremental
-	quoted := ddl.QuoteClickHouse(wcol.Name)
 	var unit config.Unit
-	switch partition {
-	case "toYYYYMM(" + quoted + ")":
+	p := *partition
+	switch {
+	case p.Kind != ddl.KeyCall || len(p.Args) == 0 || p.Args[0].Kind != ddl.KeyColumn || p.Args[0].Name != wcol.Name ||
+		len(p.Args) == 2 && p.Args[1].Kind != ddl.KeyString:
+		return false, fmt.Sprintf("partition %s is not the month or day of %s", p.SQL(), wcol.Name)
+	case p.Name == "toYYYYMM":
 		unit = config.Month
-	case "toYYYYMMDD(" + quoted + ")", "toDate(" + quoted + ")":
+	case p.Name == "toYYYYMMDD" || p.Name == "toDate":
 		unit = config.Day
 	default:
-		return false, fmt.Sprintf("partition %s is not the month or day of %s", partition, wcol.Name)
+		return false, fmt.Sprintf("partition %s is not the month or day of %s", p.SQL(), wcol.Name)
 	}
 	zone := "the server's time zone"
 	if wcol.Type.Zone == sqltype.Named {
 		zone = wcol.Type.TZ
+	}
+	if len(p.Args) == 2 {
+		zone = p.Args[1].Value // the partition's own time zone
 	}
 	if zone != c.p.Timezone {
 		return false, fmt.Sprintf("partitions follow %s's %s in %s, windows the pipeline's time zone %s", wcol.Name, unitName(unit), zone, c.p.Timezone)
@@ -548,25 +569,18 @@ func unitName(u config.Unit) string {
 
 // partitionByKey reports whether a partition expression uses only key
 // columns, in which case a key never changes partition.
-func partitionByKey(partition string, key []string) bool {
-	for _, k := range key {
-		if strings.Contains(partition, k) {
-			return true
-		}
-	}
-	return false
+func partitionByKey(partition ddl.KeyExpr, key []string) bool {
+	return len(partitionColumns(partition, key)) == 0
 }
 
-// partitionColumns names the stream's columns a partition expression uses.
-func partitionColumns(partition string, s *config.Stream) []string {
+// partitionColumns names the columns a partition expression uses that
+// are not in the key, each once.
+func partitionColumns(partition ddl.KeyExpr, key []string) []string {
 	var out []string
-	for _, col := range s.Columns {
-		if strings.Contains(partition, col.Name) {
-			out = append(out, col.Name)
+	for _, ref := range partition.Columns() {
+		if !slices.Contains(key, ref.Name) && !slices.Contains(out, ref.Name) {
+			out = append(out, ref.Name)
 		}
-	}
-	if len(out) == 0 {
-		out = []string{"partition value"}
 	}
 	return out
 }

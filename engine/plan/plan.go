@@ -18,7 +18,9 @@ import (
 
 // FormatVersion is the version of the plan's JSON form. It changes when a
 // field changes meaning or is removed; adding fields does not change it.
-const FormatVersion = 1
+// Version 2: order_by holds ClickHouse expressions, as partition_by does,
+// written as in the DDL (names quoted), no longer column names.
+const FormatVersion = 2
 
 // Plan is a compiled pipeline.
 type Plan struct {
@@ -147,9 +149,11 @@ type Destination struct {
 	Mode       string   `json:"mode"`
 	Key        []string `json:"key,omitempty"`
 	Version    string   `json:"version,omitempty"`
-	Partition  string   `json:"partition_by,omitempty"`
-	OrderBy    []string `json:"order_by,omitempty"`
-	Create     bool     `json:"create"`
+	// Partition and OrderBy are the table's PARTITION BY expression and
+	// ORDER BY expressions, written as in the DDL (ClickHouse).
+	Partition string   `json:"partition_by,omitempty"`
+	OrderBy   []string `json:"order_by,omitempty"`
+	Create    bool     `json:"create"`
 	// Server is what the DDL was written for: the live server when Live,
 	// else the current release (or the version asked for).
 	Server string `json:"server"`

@@ -183,7 +183,7 @@ func TestModernDDL(t *testing.T) {
 	for _, s := range p.Streams {
 		byName[s.Name] = s
 	}
-	if got := byName["everything"].Destination.Steps[2]; got != "EXCHANGE TABLES db.everything__sluice_new AND db.everything" {
+	if got := byName["everything"].Destination.Steps[2]; got != "EXCHANGE TABLES `db`.`everything__sluice_new` AND `db`.`everything`" {
 		t.Errorf("replace swap on current ClickHouse = %q", got)
 	}
 	if got := byName["events"].Destination.Strategy; !strings.Contains(got, "deleted with a mutation") {
@@ -193,15 +193,15 @@ func TestModernDDL(t *testing.T) {
 	if got := stream(fixed, "events").Destination.Strategy; !strings.Contains(got, "REPLACE PARTITION") || !strings.Contains(got, "1mo windows cover whole month partitions") {
 		t.Errorf("aligned append strategy from 26.6 = %q", got)
 	}
-	if got := byName["events"].Destination.Partition; got != "toYYYYMM(ts)" {
+	if got := byName["events"].Destination.Partition; got != "toYYYYMM(`ts`)" {
 		t.Errorf("default partition = %q", got)
 	}
-	if got := byName["latest"].Destination.DDL; !strings.Contains(got, "ENGINE = ReplacingMergeTree(ts)") || !strings.Contains(got, "ORDER BY id") {
+	if got := byName["latest"].Destination.DDL; !strings.Contains(got, "ENGINE = ReplacingMergeTree(`ts`)") || !strings.Contains(got, "PARTITION BY toYYYYMM(`ts`)") || !strings.Contains(got, "ORDER BY `id`") {
 		t.Errorf("upsert DDL:\n%s", got)
 	}
 
 	old, _ := compile(t, fmt.Sprintf(allTypes, "db", "db", "db"), allTypesSQL, plan.Options{ClickHouse: ddl.ClickHouseVersion{Major: 18, Minor: 16, Patch: 1}})
-	if got := stream(old, "everything").Destination.Steps[2]; got != "RENAME TABLE db.everything TO db.everything__sluice_old, db.everything__sluice_new TO db.everything" {
+	if got := stream(old, "everything").Destination.Steps[2]; got != "RENAME TABLE `db`.`everything` TO `db`.`everything__sluice_old`, `db`.`everything__sluice_new` TO `db`.`everything`" {
 		t.Errorf("replace swap on 18.16 = %q", got)
 	}
 }
@@ -262,6 +262,37 @@ streams:
 	}
 	if !strings.Contains(p.Streams[0].Destination.Strategy, "cover whole month partitions") {
 		t.Errorf("partitions in the pipeline's zone should align: %s", p.Streams[0].Destination.Strategy)
+	}
+}
+
+// TestPartitionExpressions: partition and order_by are parsed and written
+// back with names quoted, and alignment is read from the parsed partition,
+// its own time zone included.
+func TestPartitionExpressions(t *testing.T) {
+	const pipeline = `version: 1
+name: p
+timezone: Europe/Berlin
+defaults:
+  source: {connection: sf}
+  destination: {connection: ch}
+streams:
+  s:
+    source: {query: q.sql, incremental: {cursor: TS, start: 2024-03-01, window: 1d}}
+    columns:
+      ts: {type: "DateTime('UTC')"}
+      "say \"hi\"": {from: TS, type: "DateTime('UTC')"}
+    destination: {table: d.t, mode: append, partition: "toYYYYMMDD( ts , 'Europe/Berlin')", order_by: ["(ts, toDate(` + "`say \\\"hi\\\"`" + `))"]}
+`
+	p, ds := compile(t, pipeline, map[string]string{"q.sql": "SELECT TS FROM T WHERE TS >= :window_start AND TS < :window_end"}, plan.Options{ClickHouse: ddl.ClickHouseVersion{Major: 26, Minor: 6}})
+	if ds != "" {
+		t.Fatal(ds)
+	}
+	d := p.Streams[0].Destination
+	if want := "PARTITION BY toYYYYMMDD(`ts`, 'Europe/Berlin')\nORDER BY (`ts`, toDate(`say \"hi\"`))"; !strings.Contains(d.DDL, want) {
+		t.Errorf("DDL:\n%s\nwant it to hold\n%s", d.DDL, want)
+	}
+	if !strings.Contains(d.Strategy, "1d windows cover whole day partitions") {
+		t.Errorf("a day partition in the pipeline's zone should align: %s", d.Strategy)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	sf "github.com/snowflakedb/gosnowflake/v2"
 
+	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -132,7 +133,7 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 		return nil, fmt.Errorf("table %s: no database (name it as DATABASE.SCHEMA.TABLE or set the connection's database)", table)
 	}
 	q := fmt.Sprintf(`SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
-		FROM %s.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, quoteIdent(db))
+		FROM %s.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, ddl.QuoteSnowflake(db))
 	rows, err := c.db.QueryContext(ctx, q, schema, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s.INFORMATION_SCHEMA.COLUMNS: %w", db, err)
@@ -175,5 +176,3 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 	}
 	return cols, nil
 }
-
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

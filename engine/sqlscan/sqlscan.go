@@ -5,6 +5,7 @@
 package sqlscan
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -112,6 +113,11 @@ func Scan(src string) []Token {
 						continue
 					}
 					break
+				}
+				if c == '`' && src[j] == '\\' && j+1 < len(src) {
+					// Backticks are ClickHouse's, where a backslash escapes.
+					j += unescapeClickHouse(src[j:], &b)
+					continue
 				}
 				b.WriteByte(src[j])
 				j++
@@ -283,4 +289,32 @@ func Tables(q string) []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+var controlEscapes = map[byte]byte{'a': '\a', 'b': '\b', 'e': 0x1b, 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', '0': 0}
+
+// unescapeClickHouse writes the character the escape sequence at the
+// start of s stands for, as current ClickHouse releases read it in a
+// quoted name, and returns the sequence's length.
+func unescapeClickHouse(s string, b *strings.Builder) int {
+	c := s[1]
+	switch c {
+	case 'x':
+		if len(s) >= 4 {
+			if v, err := strconv.ParseUint(s[2:4], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				return 4
+			}
+		}
+	case 'a', 'b', 'e', 'f', 'n', 'r', 't', 'v', '0':
+		b.WriteByte(controlEscapes[c])
+		return 2
+	case 'N':
+		return 2
+	}
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+		b.WriteByte('\\') // an escape it does not know keeps its backslash
+	}
+	b.WriteByte(c)
+	return 2
 }

@@ -2,6 +2,7 @@ package sqlscan
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,5 +31,22 @@ func TestBindPlaceholders(t *testing.T) {
 	want := "SELECT v:a::int, ':window_start' FROM t -- :window_end\nWHERE x >= @window_start AND x<@window_end"
 	if got != want {
 		t.Errorf("BindPlaceholders:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestQuotedNames: a name in double quotes is Snowflake's, where only a
+// doubled quote escapes; one in backticks is ClickHouse's, where a
+// backslash escapes too.
+func TestQuotedNames(t *testing.T) {
+	src := "SELECT \"say \"\"hi\"\"\", \"a\\b\", `p\\\\`, `back\\`tick`, `a``b`, `x\\x41\\n`, `\\q` FROM t"
+	want := []string{`say "hi"`, `a\b`, `p\`, "back`tick", "a`b", "xA\n", `\q`}
+	var got []string
+	for _, tok := range Scan(src) {
+		if tok.Kind == QuotedIdent {
+			got = append(got, tok.Text)
+		}
+	}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("quoted names %q, want %q", got, want)
 	}
 }

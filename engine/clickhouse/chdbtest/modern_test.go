@@ -62,12 +62,22 @@ connections:
 // compile plans the test pipeline for the current ClickHouse release.
 func compile(t *testing.T) map[string]*plan.Stream {
 	t.Helper()
+	return compileFolder(t, pipeline, map[string]string{
+		"events.sql":   "SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end",
+		"profiles.sql": "SELECT * FROM PROFILES", "snapshot.sql": "SELECT * FROM SNAPSHOT",
+	})
+}
+
+// compileFolder plans a pipeline.yaml and its SQL files for the current
+// ClickHouse release.
+func compileFolder(t *testing.T, pipeline string, sql map[string]string) map[string]*plan.Stream {
+	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{
-		"connections.yaml": connections, "p/pipeline.yaml": pipeline,
-		"p/events.sql":   "SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end",
-		"p/profiles.sql": "SELECT * FROM PROFILES", "p/snapshot.sql": "SELECT * FROM SNAPSHOT",
-	} {
+	files := map[string]string{"connections.yaml": connections, "p/pipeline.yaml": pipeline}
+	for name, text := range sql {
+		files["p/"+name] = text
+	}
+	for name, text := range files {
 		path := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -202,7 +212,7 @@ func TestAppendWindowRerun(t *testing.T) {
 	for _, strategy := range []ddl.AppendStrategy{ddl.AppendReplace, ddl.AppendDelete} {
 		table := fmt.Sprintf("modern.events_%d", strategy)
 		s := compile(t)["events"]
-		e.exec(strings.Replace(s.Destination.DDL, "modern.events", table, 1))
+		e.exec(strings.Replace(s.Destination.DDL, ddl.QuoteClickHouseName("modern.events"), ddl.QuoteClickHouseName(table), 1))
 		e.exec(`INSERT INTO ` + table + ` VALUES ('before', true, '1950-01-01', 1.50, NULL, '2024-01-04 23:59:59.999999'),
 		('after', false, '2099-12-31', 2.00, 'x', '2024-01-06 00:00:00')`)
 		var names []string
@@ -325,7 +335,7 @@ func TestReplaceSwapsWholeTable(t *testing.T) {
 	}
 	e.exec(s.Destination.DDL)
 	e.exec("INSERT INTO modern.snapshot VALUES (1, 'stale'), (2, 'stale')")
-	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS modern.snapshot", "CREATE TABLE modern.snapshot__sluice_new", 1)
+	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS `modern`.`snapshot`", "CREATE TABLE `modern`.`snapshot__sluice_new`", 1)
 	for i, st := range s.Destination.Steps {
 		if i == 0 {
 			st = create // the plan shows the statement's first line only

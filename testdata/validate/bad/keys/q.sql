@@ -1,0 +1,1 @@
+SELECT * FROM EVENTS WHERE AT >= :window_start AND AT < :window_end
