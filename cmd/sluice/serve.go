@@ -198,7 +198,11 @@ func runServe(e *env, args []string) int {
 		s.alerts = serve.NewAlerter(*alertURL, s.log.With("component", "alerts"))
 		defer s.alerts.Close()
 		s.alertBehind = *alertBehind
-		go s.watchAlerts(ctx, alertCheckEvery)
+		every := alertCheckEvery
+		if d, err := time.ParseDuration(e.getenv("SLUICE_TEST_ALERT_EVERY")); err == nil && d > 0 {
+			every = d // tests look more often
+		}
+		go s.watchAlerts(ctx, every)
 	}
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)

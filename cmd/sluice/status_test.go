@@ -146,3 +146,34 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestAlertBehind: a stream backfilling is behind, then recovers once its
+// tick ends; when it falls behind again seconds later (the schedule is
+// daily, the threshold 2s) nothing more is posted within the hour.
+func TestAlertBehind(t *testing.T) {
+	var mu sync.Mutex
+	var alerts []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		alerts = append(alerts, m["text"])
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "slow", behind: 2, append: true}})
+	t.Setenv("SLUICE_TEST_ALERT_EVERY", "200ms")
+	d := f.serve(t, filepath.Join(f.dir, "state.db"), "--alert-webhook", receiver.URL, "--alert-behind", "2s")
+	waitFor(t, d, 60*time.Second, "a behind alert and its recovery", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(alerts) >= 2
+	})
+	time.Sleep(4 * time.Second) // behind again after 2s, looked at every 200ms
+	d.stop(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(alerts) != 2 || !strings.Contains(alerts[0], "pipeline slow behind: stream events has data to") || !strings.Contains(alerts[1], "pipeline slow recovered (was behind)") {
+		t.Errorf("alerts:\n%s", strings.Join(alerts, "\n"))
+	}
+}

@@ -20,7 +20,8 @@ const (
 
 // Alerter posts a JSON message ({"text": ...}, the shape Slack's incoming
 // webhooks take) when a pipeline enters a condition, at most once an
-// hour per pipeline and condition, and once when it leaves it
+// hour per pipeline and condition (a condition that comes and goes is
+// not posted again within the hour), and once when it leaves it
 // ("recovered"). Delivery runs on its own goroutine with retries: a
 // receiver that is down is logged and never holds up a pipeline.
 type Alerter struct {
@@ -31,8 +32,9 @@ type Alerter struct {
 	now    func() time.Time
 	queue  chan string
 
-	mu     sync.Mutex
-	active map[alertKey]time.Time // condition raised, and when last sent
+	mu   sync.Mutex
+	on   map[alertKey]bool      // conditions raised and not cleared
+	sent map[alertKey]time.Time // when each condition was last posted
 }
 
 type alertKey struct{ pipeline, condition string }
@@ -40,7 +42,7 @@ type alertKey struct{ pipeline, condition string }
 // NewAlerter starts an alerter posting to url; Close stops it.
 func NewAlerter(url string, log *slog.Logger) *Alerter {
 	a := &Alerter{url: url, client: &http.Client{Timeout: 10 * time.Second}, log: log, every: time.Hour, now: time.Now,
-		queue: make(chan string, 1000), active: map[alertKey]time.Time{}}
+		queue: make(chan string, 1000), on: map[alertKey]bool{}, sent: map[alertKey]time.Time{}}
 	go a.deliver()
 	return a
 }
@@ -55,10 +57,11 @@ func (a *Alerter) Raise(pipeline, condition, text string) {
 	}
 	k := alertKey{pipeline, condition}
 	a.mu.Lock()
-	last, on := a.active[k]
-	send := !on || a.now().Sub(last) >= a.every
+	a.on[k] = true
+	last, ever := a.sent[k]
+	send := !ever || a.now().Sub(last) >= a.every
 	if send {
-		a.active[k] = a.now()
+		a.sent[k] = a.now()
 	}
 	a.mu.Unlock()
 	if send {
@@ -74,8 +77,8 @@ func (a *Alerter) Clear(pipeline, condition, text string) {
 	}
 	k := alertKey{pipeline, condition}
 	a.mu.Lock()
-	_, on := a.active[k]
-	delete(a.active, k)
+	on := a.on[k]
+	delete(a.on, k)
 	a.mu.Unlock()
 	if on {
 		a.post(fmt.Sprintf("sluice: pipeline %s recovered (was %s): %s", pipeline, condition, text))
