@@ -32,16 +32,7 @@ func TestStatusPage(t *testing.T) {
 	if err != nil {
 		t.Fatal("chromium not found: make deps installs Debian's chromium")
 	}
-	var mu sync.Mutex
-	var alerts []string
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]string
-		json.NewDecoder(r.Body).Decode(&m)
-		mu.Lock()
-		alerts = append(alerts, m["text"])
-		mu.Unlock()
-	}))
-	defer receiver.Close()
+	receiver := newAlertReceiver(t)
 
 	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "fresh", behind: 3, append: true}, {name: "gone", behind: 2}, {name: "broken", behind: 2}})
 	writeFiles(t, f.dir, map[string]string{"broken/q.sql": `SELECT ID, CAST(AMOUNT / (ID - 200) AS NUMBER(12,2)) AS AMOUNT, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`})
@@ -124,18 +115,41 @@ func TestStatusPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, d, 20*time.Second, "alerts", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(alerts) >= 2
-	})
+	waitFor(t, d, 20*time.Second, "alerts", func() bool { return len(receiver.texts()) >= 2 })
 	d.stop(t)
-	mu.Lock()
-	defer mu.Unlock()
+	alerts := receiver.texts()
 	got := strings.Join(alerts, "\n")
 	if strings.Count(got, "pipeline gone paused") != 1 || strings.Count(got, "pipeline broken failed") != 1 || len(alerts) != 2 {
 		t.Errorf("alerts:\n%s", got)
 	}
+}
+
+// alertReceiver is a local webhook that keeps the text of every message
+// posted to it.
+type alertReceiver struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []string
+}
+
+func newAlertReceiver(t *testing.T) *alertReceiver {
+	a := &alertReceiver{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		a.mu.Lock()
+		a.got = append(a.got, m["text"])
+		a.mu.Unlock()
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+// texts are the messages received so far.
+func (a *alertReceiver) texts() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.got...)
 }
 
 func readFile(t *testing.T, path string) string {
@@ -151,28 +165,14 @@ func readFile(t *testing.T, path string) string {
 // tick ends; when it falls behind again seconds later (the schedule is
 // daily, the threshold 2s) nothing more is posted within the hour.
 func TestAlertBehind(t *testing.T) {
-	var mu sync.Mutex
-	var alerts []string
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m map[string]string
-		json.NewDecoder(r.Body).Decode(&m)
-		mu.Lock()
-		alerts = append(alerts, m["text"])
-		mu.Unlock()
-	}))
-	defer receiver.Close()
+	receiver := newAlertReceiver(t)
 	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "slow", behind: 2, append: true}})
 	t.Setenv("SLUICE_TEST_ALERT_EVERY", "200ms")
 	d := f.serve(t, filepath.Join(f.dir, "state.db"), "--alert-webhook", receiver.URL, "--alert-behind", "2s")
-	waitFor(t, d, 60*time.Second, "a behind alert and its recovery", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(alerts) >= 2
-	})
+	waitFor(t, d, 60*time.Second, "a behind alert and its recovery", func() bool { return len(receiver.texts()) >= 2 })
 	time.Sleep(4 * time.Second) // behind again after 2s, looked at every 200ms
 	d.stop(t)
-	mu.Lock()
-	defer mu.Unlock()
+	alerts := receiver.texts()
 	if len(alerts) != 2 || !strings.Contains(alerts[0], "pipeline slow behind: stream events has data to") || !strings.Contains(alerts[1], "pipeline slow recovered (was behind)") {
 		t.Errorf("alerts:\n%s", strings.Join(alerts, "\n"))
 	}
