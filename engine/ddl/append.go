@@ -197,14 +197,17 @@ func (a ClickHouseAppend) Steps() []string {
 	return steps
 }
 
-// UpsertSteps are the statements of one window's write in upsert mode:
-// the rows are staged, and only a complete window's partitions are
-// attached, so a window that fails leaves the target as it was.
+// UpsertSteps are the statements of one window's write in upsert mode. A
+// window of one block (up to 100,000 rows) is sent once every row is
+// mapped; a bigger one is staged, and only a complete window's
+// partitions are attached. Either way a window that fails leaves the
+// target as it was.
 func (a ClickHouseAppend) UpsertSteps() []string {
 	const start = "20060102T150405"
 	stage := a.Stage(start)
 	steps := []string{
-		a.DropStage(stage),
+		a.Insert(a.Table) + " -- a window of one block: its rows, once all are mapped",
+		a.DropStage(stage) + " -- a bigger window:",
 		a.CreateStage(stage),
 		a.Insert(stage) + " -- rows of the window, in blocks of at least 100,000",
 		a.StagePartitions(stage),

@@ -473,11 +473,7 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	}
 	switch d.Mode {
 	case config.Append:
-		names := make([]string, len(defs))
-		for i, col := range defs {
-			names[i] = col.Name
-		}
-		a := ddl.ClickHouseAppend{Table: d.Table, Columns: names, Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v)}
+		a := ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v)}
 		out.Steps = a.Steps()
 		if a.Strategy == ddl.AppendReplace {
 			cost := "windows do not line up with partitions (%s), so each partition a window touches is rewritten whole"
@@ -491,13 +487,9 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 			out.Strategy = "append, window by window: the window's rows are loaded into a staging table, the target's earlier rows of the window deleted with a mutation, and the staging table's partitions attached; a restart at any point brings no replaced part back (REPLACE PARTITION on this server would: its replaced parts stay on disk until a background cleanup), and a re-run replaces its window and never duplicates it; readers miss the window's rows between the delete and the attach, never see them twice"
 		}
 	case config.Upsert:
-		out.Strategy = fmt.Sprintf("upsert: a window's rows are staged and, once all of them are, attached by partition (a window that fails leaves the table as it was); ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run attaches versions already present, which merge away (read with FINAL for exact results before merges)",
+		out.Strategy = fmt.Sprintf("upsert: a window of one block (up to 100,000 rows) is sent once every row is mapped, a bigger one staged and, once all its rows are, attached by partition (a window that fails leaves the table as it was); ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run attaches versions already present, which merge away (read with FINAL for exact results before merges)",
 			strings.Join(d.Key, ", "), orDefault(d.Version, "insertion order"))
-		names := make([]string, len(defs))
-		for i, col := range defs {
-			names[i] = col.Name
-		}
-		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: names}.UpsertSteps()
+		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs)}.UpsertSteps()
 	case config.Replace:
 		next := d.Table + "__sluice_new"
 		old := d.Table + "__sluice_old"
@@ -591,10 +583,7 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 	out.DDL = table.Create(true)
 	name := ddl.QuoteSnowflakeName(d.Table)
 	stage := ddl.SnowflakeStage(d.Table)
-	names := make([]string, len(defs))
-	for i, col := range defs {
-		names[i] = col.Name
-	}
+	names := columnNames(defs)
 	var apply []string
 	switch d.Mode {
 	case config.Append:
@@ -729,4 +718,13 @@ func describeCron(expr string) string {
 		}
 	}
 	return "cron " + expr
+}
+
+// columnNames are the columns' names, in order.
+func columnNames(defs []ddl.Column) []string {
+	names := make([]string, len(defs))
+	for i, col := range defs {
+		names[i] = col.Name
+	}
+	return names
 }
