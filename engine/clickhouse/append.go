@@ -85,6 +85,16 @@ func (a *Appender) StageName(w engine.Window) string {
 // holds exactly rows rows. It does not drop stage.
 func (a *Appender) Finish(ctx context.Context, stage string, w engine.Window, rows int64) (engine.Digest, error) {
 	in := a.inWindow(w)
+	// A staged row outside the window would land where no window owns
+	// it: a later window's delete would take it away. Refuse before the
+	// target changes.
+	outside, err := a.Run.Strings(ctx, a.OutsideWindow(stage, in))
+	if err != nil {
+		return engine.Digest{}, fmt.Errorf("checking the window's rows: %w", err)
+	}
+	if len(outside) == 1 && outside[0][0] != "0" {
+		return engine.Digest{}, engine.Permanent(fmt.Errorf("column %s: %s row(s) fall outside the window once mapped (%s, for one); the source query and the window column must agree", a.Window, outside[0][0], outside[0][1]))
+	}
 	staged, err := a.column(ctx, a.StagePartitions(stage))
 	if err != nil {
 		return engine.Digest{}, fmt.Errorf("listing the staging table's partitions: %w", err)

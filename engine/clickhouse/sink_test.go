@@ -246,3 +246,22 @@ func TestFailedWindowLeavesTableAsItWas(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendRefusesRowsOutsideTheWindow: a row whose window column lies
+// outside the window it came in stops the window, naming the column,
+// and the table is as it was.
+func TestAppendRefusesRowsOutsideTheWindow(t *testing.T) {
+	db := clickhousetest.NewDB(t)
+	k := newSink(t, db, "append")
+	jan := Window{Start: day(1).Truncate(24 * time.Hour), End: day(8).Truncate(24 * time.Hour)}
+	write(t, k, jan, event{1, "1.00", nil, day(1)})
+	rr := events(event{2, "2.00", nil, day(2)}, event{3, "3.00", nil, day(20)})
+	defer rr.Release()
+	_, err := k.WriteWindow(context.Background(), jan, rr)
+	if err == nil || !strings.Contains(err.Error(), "column at: 1 row(s) fall outside the window") {
+		t.Fatalf("write with a row outside the window: %v", err)
+	}
+	if got := dump(t, db, fmt.Sprintf("SELECT toString(id) FROM %s.events ORDER BY id", db.Name)); got != "1" {
+		t.Errorf("after the refused window the table holds %s", got)
+	}
+}

@@ -114,6 +114,13 @@ func (a ClickHouseAppend) Replace(stage, partitionID string) string {
 	return "ALTER TABLE " + QuoteClickHouseName(a.Table) + " REPLACE PARTITION ID " + partitionID + " FROM " + QuoteClickHouseName(stage)
 }
 
+// OutsideWindow counts the staged rows outside the window, with one of
+// their window values: a window with any is refused before the target
+// changes.
+func (a ClickHouseAppend) OutsideWindow(stage, inWindow string) string {
+	return "SELECT toString(count()), toString(any(" + QuoteClickHouse(a.Window) + ")) FROM " + QuoteClickHouseName(stage) + " WHERE NOT (" + inWindow + ")"
+}
+
 // Delete deletes the window's rows from the target (AppendDelete).
 func (a ClickHouseAppend) Delete(inWindow string) string {
 	return "ALTER TABLE " + QuoteClickHouseName(a.Table) + " DELETE WHERE " + inWindow
@@ -172,6 +179,7 @@ func (a ClickHouseAppend) Steps() []string {
 			a.DropStage(stage),
 			a.CreateStage(stage),
 			a.Insert(stage) + " -- rows of the window, in blocks of at least 100,000",
+			a.OutsideWindow(stage, in) + " -- must count 0",
 			a.StagePartitions(stage),
 			a.WindowPartitions(in),
 			a.Keep(stage, "{partition_id}", in) + each + "either list",
@@ -182,9 +190,10 @@ func (a ClickHouseAppend) Steps() []string {
 			a.DropStage(stage),
 			a.CreateStage(stage),
 			a.Insert(stage) + " -- rows of the window, in blocks of at least 100,000",
+			a.OutsideWindow(stage, in) + " -- must count 0",
+			a.StagePartitions(stage),
 			a.Delete(in),
 			a.PendingMutations() + " -- until it returns no row",
-			a.StagePartitions(stage),
 			a.Attach(stage, "{partition_id}") + each + "the staging table",
 		}
 	}
