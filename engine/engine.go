@@ -1,7 +1,7 @@
 // Package engine holds the small contracts between Sluice's parts: a
 // Source streams Arrow record batches out of a database, a Sink writes
 // them into one. Plans (engine/plan) say what to read and write; exec runs
-// them; only cmd/ wires concrete connectors to these contracts.
+// them; engine/connect wires concrete connectors to these contracts.
 package engine
 
 import (
@@ -130,4 +130,49 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// HookPoint names a point inside a window's run at which a Hook is
+// called.
+type HookPoint string
+
+// The points a window passes, in order; a sink passes the ones its
+// strategy has.
+const (
+	// HookBegun: the ledger holds the window as loading.
+	HookBegun HookPoint = "begun"
+	// HookStaged: a sink has loaded the window's rows into a staging table.
+	HookStaged HookPoint = "staged"
+	// HookInsertedBlock: a ClickHouse sink sent one block of an upsert
+	// window straight to the target.
+	HookInsertedBlock HookPoint = "inserted-block"
+	// HookDeleted: a ClickHouse append deleted the window's earlier rows.
+	HookDeleted HookPoint = "deleted"
+	// HookReplacedPartition, HookAttachedPartition: a ClickHouse sink
+	// swapped or
+	// attached one partition of the window.
+	HookReplacedPartition HookPoint = "replaced-partition"
+	HookAttachedPartition HookPoint = "attached-partition"
+	// HookWritten: the sink returned; the ledger is not committed yet.
+	HookWritten HookPoint = "written"
+	// HookCommitted: the ledger holds the window as committed.
+	HookCommitted HookPoint = "committed"
+)
+
+// A Hook is called at named points of a window's run so tests can stop
+// the process or the server there; an error fails the write at that
+// point.
+type Hook func(HookPoint) error
+
+// Call calls h at p; a nil Hook does nothing.
+func (h Hook) Call(p HookPoint) error {
+	if h == nil {
+		return nil
+	}
+	return h(p)
+}
+
+// A Hooked sink calls a Hook at the points inside its writes.
+type Hooked interface {
+	SetHook(Hook)
 }

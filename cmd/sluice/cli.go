@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/plan"
 )
@@ -255,14 +256,14 @@ func uniqueSorted(in []string) []string {
 // column, a type too narrow) stops the command before any row moves. It
 // reports problems itself and returns a non-zero exit code with them; the
 // caller closes the links.
-func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*links, *plan.Plan, int) {
+func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*connect.Links, *plan.Plan, int) {
 	k, p, _, code := liveStreamsWhy(ctx, e, l, dir, only)
 	return k, p, code
 }
 
 // liveStreamsWhy is liveStreams that also returns, when it fails, the
 // first error as one line (for the run history).
-func liveStreamsWhy(ctx context.Context, e *env, l *loaded, dir, only string) (*links, *plan.Plan, error, int) {
+func liveStreamsWhy(ctx context.Context, e *env, l *loaded, dir, only string) (*connect.Links, *plan.Plan, error, int) {
 	if l.diags.HasErrors() {
 		report(e, l.diags, l.sources)
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
@@ -282,11 +283,11 @@ func liveStreamsWhy(ctx context.Context, e *env, l *loaded, dir, only string) (*
 	p.Streams = streams
 	l.pipeline = &p
 	k := openLinks(ctx, e, *l)
-	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
+	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.Catalogs()})
 	all := append(l.diags, ds...).Sort()
 	report(e, all, l.sources)
 	if ds.HasErrors() {
-		k.close()
+		k.Close()
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
 		return nil, nil, firstError(ds), exitProblems
 	}

@@ -9,17 +9,19 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/connect"
+	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
 )
 
 // basePipeline is a pipeline folder as it was at a git revision, for
 // dry-run --base.
 type basePipeline struct {
-	rev     string
-	tmp     string
-	streams map[string]*config.Stream
-	plans   map[string]*plan.Stream
+	rev   string
+	tmp   string
+	plans map[string]*plan.Stream
 }
 
 // loadBase reads dir at rev (git archive, no checkout) and compiles it
@@ -34,7 +36,7 @@ func loadBase(e *env, dir, conns, rev string) (*basePipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &basePipeline{rev: rev, streams: map[string]*config.Stream{}, plans: map[string]*plan.Stream{}}
+	b := &basePipeline{rev: rev, plans: map[string]*plan.Stream{}}
 	if !atRevision(top, rev, rel) {
 		return b, nil // the folder is new: every stream is new
 	}
@@ -51,10 +53,8 @@ func loadBase(e *env, dir, conns, rev string) (*basePipeline, error) {
 		b.close()
 		return nil, fmt.Errorf("%s does not compile at %s (above)", rel, rev)
 	}
-	l := load(e, filepath.Join(b.tmp, rel), connsFile)
-	for i, s := range l.pipeline.Streams {
-		b.streams[s.Name] = s
-		b.plans[s.Name] = p.Streams[i]
+	for _, ps := range p.Streams {
+		b.plans[ps.Name] = ps
 	}
 	return b, nil
 }
@@ -79,30 +79,30 @@ type baseSample struct {
 
 // sample maps the head's sample through the base mapping; when the base
 // reads with other SQL, it reads its own sample.
-func (b *basePipeline) sample(ctx context.Context, k *links, pipeline string, head *config.Stream, batches []arrow.RecordBatch, window string, limit int) (*baseSample, error) {
+func (b *basePipeline) sample(ctx context.Context, k *connect.Links, head *plan.Stream, batches []arrow.RecordBatch, w engine.Window, limit int) (*baseSample, error) {
 	out := &baseSample{Revision: b.rev}
-	s, ps := b.streams[head.Name], b.plans[head.Name]
-	if s == nil {
+	ps := b.plans[head.Name]
+	if ps == nil {
 		out.Note = "the stream is new: there is no base mapping"
 		return out, nil
 	}
-	for i, c := range s.Columns {
+	for _, c := range ps.Columns {
 		out.Columns = append(out.Columns, c.Name)
-		out.Types = append(out.Types, ps.Columns[i].Type)
+		out.Types = append(out.Types, c.Type)
 	}
-	out.Key = s.Destination.Key
-	if s.Source.SQL != head.Source.SQL || s.Source.Connection != head.Source.Connection {
-		own, _, err := readSample(ctx, k, pipeline, s, limit)
+	out.Key = ps.Destination.Key
+	if ps.Source.SQL != head.Source.SQL || ps.Source.Connection != head.Source.Connection {
+		own, _, err := readSample(ctx, k, ps, limit)
 		if err != nil {
 			return nil, fmt.Errorf("base: %w", err)
 		}
-		defer release(own)
+		defer exec.Release(own)
 		batches = own
 		out.Note = "the base reads with other SQL: its own sample, rows paired by key"
 	} else {
 		out.Note = "the same sample through both mappings"
 	}
-	rows, err := mapSample(s, ps, batches, window)
+	rows, err := mapSample(ps, batches, w)
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}

@@ -11,14 +11,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine"
-	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
-	"github.com/hockeystack/sluice/engine/sqltype"
-	"github.com/hockeystack/sluice/engine/transform"
 )
 
 // runDryRun reads a sample through the real source and mapping, checks the
@@ -51,7 +48,7 @@ func runDryRun(e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	defer k.close()
+	defer k.Close()
 	var old *basePipeline
 	if *baseRev != "" {
 		if old, err = loadBase(e, dirs[0], *conns, *baseRev); err != nil {
@@ -60,20 +57,19 @@ func runDryRun(e *env, args []string) int {
 		}
 		defer old.close()
 	}
-	streams := l.pipeline.Streams
 	samples := []sample{}
-	for i, s := range streams {
-		if err := k.need(s.Source.Connection); err != nil {
-			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
+	for _, ps := range pl.Streams {
+		if err := k.Err(ps.Source.Connection); err != nil {
+			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", ps.Name, err)
 			return exitProblems
 		}
-		if why := pl.Streams[i].Source.Pending; why != "" {
+		if why := ps.Source.Pending; why != "" {
 			// Nothing to sample yet; the rest of the sample goes on.
-			samples = append(samples, sample{Stream: s.Name, Table: pl.Streams[i].Destination.Table, Mode: pl.Streams[i].Destination.Mode,
-				Exists: pl.Streams[i].Destination.Exists, Note: "not sampled: its source " + why + "; run the pipeline, then dry-run again"})
+			samples = append(samples, sample{Stream: ps.Name, Table: ps.Destination.Table, Mode: ps.Destination.Mode,
+				Exists: ps.Destination.Exists, Note: "not sampled: its source " + why + "; run the pipeline, then dry-run again"})
 			continue
 		}
-		smp, err := sampleStream(ctx, k, l.pipeline, s, pl.Streams[i], *limit, old)
+		smp, err := sampleStream(ctx, k, ps, *limit, old)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice: %v\n", err)
 			return exitProblems
@@ -114,27 +110,27 @@ type sample struct {
 	Base *baseSample `json:"base,omitempty"`
 }
 
-func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.Stream, ps *plan.Stream, limit int, old *basePipeline) (sample, error) {
-	smp := sample{Stream: s.Name, Table: ps.Destination.Table, Mode: ps.Destination.Mode, Exists: ps.Destination.Exists}
-	batches, window, err := readSample(ctx, k, p.Name, s, limit)
+func sampleStream(ctx context.Context, k *connect.Links, ps *plan.Stream, limit int, old *basePipeline) (sample, error) {
+	smp := sample{Stream: ps.Name, Table: ps.Destination.Table, Mode: ps.Destination.Mode, Exists: ps.Destination.Exists}
+	batches, w, err := readSample(ctx, k, ps, limit)
 	if err != nil {
 		return smp, err
 	}
-	defer release(batches)
-	smp.Window = window
-	for i, c := range s.Columns {
+	defer exec.Release(batches)
+	smp.Window = w.String()
+	for _, c := range ps.Columns {
 		smp.Columns = append(smp.Columns, c.Name)
-		smp.Types = append(smp.Types, ps.Columns[i].Type)
+		smp.Types = append(smp.Types, c.Type)
 	}
 	for _, b := range batches {
 		smp.Read += b.NumRows()
 	}
-	if smp.Rows, err = mapSample(s, ps, batches, window); err != nil {
+	if smp.Rows, err = mapSample(ps, batches, w); err != nil {
 		return smp, err
 	}
 	smp.Note = fmt.Sprintf("would %s %s; %d rows read, %d after the filter; nothing written", verb(smp.Mode), smp.Table, smp.Read, len(smp.Rows))
 	if old != nil {
-		if smp.Base, err = old.sample(ctx, k, p.Name, s, batches, window, limit); err != nil {
+		if smp.Base, err = old.sample(ctx, k, ps, batches, w, limit); err != nil {
 			return smp, err
 		}
 	}
@@ -143,65 +139,23 @@ func sampleStream(ctx context.Context, k *links, p *config.Pipeline, s *config.S
 
 // readSample reads up to limit rows of a stream's source, over the whole
 // span of an incremental stream.
-func readSample(ctx context.Context, k *links, pipeline string, s *config.Stream, limit int) ([]arrow.RecordBatch, string, error) {
-	window := "full"
-	read := engine.Read{SQL: "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(s.Source.SQL), ";") + "\n) LIMIT " + fmt.Sprint(limit), Params: map[string]any{}}
-	if inc := s.Incremental; inc != nil {
-		now := time.Now()
-		read.Params[config.WindowStart] = inc.Start
-		read.Params[config.WindowEnd] = now
-		window = engine.Window{Start: inc.Start, End: now}.String()
-	}
-	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": pipeline, "stream": s.Name, "window": "dry-run"})
-	read.Tag = string(tag)
-	rr, err := k.source(s.Source.Connection).Read(ctx, read)
+func readSample(ctx context.Context, k *connect.Links, ps *plan.Stream, limit int) ([]arrow.RecordBatch, engine.Window, error) {
+	src, err := k.Conn(ps.Source.Connection)
 	if err != nil {
-		return nil, window, fmt.Errorf("stream %s: reading a sample: %w", s.Name, err)
+		return nil, engine.Window{}, fmt.Errorf("stream %s: %w", ps.Name, err)
 	}
-	defer rr.Release()
-	var out []arrow.RecordBatch
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		rec.Retain()
-		out = append(out, rec)
-	}
-	if err := rr.Err(); err != nil {
-		release(out)
-		return nil, window, err
-	}
-	if len(out) == 0 {
-		out = append(out, array.NewRecordBatch(rr.Schema(), emptyColumns(rr.Schema()), 0))
-	}
-	return out, window, nil
-}
-
-func emptyColumns(schema *arrow.Schema) []arrow.Array {
-	cols := make([]arrow.Array, schema.NumFields())
-	for i, f := range schema.Fields() {
-		cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, 0)
-	}
-	return cols
-}
-
-func release(bs []arrow.RecordBatch) {
-	for _, b := range bs {
-		b.Release()
-	}
+	return exec.ReadSample(ctx, ps, src.Source(), limit, time.Now())
 }
 
 // mapSample applies a stream's mapping and filter to sampled batches and
 // renders the rows.
-func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, window string) ([][]string, error) {
-	var ranges map[string]sqltype.TimeRange
-	if s.Direction == config.Pull {
-		ranges = serverVersion(ps).TimeRanges()
-	}
+func mapSample(ps *plan.Stream, batches []arrow.RecordBatch, w engine.Window) ([][]string, error) {
 	rr, err := array.NewRecordReader(batches[0].Schema(), batches)
 	if err != nil {
 		return nil, err
 	}
 	defer rr.Release()
-	mapped, err := mapRows(s, ranges, rr, window)
+	mapped, err := exec.MapRows(ps, rr, w)
 	if err != nil {
 		return nil, err
 	}
@@ -216,38 +170,6 @@ func mapSample(s *config.Stream, ps *plan.Stream, batches []arrow.RecordBatch, w
 		}
 	}
 	return rows, nil
-}
-
-// mapRows runs a stream's mapping and filter over every batch of rr and
-// renders the rows kept, a nil for each NULL: the sample of dry-run and
-// the rows a fixture test compares.
-func mapRows(s *config.Stream, ranges map[string]sqltype.TimeRange, rr array.RecordReader, window string) ([][]*string, error) {
-	prog, err := exec.Compile(s, rr.Schema(), ranges)
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
-	}
-	rows := [][]*string{}
-	where := transform.Where{Stream: s.Name, Window: window}
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		out, err := prog.Apply(memory.DefaultAllocator, rec, where)
-		where.Row += rec.NumRows()
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < int(out.NumRows()); i++ {
-			row := make([]*string, out.NumCols())
-			for c := range row {
-				if a := out.Column(c); a.IsValid(i) {
-					v := a.ValueStr(i)
-					row[c] = &v
-				}
-			}
-			rows = append(rows, row)
-		}
-		out.Release()
-	}
-	return rows, rr.Err()
 }
 
 func verb(mode string) string {

@@ -41,8 +41,8 @@ func runPlan(e *env, args []string) int {
 	ctx := context.Background()
 	if *live {
 		k := openLinks(ctx, e, l)
-		defer k.close()
-		opts.Catalogs = k.catalogs()
+		defer k.Close()
+		opts.Catalogs = k.Catalogs()
 	}
 	p, ds := plan.Compile(ctx, l.pipeline, opts)
 	all := append(l.diags, ds...).Sort()

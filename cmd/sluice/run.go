@@ -11,11 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hockeystack/sluice/engine/clickhouse"
-	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/exec"
-	"github.com/hockeystack/sluice/engine/plan"
-	"github.com/hockeystack/sluice/engine/snowflake"
 	"github.com/hockeystack/sluice/engine/state"
 )
 
@@ -65,9 +62,9 @@ func runBackfill(e *env, args []string) int {
 		return usageError(e, fs, "want one pipeline folder and --from")
 	}
 	l := load(e, dirs[0], *conns)
-	loc, _ := time.LoadLocation(l.pipeline.Timezone)
+	loc := l.pipeline.Location
 	if loc == nil {
-		loc = time.UTC
+		loc = time.UTC // the folder has errors; execute reports them
 	}
 	opts := exec.Options{Force: true}
 	if opts.From, err = parseWhen(*from, loc); err != nil {
@@ -115,28 +112,17 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 		failed(why)
 		return code
 	}
-	defer k.close()
-	var streams []exec.Stream
-	for i, s := range l.pipeline.Streams {
-		es, err := k.stream(s, p.Streams[i])
-		if err != nil {
-			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
-			failed(fmt.Errorf("stream %s: %w", s.Name, err))
-			return exitProblems
-		}
-		streams = append(streams, es)
+	defer k.Close()
+	streams, err := k.Streams(p)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		failed(err)
+		return exitProblems
 	}
 	prog := newProgress(e)
-	r := &exec.Runner{
-		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second, Parallel: parallel,
-		Log:      slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: prog.logLevel()})),
-		Planned:  prog.planned,
-		Progress: prog.window,
-	}
-	if hook := crashHook(e); hook != nil {
-		r.Hook = hook
-		hookSinks(streams, hook)
-	}
+	r := exec.NewRunner(l.pipeline.Name, st)
+	r.Parallel, r.Planned, r.Progress, r.Hook = parallel, prog.planned, prog.window, crashHook(e)
+	r.Log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: prog.logLevel()}))
 	start := time.Now()
 	sum, err := r.Run(ctx, streams, opts)
 	prog.done()
@@ -235,7 +221,7 @@ func openPipelineState(e *env, dir, conns, statePath, prefix string) (loaded, *s
 // kills itself (SIGKILL, no cleanup) the n-th time it reaches point, so
 // tests can check that a run after a crash anywhere inside a window ends
 // with exact results.
-func crashHook(e *env) func(string) {
+func crashHook(e *env) engine.Hook {
 	spec := e.getenv("SLUICE_TEST_CRASH")
 	if spec == "" {
 		return nil
@@ -244,36 +230,14 @@ func crashHook(e *env) func(string) {
 	want := 1
 	fmt.Sscan(nth, &want)
 	seen := 0
-	return func(p string) {
-		if p != point {
-			return
+	return func(p engine.HookPoint) error {
+		if string(p) != point {
+			return nil
 		}
 		if seen++; seen == want {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {}
 		}
+		return nil
 	}
-}
-
-// hookSinks hands the crash hook to the sinks, which call it at points
-// inside a write.
-func hookSinks(streams []exec.Stream, hook func(string)) {
-	for _, s := range streams {
-		switch k := s.Sink.(type) {
-		case *clickhouse.Sink:
-			k.Hook = hook
-		case *snowflake.Sink:
-			k.Hook = func(p string) error { hook(p); return nil }
-		}
-	}
-}
-
-// serverVersion is the ClickHouse version a stream's plan wrote DDL for.
-func serverVersion(ps *plan.Stream) ddl.ClickHouseVersion {
-	if server := ps.Destination.Server; strings.HasPrefix(server, "ClickHouse ") {
-		if v, err := ddl.ParseClickHouseVersion(strings.TrimPrefix(server, "ClickHouse ")); err == nil {
-			return v
-		}
-	}
-	return ddl.CurrentClickHouse
 }

@@ -26,12 +26,12 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/hockeystack/sluice/engine/clickhouse"
+	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/serve"
-	"github.com/hockeystack/sluice/engine/snowflake"
 	"github.com/hockeystack/sluice/engine/state"
 )
 
@@ -71,7 +71,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[runArgs]) error {
 type served struct {
 	dir   string
 	l     loaded
-	sched *serve.Schedule
+	sched *config.Schedule
 }
 
 // server is `sluice serve`: River schedules and runs the streams of every
@@ -87,7 +87,7 @@ type server struct {
 	perJob     int
 	timeout    time.Duration
 	retryBase  time.Duration
-	hook       func(string) // SLUICE_TEST_CRASH, for tests
+	hook       engine.Hook // SLUICE_TEST_CRASH, for tests
 	now        func() time.Time
 	client     *river.Client[*sql.Tx]
 
@@ -101,7 +101,7 @@ type server struct {
 	problems map[string]string        // folder -> why its last reload failed
 	live     map[runKey]*liveStream   // streams planned live, kept between jobs
 	ticks    map[runKey]*tickCount    // the running tick of each stream
-	pool     map[string]*pooledConn   // open connections, by definition
+	pool     *connect.Pool            // open connections, shared by definition
 	failing  map[runKey]string        // streams whose last run failed, and why
 	drift    map[runKey]string        // streams whose last verify found windows that differ from the ledger
 
@@ -114,21 +114,6 @@ type server struct {
 // alertCheckEvery is how often serve looks for pipelines paused, resumed
 // or behind to alert on.
 var alertCheckEvery = 15 * time.Second
-
-// pooledConn is one connection shared by every stream of this process
-// that uses a connection defined the same way: our ClickHouse serves
-// every customer, and a connection of its own per stream would open
-// thousands.
-type pooledConn struct {
-	mu sync.Mutex
-	k  *links
-	// rejected is a login the database refused, kept for a minute so that
-	// the streams queued beside the one that hit it fail without trying
-	// the credentials again (repeated failed logins lock users); by then
-	// their pipelines are paused, and a resume tries afresh.
-	rejected   error
-	rejectedAt time.Time
-}
 
 // runKey names a stream of a pipeline.
 type runKey struct{ pipeline, stream string }
@@ -181,7 +166,7 @@ func runServe(e *env, args []string) int {
 	s := &server{e: e, dirs: dirs, connsPath: *conns, st: st, maxPerConn: *perConn, now: time.Now, perJob: *perJob, timeout: *timeout, retryBase: *retryBase, hook: crashHook(e),
 		log: slog.New(slog.NewJSONHandler(e.stderr, nil)), metrics: newServeMetrics(), stopping: make(chan struct{}),
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
-		pool: map[string]*pooledConn{}, failing: map[runKey]string{}, drift: map[runKey]string{}, running: map[runKey]bool{}}
+		pool: connect.NewPool(linkOptions(e)), failing: map[runKey]string{}, drift: map[runKey]string{}, running: map[runKey]bool{}}
 	defer s.closeLive()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -325,11 +310,7 @@ func (s *server) loadFolder(dir string) (*served, error) {
 		diagsText(&b, l)
 		return nil, fmt.Errorf("%s does not validate:\n%s", dir, b.String())
 	}
-	sched, err := serve.ParseSchedule(l.pipeline.Schedule, l.pipeline.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", dir, err)
-	}
-	return &served{dir: dir, l: l, sched: sched}, nil
+	return &served{dir: dir, l: l, sched: l.pipeline.Cron}, nil
 }
 
 func diagsText(b *strings.Builder, l loaded) {
@@ -365,7 +346,7 @@ func (s *server) schedule(ctx context.Context) {
 				s.log.Error("reading the schedule state", "pipeline", n, "stream", st.Name, "error", err)
 				continue
 			}
-			if f.sched.Due(last, s.now()) {
+			if serve.Due(f.sched, last, s.now()) {
 				if _, err := s.client.Insert(ctx, args, nil); err != nil {
 					s.log.Error("queueing a missed run", "pipeline", n, "stream", st.Name, "error", err)
 				}
@@ -563,7 +544,7 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 	result := "ok"
 	switch {
 	case err == nil:
-	case credentialsRejected(err):
+	case connect.CredentialsRejected(err):
 		result = "paused"
 		reason := fmt.Sprintf("credentials rejected: %v", err)
 		if perr := s.st.Pause(context.WithoutCancel(ctx), args.Pipeline, reason, s.now()); perr != nil {
@@ -660,18 +641,19 @@ func (s *server) runStream(ctx context.Context, f *served, key runKey, stream *c
 		return exec.Summary{}, err
 	}
 	p := f.l.pipeline
-	r := &exec.Runner{Pipeline: p, State: s.st, Retries: 2, Backoff: 2 * time.Second, Log: log, Hook: s.hook, Now: s.now,
-		Progress: func(name string, w exec.Slot, rows int64, err error) {
-			result := "committed"
-			if err != nil {
-				result = "failed"
-			}
-			s.metrics.Add("sluice_windows_total", 1, "pipeline", p.Name, "stream", name, "result", result)
-			s.metrics.Add("sluice_rows_total", float64(rows), "pipeline", p.Name, "stream", name)
-		},
-		Moved: func(name string, bytes int64) {
-			s.metrics.Add("sluice_bytes_total", float64(bytes), "pipeline", p.Name, "stream", name)
-		}}
+	r := exec.NewRunner(p.Name, s.st)
+	r.Log, r.Hook, r.Now = log, s.hook, s.now
+	r.Progress = func(name string, w exec.Slot, rows int64, err error) {
+		result := "committed"
+		if err != nil {
+			result = "failed"
+		}
+		s.metrics.Add("sluice_windows_total", 1, "pipeline", p.Name, "stream", name, "result", result)
+		s.metrics.Add("sluice_rows_total", float64(rows), "pipeline", p.Name, "stream", name)
+	}
+	r.Moved = func(name string, bytes int64) {
+		s.metrics.Add("sluice_bytes_total", float64(bytes), "pipeline", p.Name, "stream", name)
+	}
 	sum, err := r.Run(ctx, []exec.Stream{ls.stream}, exec.Options{Limit: s.perJob, Cut: cut, Stopping: s.stopping})
 	if err != nil {
 		s.dropLive(key, ls)
@@ -695,22 +677,19 @@ func (s *server) liveStream(ctx context.Context, f *served, key runKey, stream *
 	p := *l.pipeline
 	p.Streams = []*config.Stream{stream}
 	l.pipeline = &p
-	k, err := s.pooled(ctx, l, stream.Source.Connection, stream.Destination.Connection)
+	k, err := s.pool.View(ctx, l.connections, uniqueSorted([]string{stream.Source.Connection, stream.Destination.Connection})...)
 	if err != nil {
 		return nil, err
 	}
-	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.catalogs()})
+	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.Catalogs()})
 	if ds.HasErrors() {
 		var b strings.Builder
 		diagsText(&b, loaded{diags: ds, sources: l.sources})
 		return nil, river.JobCancel(fmt.Errorf("the live plan has problems; fix the pipeline or the destination:\n%s", b.String()))
 	}
-	es, err := k.stream(stream, pl.Streams[0])
+	es, err := k.Stream(pl.Streams[0])
 	if err != nil {
 		return nil, err
-	}
-	if s.hook != nil {
-		hookSinks([]exec.Stream{es}, s.hook)
 	}
 	ls = &liveStream{folder: f, stream: es}
 	s.mu.Lock()
@@ -733,60 +712,7 @@ func (s *server) closeLive() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.live)
-	for key, pc := range s.pool {
-		pc.k.close()
-		delete(s.pool, key)
-	}
-}
-
-// pooled returns the named connections of a folder, each opened once per
-// process for every stream that uses a connection defined the same way.
-// A connection that fails to open is not kept: the next job tries again.
-func (s *server) pooled(ctx context.Context, l loaded, names ...string) (*links, error) {
-	view := newLinks(s.e)
-	for _, n := range names {
-		c := l.connections.Get(n)
-		if c == nil {
-			return nil, fmt.Errorf("connection %s is not defined", n)
-		}
-		def, err := json.Marshal(c) // names secrets by reference only
-		if err != nil {
-			return nil, fmt.Errorf("connection %s: %w", n, err)
-		}
-		s.mu.Lock()
-		pc := s.pool[string(def)]
-		if pc == nil {
-			pc = &pooledConn{k: newLinks(s.e)}
-			s.pool[string(def)] = pc
-		}
-		s.mu.Unlock()
-		pc.mu.Lock()
-		if pc.rejected != nil && s.now().Sub(pc.rejectedAt) < time.Minute {
-			err = pc.rejected
-		} else {
-			pc.rejected = nil
-			pc.k.open(context.WithoutCancel(ctx), s.e, c) // the connection outlives this job
-			err = pc.k.need(n)
-			if err != nil {
-				pc.k.forget(n)
-				if credentialsRejected(err) {
-					pc.rejected, pc.rejectedAt = err, s.now()
-				}
-			}
-		}
-		view.conns[n] = c
-		if db, ok := pc.k.snowflake[n]; ok {
-			view.snowflake[n] = db
-		}
-		if ch, ok := pc.k.clickhouse[n]; ok {
-			view.clickhouse[n] = ch
-		}
-		pc.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return view, nil
+	s.pool.Close()
 }
 
 // migrateOnce brings River's tables up to date; workers starting together
@@ -807,12 +733,6 @@ func migrateOnce(ctx context.Context, st *state.Store, m *rivermigrate.Migrator[
 	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(7336022)`)
 	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	return err
-}
-
-// credentialsRejected reports a login the database refused: retrying it
-// would only lock the user.
-func credentialsRejected(err error) bool {
-	return snowflake.CredentialsRejected(err) || clickhouse.CredentialsRejected(err)
 }
 
 // freshness sets the lag gauge from the ledger.

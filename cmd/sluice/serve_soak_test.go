@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hockeystack/sluice/engine/serve"
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/state"
 	"github.com/hockeystack/sluice/engine/state/pgtest"
 )
@@ -44,7 +44,7 @@ func TestServeSoak(t *testing.T) {
 	n, _ := strconv.Atoi(soakEnv("PIPELINES", "50"))
 	ticks, _ := strconv.Atoi(soakEnv("TICKS", "3"))
 	schedule := soakEnv("SCHEDULE", "@every 20s")
-	sched, err := serve.ParseSchedule(schedule, "UTC")
+	sched, err := config.ParseSchedule(schedule, "UTC")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/fixture"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake"
 )
 
@@ -185,17 +187,31 @@ func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) 
 		return nil, p, fmt.Errorf("connecting to snowsim: %w", err)
 	}
 	defer conn.Close()
-	read := engine.Read{SQL: s.Source.SQL, Params: map[string]any{}, Tag: `{"app":"sluice","stream":"` + s.Name + `","window":"fixture"}`}
-	if inc := s.Incremental; inc != nil {
-		start, end := fx.Start, fx.End
-		if start.IsZero() {
-			start = inc.Start
-		}
-		if end.IsZero() {
-			end = time.Now()
-		}
-		read.Params[config.WindowStart], read.Params[config.WindowEnd] = start, end
+	// The rows are mapped as the plan runs them, planned offline for the
+	// current ClickHouse release.
+	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections})
+	if ds.HasErrors() {
+		return nil, p, firstError(ds)
 	}
+	var ps *plan.Stream
+	for _, x := range pl.Streams {
+		if x.Name == s.Name {
+			ps = x
+		}
+	}
+	var w engine.Window
+	read := engine.Read{SQL: ps.Source.SQL, Params: map[string]any{}}
+	if inc := ps.Exec.Incremental; inc != nil {
+		w = engine.Window{Start: fx.Start, End: fx.End}
+		if w.Start.IsZero() {
+			w.Start = inc.Start
+		}
+		if w.End.IsZero() {
+			w.End = time.Now()
+		}
+		read.Params[config.WindowStart], read.Params[config.WindowEnd] = w.Start, w.End
+	}
+	read.Tag = ps.Tag("fixture "+w.String(), time.Now())
 	rr, err := snowflake.NewSource(conn, nil).Read(ctx, read)
 	if err != nil {
 		return nil, p, fmt.Errorf("running %s: %w", s.Source.QueryFile, err)
@@ -205,7 +221,7 @@ func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) 
 		p.Columns = append(p.Columns, col.Name)
 		p.Types = append(p.Types, col.Type)
 	}
-	if p.Rows, err = mapRows(s, ddl.CurrentClickHouse.TimeRanges(), rr, "fixture"); err != nil {
+	if p.Rows, err = exec.MapRows(ps, rr, w); err != nil {
 		return nil, p, err
 	}
 	return s, p, nil

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/exec"
@@ -36,21 +35,17 @@ func runVerify(e *env, args []string) int {
 	if code != exitOK {
 		return code
 	}
-	defer k.close()
+	defer k.Close()
 	st, err := state.Open(*statePath)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
 		return exitProblems
 	}
 	defer st.Close()
-	var streams []exec.Stream
-	for i, s := range l.pipeline.Streams {
-		es, err := k.stream(s, p.Streams[i])
-		if err != nil {
-			fmt.Fprintf(e.stderr, "sluice: stream %s: %v\n", s.Name, err)
-			return exitProblems
-		}
-		streams = append(streams, es)
+	streams, err := k.Streams(p)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
+		return exitProblems
 	}
 	drift, err := verifyStreams(ctx, e, st, l.pipeline.Name, streams)
 	if err != nil {
@@ -64,17 +59,15 @@ func runVerify(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%d window(s) differ from the ledger; sluice verify --repair runs them again\n", len(drift))
 		return exitProblems
 	}
-	r := &exec.Runner{
-		Pipeline: l.pipeline, State: st, Retries: 3, Backoff: 2 * time.Second, Parallel: 1,
-		Log: slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}
+	r := exec.NewRunner(l.pipeline.Name, st)
+	r.Log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for _, d := range drift {
 		opts := exec.Options{Force: true}
 		if !d.window.IsZero() {
 			opts.From, opts.To = d.window.Start, d.window.End
 		}
 		if _, err := r.Run(ctx, []exec.Stream{d.stream}, opts); err != nil {
-			fmt.Fprintf(e.stderr, "sluice: repairing %s %s: %v\n", d.stream.Config.Name, d.window, err)
+			fmt.Fprintf(e.stderr, "sluice: repairing %s %s: %v\n", d.stream.Name(), d.window, err)
 			return exitProblems
 		}
 	}
@@ -102,15 +95,15 @@ type drifted struct {
 
 func (d drifted) String() string {
 	return fmt.Sprintf("%s %s: the ledger has %d rows (sum %s), the destination %d (sum %s)",
-		d.stream.Config.Name, d.window, d.ledger.Rows, d.ledger.Sum, d.now.Rows, d.now.Sum)
+		d.stream.Name(), d.window, d.ledger.Rows, d.ledger.Sum, d.now.Rows, d.now.Sum)
 }
 
 func driftStreams(ds []drifted) []exec.Stream {
 	var out []exec.Stream
 	seen := map[string]bool{}
 	for _, d := range ds {
-		if !seen[d.stream.Config.Name] {
-			seen[d.stream.Config.Name] = true
+		if !seen[d.stream.Name()] {
+			seen[d.stream.Name()] = true
 			out = append(out, d.stream)
 		}
 	}
@@ -148,7 +141,7 @@ func (v verdict) String() string {
 // in the middle of its write as drift.
 func verifyStream(ctx context.Context, st *state.Store, pipeline string, s exec.Stream) (verdict, error) {
 	var v verdict
-	name := s.Config.Name
+	name := s.Name()
 	dg, ok := s.Sink.(engine.Digester)
 	if !ok {
 		return v, nil
@@ -168,7 +161,7 @@ func verifyStream(ctx context.Context, st *state.Store, pipeline string, s exec.
 			continue
 		}
 		win := engine.Window{}
-		if s.Config.Incremental != nil {
+		if s.Plan.Exec.Incremental != nil {
 			win = engine.Window{Start: w.Start, End: w.End}
 		}
 		got, err := dg.Digest(ctx, win)
@@ -200,13 +193,13 @@ func verifyStreams(ctx context.Context, e *env, st *state.Store, pipeline string
 			return nil, err
 		}
 		if !v.verifiable {
-			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", s.Config.Name)
+			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", s.Name())
 			continue
 		}
 		for _, d := range v.drift {
 			fmt.Fprintln(e.stdout, d)
 		}
-		fmt.Fprintf(e.stdout, "%s: %s\n", s.Config.Name, v)
+		fmt.Fprintf(e.stdout, "%s: %s\n", s.Name(), v)
 		out = append(out, v.drift...)
 	}
 	return out, nil

@@ -58,16 +58,9 @@ type Appender struct {
 	Run Runner
 	// MutationWait bounds the wait for a delete (AppendDelete).
 	MutationWait time.Duration
-	// Hook, when set, is called at named points ("deleted",
-	// "replaced-partition", "attached-partition") so tests can stop the
-	// server or the process there.
-	Hook func(point string)
-}
-
-func (a *Appender) hook(point string) {
-	if a.Hook != nil {
-		a.Hook(point)
-	}
+	// Hook is called at engine.HookDeleted, engine.HookReplacedPartition and
+	// engine.HookAttachedPartition.
+	Hook engine.Hook
 }
 
 // inWindow is the window condition with the window's bounds as literals.
@@ -118,7 +111,9 @@ func (a *Appender) Finish(ctx context.Context, stage string, w engine.Window, ro
 			if err := a.Run.Exec(ctx, a.Replace(stage, ddl.QuoteString(p))); err != nil {
 				return engine.Digest{}, fmt.Errorf("replacing partition %s: %w", p, err)
 			}
-			a.hook("replaced-partition")
+			if err := a.Hook.Call(engine.HookReplacedPartition); err != nil {
+				return engine.Digest{}, err
+			}
 		}
 	default:
 		if err := a.Run.Exec(ctx, a.Delete(in)); err != nil {
@@ -127,12 +122,16 @@ func (a *Appender) Finish(ctx context.Context, stage string, w engine.Window, ro
 		if err := a.waitMutations(ctx); err != nil {
 			return engine.Digest{}, err
 		}
-		a.hook("deleted")
+		if err := a.Hook.Call(engine.HookDeleted); err != nil {
+			return engine.Digest{}, err
+		}
 		for _, p := range staged {
 			if err := a.Run.Exec(ctx, a.Attach(stage, ddl.QuoteString(p))); err != nil {
 				return engine.Digest{}, fmt.Errorf("attaching partition %s: %w", p, err)
 			}
-			a.hook("attached-partition")
+			if err := a.Hook.Call(engine.HookAttachedPartition); err != nil {
+				return engine.Digest{}, err
+			}
 		}
 	}
 	d, err := a.Digest(ctx, w)
@@ -156,7 +155,9 @@ func (a *Appender) AttachAll(ctx context.Context, stage string) error {
 		if err := a.Run.Exec(ctx, a.Attach(stage, ddl.QuoteString(p))); err != nil {
 			return fmt.Errorf("attaching partition %s: %w", p, err)
 		}
-		a.hook("attached-partition")
+		if err := a.Hook.Call(engine.HookAttachedPartition); err != nil {
+			return err
+		}
 	}
 	return nil
 }

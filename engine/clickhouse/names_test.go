@@ -91,7 +91,7 @@ func TestSinkAwkwardNames(t *testing.T) {
 	table.Columns = append(table.Columns, ddl.Column{Name: window, Type: "DateTime('UTC')"})
 	fields = append(fields, arrow.Field{Name: window, Type: &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}})
 	stream := &plan.Stream{Name: "t", Columns: cols, Destination: plan.Destination{Table: table.Name, Mode: "append", Create: true, DDL: table.Create(true)}}
-	k, err := NewSink(db.Conn, stream, v, window)
+	k, err := NewSink(db.Conn, executable(t, stream, v, window))
 	if err != nil {
 		t.Fatal(err)
 	}

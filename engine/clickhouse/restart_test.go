@@ -55,7 +55,7 @@ func (r *restartRig) connect() *Sink {
 	}
 	r.top.Cleanup(func() { conn.Close() })
 	v, _ := ddl.ParseClickHouseVersion(r.srv.Version)
-	k, err := NewSink(conn, eventStream(r.t, r.db, v, "append"), v, "at")
+	k, err := NewSink(conn, eventStream(r.t, r.db, v, "append"))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -164,19 +164,20 @@ func TestAppendSurvivesRestartMidWindow(t *testing.T) {
 		gen[d] = 1
 	}
 	next := 2
-	for _, point := range []string{"staged", "deleted", "attached-partition"} {
+	for _, point := range []engine.HookPoint{engine.HookStaged, engine.HookDeleted, engine.HookAttachedPartition} {
 		for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
-			t.Run(point+"/"+sig.String(), func(t *testing.T) {
+			t.Run(string(point)+"/"+sig.String(), func(t *testing.T) {
 				r.t = t
 				fired := false
-				r.sink.Hook = func(p string) {
+				r.sink.SetHook(func(p engine.HookPoint) error {
 					if p == point && !fired {
 						fired = true
 						if err := r.srv.Kill(sig); err != nil {
 							t.Fatal(err)
 						}
 					}
-				}
+					return nil
+				})
 				_, err := r.write(2, next)
 				if !fired {
 					t.Fatalf("the write never reached %s", point)

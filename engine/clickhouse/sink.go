@@ -34,16 +34,15 @@ type Sink struct {
 	window string
 	// appender finishes append windows and reads digests.
 	appender *Appender
-	// Hook, when set, is called at named points of a write ("staged",
-	// "inserted-block", and the Appender's) so tests can stop the process
-	// or the server there.
-	Hook func(point string)
+	// hook is called at the points inside a write (engine.HookStaged,
+	// engine.HookInsertedBlock and the Appender's).
+	hook engine.Hook
 }
 
-func (k *Sink) hook(point string) {
-	if k.Hook != nil {
-		k.Hook(point)
-	}
+// SetHook makes the sink call h at the points inside its writes.
+func (k *Sink) SetHook(h engine.Hook) {
+	k.hook = h
+	k.appender.Hook = h
 }
 
 type sinkColumn struct {
@@ -51,27 +50,20 @@ type sinkColumn struct {
 	typ  sqltype.Type // as created on the server
 }
 
-// NewSink returns a sink for a planned stream. The caller keeps ownership
-// of conn. version is the server's (Catalog.Server tells it).
-func NewSink(conn driver.Conn, s *plan.Stream, version ddl.ClickHouseVersion, windowColumn string) (*Sink, error) {
-	k := &Sink{conn: conn, dest: s.Destination, version: version, window: windowColumn}
+// NewSink returns a sink for a planned stream, writing the statements
+// planned for the server version the plan names. The caller keeps
+// ownership of conn.
+func NewSink(conn driver.Conn, s *plan.Stream) (*Sink, error) {
+	x := s.Exec
+	k := &Sink{conn: conn, dest: s.Destination, version: x.ClickHouse, window: x.WindowColumn}
 	var names []string
-	for _, c := range s.Columns {
-		text := c.Type
-		if c.Create != "" {
-			text = c.Create
-		}
-		t, err := sqltype.ParseClickHouse(text)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.Name, err)
-		}
-		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: t})
+	for _, c := range x.Columns {
+		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: c.Type})
 		names = append(names, c.Name)
 	}
 	k.appender = &Appender{
-		ClickHouseAppend: ddl.ClickHouseAppend{Table: k.dest.Table, Columns: names, Window: windowColumn, Strategy: ddl.AppendStrategyFor(version)},
+		ClickHouseAppend: ddl.ClickHouseAppend{Table: k.dest.Table, Columns: names, Window: x.WindowColumn, Strategy: ddl.AppendStrategyFor(x.ClickHouse)},
 		Run:              ConnRunner{conn},
-		Hook:             func(p string) { k.hook(p) },
 	}
 	return k, nil
 }
@@ -194,7 +186,9 @@ func (k *Sink) staged(ctx context.Context, w Window, rr array.RecordReader, move
 	if err != nil {
 		return engine.Written{}, err
 	}
-	k.hook("staged")
+	if err := k.hook.Call(engine.HookStaged); err != nil {
+		return engine.Written{}, err
+	}
 	d, err := move(stage, n)
 	if err != nil {
 		return engine.Written{}, err
@@ -292,7 +286,9 @@ func (k *Sink) insert(ctx context.Context, table string, rr array.RecordReader) 
 				return 0, fmt.Errorf("sending rows: %w", err)
 			}
 			pending = 0
-			k.hook("inserted-block")
+			if err := k.hook.Call(engine.HookInsertedBlock); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if err := rr.Err(); err != nil {

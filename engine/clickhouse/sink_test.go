@@ -16,6 +16,7 @@ import (
 	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // event is one row of the test stream: id, amount, note, at.
@@ -87,7 +88,26 @@ func eventStream(t *testing.T, db string, v ddl.ClickHouseVersion, mode string) 
 		table.Columns = append(table.Columns, ddl.Column{Name: c.Name, Type: typ})
 	}
 	dest.DDL = table.Create(true)
-	return &plan.Stream{Name: "events", Columns: cols, Destination: dest}
+	return executable(t, &plan.Stream{Name: "events", Columns: cols, Destination: dest}, v, "at")
+}
+
+// executable fills in what plan.Compile would for a stream the test
+// planned by hand: the server version, window column and typed columns.
+func executable(t testing.TB, s *plan.Stream, v ddl.ClickHouseVersion, window string) *plan.Stream {
+	t.Helper()
+	s.Exec.ClickHouse, s.Exec.WindowColumn = v, window
+	for _, c := range s.Columns {
+		text := c.Type
+		if c.Create != "" {
+			text = c.Create
+		}
+		typ, err := sqltype.ParseClickHouse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Exec.Columns = append(s.Exec.Columns, plan.TypedColumn{Name: c.Name, Type: typ})
+	}
+	return s
 }
 
 func dump(t *testing.T, db *clickhousetest.DB, q string) string {
@@ -111,7 +131,7 @@ func dump(t *testing.T, db *clickhousetest.DB, q string) string {
 func newSink(t *testing.T, db *clickhousetest.DB, mode string) *Sink {
 	t.Helper()
 	v, _ := ddl.ParseClickHouseVersion(db.Version)
-	k, err := NewSink(db.Conn, eventStream(t, db.Name, v, mode), v, "at")
+	k, err := NewSink(db.Conn, eventStream(t, db.Name, v, mode))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,12 @@ type Pipeline struct {
 	Dir, File   string
 	Name        string
 	Description string
-	Schedule    string // cron expression
-	Timezone    string // IANA name
+	Schedule    string // cron expression, as written
+	Timezone    string // IANA name, as written
+	// Location is the time zone Timezone names, and Cron the schedule
+	// parsed in it: read once here, never parsed again.
+	Location *time.Location
+	Cron     *Schedule
 	// Streams are sorted by name.
 	Streams []*Stream
 	// Files holds the contents of every file read, by display path, for
@@ -43,6 +47,15 @@ const (
 	Pull Direction = "pull"
 	// Push reads our ClickHouse and writes the customer's Snowflake.
 	Push Direction = "push"
+)
+
+// Kind is the kind of database a connection reaches.
+type Kind string
+
+// The kinds of connection.
+const (
+	Snowflake  Kind = "snowflake"
+	ClickHouse Kind = "clickhouse"
 )
 
 // Mode is a destination's write mode.
@@ -92,7 +105,7 @@ func (s *Stream) Column(name string) *Column {
 // Source is where a stream reads.
 type Source struct {
 	Connection     string
-	ConnectionKind string // "snowflake" or "clickhouse"
+	ConnectionKind Kind
 	ConnectionPos  diag.Pos
 	// QueryFile is relative to the pipeline folder; QueryPath is its display
 	// path; SQL its text.
@@ -163,7 +176,7 @@ func (e *Expr) At(offset int) diag.Pos {
 // Destination is where a stream writes.
 type Destination struct {
 	Connection     string
-	ConnectionKind string
+	ConnectionKind Kind
 	ConnectionPos  diag.Pos
 	Table          string
 	TablePos       diag.Pos

@@ -60,7 +60,7 @@ func (c *Connections) Names() []string {
 type Connection struct {
 	Name      string
 	Pos       diag.Pos
-	Kind      string // "snowflake" or "clickhouse"
+	Kind      Kind
 	Access    Access
 	Account   string
 	Host      string
@@ -208,7 +208,7 @@ func parseConnections(path string, src []byte) (*Connections, []byte, diag.Diagn
 	pairs(conns, func(k, v *yaml.Node) {
 		conn := &Connection{Name: k.Value, Pos: d.pos(k)}
 		field := func(name string) string { _, n := get(v, name); s, _ := str(n); return s }
-		conn.Kind = field("kind")
+		conn.Kind = Kind(field("kind"))
 		conn.Access = Access(field("access"))
 		conn.Account, conn.Host, conn.Protocol = field("account"), field("host"), field("protocol")
 		conn.User, conn.Role, conn.Warehouse = field("user"), field("role"), field("warehouse")

@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/hockeystack/sluice/engine/ddl"
@@ -54,9 +53,6 @@ type Options struct {
 // every window, so a start in year 1 with 1m windows would run out of
 // memory cutting them.
 const MaxWindows = 1_000_000
-
-// cronParser accepts the five standard fields and descriptors like @daily.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // Load reads and checks the pipeline folder dir. It returns the pipeline as
 // far as it could be read and every problem found; the pipeline is usable
@@ -178,6 +174,10 @@ func (l *loader) load() {
 	} else {
 		l.loc = loc
 	}
+	p.Location = l.loc
+	if sched, err := cronParser.Parse(p.Schedule); err == nil {
+		p.Cron = &Schedule{Expr: p.Schedule, loc: l.loc, s: sched}
+	}
 
 	_, defaults := get(d.root, "defaults")
 	_, defSource := get(defaults, "source")
@@ -251,7 +251,7 @@ func (l *loader) stream(key, v, defSource, defDest *yaml.Node) *Stream {
 }
 
 // connection resolves a source or destination connection name.
-func (l *loader) connection(s *Stream, section, def *yaml.Node, what string, streamKey *yaml.Node) (string, string, diag.Pos) {
+func (l *loader) connection(s *Stream, section, def *yaml.Node, what string, streamKey *yaml.Node) (string, Kind, diag.Pos) {
 	d := l.d
 	_, n := field(section, def, "connection")
 	name, ok := str(n)
@@ -597,7 +597,7 @@ func (l *loader) columns(s *Stream, v *yaml.Node) {
 
 // checkColumnName says why the destination cannot hold a column named
 // name, or returns nil.
-func checkColumnName(name, kind string) error {
+func checkColumnName(name string, kind Kind) error {
 	switch kind {
 	case "clickhouse":
 		return ddl.CheckClickHouseName(name)
@@ -909,7 +909,7 @@ func (s *Stream) WindowColumn() *Column { return windowColumn(s) }
 
 // checkTableName checks a destination table name's shape: db.table in
 // ClickHouse, [DATABASE.][SCHEMA.]TABLE in Snowflake.
-func checkTableName(name, kind string) error {
+func checkTableName(name string, kind Kind) error {
 	parts := strings.Split(name, ".")
 	maxParts := 2
 	if kind == "snowflake" {

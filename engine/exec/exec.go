@@ -8,11 +8,9 @@ package exec
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,39 +21,39 @@ import (
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
-	"github.com/hockeystack/sluice/engine/sqltype"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/state"
 	"github.com/hockeystack/sluice/engine/transform"
 )
 
-// Stream is one stream ready to run.
+// Stream is one planned stream wired to its source and sink. exec runs
+// the plan's executable half (plan.Exec) and nothing else.
 type Stream struct {
-	Config *config.Stream
+	Plan   *plan.Stream
 	Source engine.Source
 	Sink   engine.Sink
-	// Ranges are the spans the destination server stores in its date and
-	// time types, by type name, where narrower than the types' own.
-	Ranges map[string]sqltype.TimeRange
 }
 
-// Columns is a stream's mapping for transform, with the destination's
-// date and time ranges.
-func Columns(c *config.Stream, ranges map[string]sqltype.TimeRange) []transform.Column {
-	cols := make([]transform.Column, len(c.Columns))
-	for i, col := range c.Columns {
-		cols[i] = transform.Column{Name: col.Name, Type: col.Type, From: col.From, Default: col.Default, AllowLossy: col.AllowLossy,
-			Key: slices.Contains(c.Destination.Key, col.Name)}
-		if col.Expr != nil {
-			cols[i].Expr = col.Expr.Text
-		}
-		cols[i].Range = ranges[col.Type.Name()]
-	}
-	return cols
+// Name is the stream's name.
+func (s Stream) Name() string { return s.Plan.Name }
+
+// How every run retries a window that failed transiently: sluice run,
+// backfill, verify --repair and each job of serve alike.
+const (
+	DefaultRetries = 3
+	DefaultBackoff = 2 * time.Second
+)
+
+// NewRunner returns a runner of a pipeline's streams recording in st,
+// retrying as every run does.
+func NewRunner(pipeline string, st *state.Store) *Runner {
+	return &Runner{Pipeline: pipeline, State: st, Retries: DefaultRetries, Backoff: DefaultBackoff}
 }
 
 // Runner runs streams. Its fields are read-only once running.
 type Runner struct {
-	Pipeline *config.Pipeline
+	// Pipeline names the pipeline the streams belong to.
+	Pipeline string
 	State    *state.Store
 	Alloc    memory.Allocator
 	Log      *slog.Logger
@@ -75,49 +73,42 @@ type Runner struct {
 	// Parallel is how many windows of an upsert stream load at once;
 	// windows of other modes replace partitions and run one at a time.
 	Parallel int
-	// Hook, when set, is called at named points of each window
-	// ("begun", "written" before the ledger commit, "committed") so tests
-	// can stop the process there.
-	Hook func(point string)
+	// Hook, when set, is called at engine.HookBegun, engine.HookWritten
+	// (before the ledger commit) and engine.HookCommitted of each window,
+	// so tests can stop the process there.
+	Hook engine.Hook
 
 	progMu sync.Mutex
 	progs  map[string]*transform.Program // compiled once per stream and source schema
 }
 
-// Compile compiles a stream's mapping and row filter for batches of the
-// given source schema; ranges bound the destination's date and time
-// columns (see Columns).
-func Compile(c *config.Stream, schema *arrow.Schema, ranges map[string]sqltype.TimeRange) (*transform.Program, error) {
-	filter := ""
-	if c.Filter != nil {
-		filter = c.Filter.Text
-	}
-	return transform.Compile(schema, Columns(c, ranges), filter)
+// Compile compiles a planned stream's mapping and row filter for
+// batches of the given source schema.
+func Compile(s *plan.Stream, schema *arrow.Schema) (*transform.Program, error) {
+	return transform.Compile(schema, s.Exec.Mapping, s.Exec.Filter)
 }
 
 // program compiles a stream's mapping once for a source schema and reuses
 // it for every window read in that schema.
-func (r *Runner) program(c *config.Stream, schema *arrow.Schema, ranges map[string]sqltype.TimeRange) (*transform.Program, error) {
+func (r *Runner) program(s *plan.Stream, schema *arrow.Schema) (*transform.Program, error) {
 	r.progMu.Lock()
 	defer r.progMu.Unlock()
-	if p, ok := r.progs[c.Name]; ok && p.Input().Equal(schema) {
+	if p, ok := r.progs[s.Name]; ok && p.Input().Equal(schema) {
 		return p, nil
 	}
-	p, err := Compile(c, schema, ranges)
+	p, err := Compile(s, schema)
 	if err != nil {
 		return nil, err
 	}
 	if r.progs == nil {
 		r.progs = map[string]*transform.Program{}
 	}
-	r.progs[c.Name] = p
+	r.progs[s.Name] = p
 	return p, nil
 }
 
-func (r *Runner) hook(point string) {
-	if r.Hook != nil {
-		r.Hook(point)
-	}
+func (r *Runner) hook(point engine.HookPoint) {
+	r.Hook.Call(point) // a runner's hook stops the process or does nothing
 }
 
 // Options narrow a run.
@@ -162,15 +153,11 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
-	loc, err := time.LoadLocation(r.Pipeline.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
 	now := opts.Cut
 	if now.IsZero() {
 		now = r.Now()
 	}
-	run, err := r.State.StartRun(ctx, r.Pipeline.Name, now)
+	run, err := r.State.StartRun(ctx, r.Pipeline, now)
 	if err != nil {
 		return Summary{}, fmt.Errorf("recording the run: %w", err)
 	}
@@ -178,17 +165,17 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 	var runErr error
 	for _, s := range streams {
 		if err := s.Sink.Prepare(ctx); err != nil {
-			runErr = fmt.Errorf("stream %s: %w", s.Config.Name, err)
+			runErr = fmt.Errorf("stream %s: %w", s.Name(), err)
 			break
 		}
 		var slots []Slot
-		if inc := s.Config.Incremental; inc != nil {
-			ledger, err := r.State.Windows(ctx, r.Pipeline.Name, s.Config.Name)
+		if inc := s.Plan.Exec.Incremental; inc != nil {
+			ledger, err := r.State.Windows(ctx, r.Pipeline, s.Name())
 			if err != nil {
 				runErr = err
 				break
 			}
-			slots = Windows(inc, loc, now, ledger, opts.From, opts.To, opts.Force)
+			slots = Windows(inc, s.Plan.Exec.Location, now, ledger, opts.From, opts.To, opts.Force)
 		} else {
 			slots = []Slot{{Start: now.UTC(), End: now.UTC(), Complete: true}}
 		}
@@ -197,7 +184,7 @@ func (r *Runner) Run(ctx context.Context, streams []Stream, opts Options) (Summa
 			slots = slots[:opts.Limit]
 		}
 		if r.Planned != nil {
-			r.Planned(s.Config.Name, len(slots))
+			r.Planned(s.Name(), len(slots))
 		}
 		t := tick{run: run, cut: now, stopping: opts.Stopping}
 		err := r.windows(ctx, &t, s, slots)
@@ -243,7 +230,7 @@ func (t *tick) stopped() bool {
 // when the tick is stopping.
 func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) error {
 	parallel := 1
-	if r.Parallel > 1 && s.Config.Destination.Mode == config.Upsert {
+	if r.Parallel > 1 && s.Plan.Exec.Mode == config.Upsert {
 		parallel = r.Parallel
 	}
 	type result struct {
@@ -287,7 +274,7 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 	var firstErr error
 	for res := range results {
 		if r.Progress != nil {
-			r.Progress(s.Config.Name, res.slot, res.rows, res.err)
+			r.Progress(s.Name(), res.slot, res.rows, res.err)
 		}
 		if res.err != nil {
 			if firstErr == nil {
@@ -304,17 +291,17 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 
 // window runs one window with retries and records it in the ledger.
 func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int64, error) {
-	name := s.Config.Name
+	name := s.Name()
 	run := t.run
-	repeat, err := r.State.Begin(ctx, r.Pipeline.Name, state.Window{Stream: name, Start: slot.Start, End: slot.End, Complete: slot.Complete, Cut: t.cut}, run)
+	repeat, err := r.State.Begin(ctx, r.Pipeline, state.Window{Stream: name, Start: slot.Start, End: slot.End, Complete: slot.Complete, Cut: t.cut}, run)
 	if err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
 	if repeat {
 		t.repeats.Add(1)
-		r.Log.Warn("window run again in the same cut", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run)
+		r.Log.Warn("window run again in the same cut", "pipeline", r.Pipeline, "stream", name, "window", windowLabel(s, slot), "run", run)
 	}
-	r.hook("begun")
+	r.hook(engine.HookBegun)
 	wait := r.Backoff
 	var written engine.Written
 	for attempt := 0; ; attempt++ {
@@ -323,7 +310,7 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 		if err == nil || attempt >= r.Retries || !transient(err) || ctx.Err() != nil {
 			break
 		}
-		r.Log.Warn("window failed, retrying", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err, "wait", wait)
+		r.Log.Warn("window failed, retrying", "pipeline", r.Pipeline, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err, "wait", wait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -332,16 +319,16 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 	}
 	bg := context.WithoutCancel(ctx)
 	if err != nil {
-		r.State.Fail(bg, r.Pipeline.Name, name, slot.Start, err)
-		r.Log.Error("window failed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err)
+		r.State.Fail(bg, r.Pipeline, name, slot.Start, err)
+		r.Log.Error("window failed", "pipeline", r.Pipeline, "stream", name, "window", windowLabel(s, slot), "run", run, "error", err)
 		return 0, err
 	}
-	r.hook("written")
-	if err := r.State.Commit(bg, r.Pipeline.Name, name, slot.Start, written.Rows, written.Digest.String()); err != nil {
+	r.hook(engine.HookWritten)
+	if err := r.State.Commit(bg, r.Pipeline, name, slot.Start, written.Rows, written.Digest.String()); err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}
-	r.hook("committed")
-	r.Log.Info("window committed", "pipeline", r.Pipeline.Name, "stream", name, "window", windowLabel(s, slot), "run", run, "rows", written.Rows)
+	r.hook(engine.HookCommitted)
+	r.Log.Info("window committed", "pipeline", r.Pipeline, "stream", name, "window", windowLabel(s, slot), "run", run, "rows", written.Rows)
 	return written.Rows, nil
 }
 
@@ -353,44 +340,46 @@ func transient(err error) bool {
 }
 
 func windowLabel(s Stream, slot Slot) string {
-	if s.Config.Incremental == nil {
-		return "full"
-	}
-	return engine.Window{Start: slot.Start, End: slot.End}.String()
+	return window(s, slot).String()
 }
 
-// load reads, maps and writes one window of a run cut at cut.
-func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (engine.Written, error) {
-	c := s.Config
-	read := engine.Read{SQL: c.Source.SQL, Params: map[string]any{}}
-	w := engine.Window{}
-	if c.Incremental != nil {
-		read.Params[config.WindowStart] = slot.Start
-		read.Params[config.WindowEnd] = slot.End
-		w = engine.Window{Start: slot.Start, End: slot.End}
+// window is the span a slot reads: the zero Window for a full read.
+func window(s Stream, slot Slot) engine.Window {
+	if s.Plan.Exec.Incremental == nil {
+		return engine.Window{}
 	}
-	tag, _ := json.Marshal(map[string]string{"app": "sluice", "pipeline": r.Pipeline.Name, "stream": c.Name, "window": windowLabel(s, slot), "cut": cut.UTC().Format(time.RFC3339Nano)})
-	read.Tag = string(tag)
+	return engine.Window{Start: slot.Start, End: slot.End}
+}
+
+// load reads, maps and writes one window of a run cut at cut: the
+// plan's query, bound to the window, tagged with the plan's tag.
+func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (engine.Written, error) {
+	name, w := s.Name(), window(s, slot)
+	read := engine.Read{SQL: s.Plan.Source.SQL, Params: map[string]any{}, Tag: s.Plan.QueryTag(w, cut)}
+	if !w.IsZero() {
+		read.Params[config.WindowStart] = w.Start
+		read.Params[config.WindowEnd] = w.End
+	}
 	rr, err := s.Source.Read(ctx, read)
 	if err != nil {
-		return engine.Written{}, fmt.Errorf("stream %s, window %s: reading: %w", c.Name, windowLabel(s, slot), err)
+		return engine.Written{}, fmt.Errorf("stream %s, window %s: reading: %w", name, w, err)
 	}
 	defer rr.Release()
-	prog, err := r.program(c, rr.Schema(), s.Ranges)
+	prog, err := r.program(s.Plan, rr.Schema())
 	if err != nil {
-		return engine.Written{}, fmt.Errorf("stream %s: %w", c.Name, err)
+		return engine.Written{}, fmt.Errorf("stream %s: %w", name, err)
 	}
-	mapped := &mapReader{in: rr, prog: prog, mem: r.Alloc, where: transform.Where{Stream: c.Name, Window: windowLabel(s, slot)}, refs: 1}
+	mapped := &mapReader{in: rr, prog: prog, mem: r.Alloc, where: transform.Where{Stream: name, Window: w.String()}, refs: 1}
 	defer mapped.Release()
 	written, err := s.Sink.WriteWindow(ctx, w, mapped)
 	if err == nil && mapped.err == nil && r.Moved != nil {
-		r.Moved(c.Name, mapped.bytes)
+		r.Moved(name, mapped.bytes)
 	}
 	if err != nil {
 		if mapped.err != nil {
 			return engine.Written{}, mapped.err
 		}
-		return engine.Written{}, fmt.Errorf("stream %s, window %s: writing: %w", c.Name, windowLabel(s, slot), err)
+		return engine.Written{}, fmt.Errorf("stream %s, window %s: writing: %w", name, w, err)
 	}
 	if mapped.err != nil {
 		return engine.Written{}, mapped.err

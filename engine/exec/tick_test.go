@@ -16,8 +16,10 @@ import (
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
 	"github.com/hockeystack/sluice/engine/state"
+	"github.com/hockeystack/sluice/engine/transform"
 )
 
 // memSource answers every read with one row and counts the reads by the
@@ -135,11 +137,11 @@ func TestTicks(t *testing.T) {
 				}
 				defer st.Close()
 				ty, _ := sqltype.ParseClickHouse("Int64")
-				stream := &config.Stream{Name: "s", Columns: []*config.Column{{Name: "n", From: "N", Type: ty}},
-					Incremental: &config.Incremental{Cursor: "AT", Start: start, Window: day, Lookback: c.lookback},
-					Destination: config.Destination{Mode: config.Upsert}}
+				stream := &plan.Stream{Name: "s", Exec: plan.Exec{Pipeline: "p", Location: time.UTC, Mode: config.Upsert,
+					Mapping:     []transform.Column{{Name: "n", From: "N", Type: ty}},
+					Incremental: &config.Incremental{Cursor: "AT", Start: start, Window: day, Lookback: c.lookback}}}
 				src := &memSource{}
-				r := &Runner{Pipeline: &config.Pipeline{Name: "p", Timezone: "UTC"}, State: st}
+				r := &Runner{Pipeline: "p", State: st}
 				ctx := context.Background()
 				for i, cut := range c.ticks {
 					jobs, due := 0, len(c.want[i])
@@ -148,7 +150,7 @@ func TestTicks(t *testing.T) {
 						if jobs > due+1 {
 							t.Fatalf("tick %d: still going after %d jobs", i, jobs)
 						}
-						sum, err := r.Run(ctx, []Stream{{Config: stream, Source: src, Sink: memSink{}}}, Options{Limit: perJob, Cut: cut})
+						sum, err := r.Run(ctx, []Stream{{Plan: stream, Source: src, Sink: memSink{}}}, Options{Limit: perJob, Cut: cut})
 						if err != nil {
 							t.Fatal(err)
 						}

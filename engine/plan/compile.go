@@ -39,11 +39,10 @@ func Compile(ctx context.Context, p *config.Pipeline, opts Options) (*Plan, diag
 		opts.ClickHouse = ddl.CurrentClickHouse
 	}
 	c := &compiler{ctx: ctx, p: p, opts: opts, servers: map[string]string{}, chVersions: map[string]ddl.ClickHouseVersion{}}
-	loc, err := time.LoadLocation(p.Timezone)
-	if err != nil {
-		loc = time.UTC
+	c.loc = p.Location
+	if c.loc == nil {
+		c.loc = time.UTC
 	}
-	c.loc = loc
 	out := &Plan{
 		FormatVersion: FormatVersion,
 		Pipeline:      p.Name,
@@ -113,7 +112,7 @@ func (c *compiler) connections() []Connection {
 	for n := range used {
 		conn := Connection{Name: n}
 		if cc := c.opts.Connections.Get(n); cc != nil {
-			conn.Kind, conn.Access = cc.Kind, string(cc.Access)
+			conn.Kind, conn.Access = string(cc.Kind), string(cc.Access)
 		}
 		conn.Live = c.servers[n]
 		out = append(out, conn)
@@ -129,7 +128,7 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 		Direction:   string(s.Direction),
 		Source: Source{
 			Connection: s.Source.Connection,
-			Kind:       s.Source.ConnectionKind,
+			Kind:       string(s.Source.ConnectionKind),
 			QueryFile:  s.Source.QueryFile,
 			SQL:        strings.TrimRight(s.Source.SQL, "\n"),
 		},
@@ -148,12 +147,8 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 		}
 		out.Source.Parameters = append(out.Source.Parameters, Parameter{Name: ph, Binds: binds + ", bound as a TIMESTAMP_TZ parameter"})
 	}
-	if s.Source.ConnectionKind == "snowflake" {
-		window := "full"
-		if s.Incremental != nil {
-			window = "{window_start}/{window_end}"
-		}
-		out.Source.QueryTag = fmt.Sprintf(`{"app":"sluice","cut":"{cut}","pipeline":%q,"stream":%q,"window":%q}`, c.p.Name, s.Name, window)
+	if s.Source.ConnectionKind == config.Snowflake {
+		out.Source.QueryTag = tagTemplate(c.p.Name, s.Name)
 	}
 	if inc := s.Incremental; inc != nil {
 		out.Windows = c.windows(inc)
@@ -169,6 +164,7 @@ func (c *compiler) stream(s *config.Stream) *Stream {
 		out.Columns = append(out.Columns, c.column(s, col, chVersion, sourceCols))
 	}
 	out.Destination = c.destination(s, out.Columns, chVersion)
+	out.Exec = c.execOf(s, out.Columns, chVersion)
 	return out
 }
 
@@ -381,7 +377,7 @@ func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.Cl
 	d := s.Destination
 	out := Destination{
 		Connection: d.Connection,
-		Kind:       d.ConnectionKind,
+		Kind:       string(d.ConnectionKind),
 		Table:      d.Table,
 		Mode:       string(d.Mode),
 		Key:        d.Key,

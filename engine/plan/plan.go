@@ -68,6 +68,8 @@ type Stream struct {
 	Filter      string      `json:"filter,omitempty"`
 	Columns     []Column    `json:"columns"`
 	Destination Destination `json:"destination"`
+	// Exec is what runs, compiled with the fields above.
+	Exec Exec `json:"-"`
 }
 
 // TableRead is a table a stream's query reads that an earlier stream of
@@ -87,8 +89,9 @@ type Source struct {
 	SQL        string      `json:"sql"`
 	Parameters []Parameter `json:"parameters,omitempty"`
 	// QueryTag is set on every Snowflake query, so the customer can see
-	// what each warehouse query was for. {window} is filled per window,
-	// {cut} with the time the run (a serve tick) cut its windows at.
+	// what each warehouse query was for. {window} is filled per window
+	// ("[start, end)" in RFC 3339, or "full"), {cut} with the time the run
+	// (a serve tick) cut its windows at (Stream.QueryTag).
 	QueryTag string `json:"query_tag,omitempty"`
 	// Pending says the query reads a table that an earlier stream of the
 	// run creates and that does not exist yet, so it was planned without

@@ -82,12 +82,6 @@ func Freshness(watermark, now time.Time, interval time.Duration) string {
 	}
 }
 
-// Interval is the time between a schedule's next two ticks after t.
-func (s *Schedule) Interval(t time.Time) time.Duration {
-	a := s.Next(t)
-	return s.Next(a).Sub(a)
-}
-
 // healthRank orders health from best to worst.
 var healthRank = map[string]int{"fresh": 0, "never": 1, "behind": 2, "drifting": 3, "failing": 4, "paused": 5}
 

@@ -40,9 +40,8 @@ type Sink struct {
 	cols []sinkColumn
 	// window is the destination column windows are cut on (append).
 	window string
-	// Hook, when set, is called at named points of a write ("staged")
-	// so tests can fail the write there.
-	Hook func(point string) error
+	// hook is called at engine.HookStaged.
+	hook engine.Hook
 	// BulkRows is the size from which a write loads through Parquet
 	// files and COPY INTO instead of array-bound INSERTs: 0 means
 	// DefaultBulkRows, a negative value never.
@@ -57,26 +56,18 @@ type sinkColumn struct {
 // NewSink returns a sink for a planned push stream; the caller keeps db.
 // cat resolves the table name as the connection does (its database and
 // schema).
-func NewSink(db *sql.DB, cat *Catalog, s *plan.Stream, windowColumn string) (*Sink, error) {
-	k := &Sink{db: db, cat: cat, dest: s.Destination, window: windowColumn}
-	for _, c := range s.Columns {
-		t, err := sqltype.ParseSnowflake(c.Type)
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", c.Name, err)
-		}
-		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: t})
+func NewSink(db *sql.DB, cat *Catalog, s *plan.Stream) (*Sink, error) {
+	k := &Sink{db: db, cat: cat, dest: s.Destination, window: s.Exec.WindowColumn}
+	for _, c := range s.Exec.Columns {
+		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: c.Type})
 	}
 	return k, nil
 }
 
 var _ engine.Sink = (*Sink)(nil)
 
-func (k *Sink) hook(point string) error {
-	if k.Hook != nil {
-		return k.Hook(point)
-	}
-	return nil
-}
+// SetHook makes the sink call h at the points inside its writes.
+func (k *Sink) SetHook(h engine.Hook) { k.hook = h }
 
 // Prepare makes sure the table exists, creating it from the plan's DDL
 // when the stream may, before any row moves. Whether its columns accept
@@ -171,7 +162,7 @@ func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader)
 	if err != nil {
 		return stage, 0, err
 	}
-	return stage, n, k.hook("staged")
+	return stage, n, k.hook.Call(engine.HookStaged)
 }
 
 // apply changes the target from the staged rows in one atomic step.

@@ -20,6 +20,7 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // pushRow is one row of the test push stream.
@@ -100,8 +101,14 @@ func newPushFixture(t testing.TB, mode string, create bool, opts snowflaketest.O
 	}}
 	for _, col := range []struct{ name, typ string }{{"ID", "NUMBER(18,0) NOT NULL"}, {"AMOUNT", "NUMBER(38,2)"}, {"NOTE", "VARCHAR"}, {"AT", "TIMESTAMP_NTZ(6)"}, {"OK", "BOOLEAN"}} {
 		stream.Columns = append(stream.Columns, plan.Column{Name: col.name, Type: col.typ})
+		typ, err := sqltype.ParseSnowflake(col.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream.Exec.Columns = append(stream.Exec.Columns, plan.TypedColumn{Name: col.name, Type: typ})
 	}
-	sink, err := NewSink(db, NewCatalog(db, "ACME", "CRM"), stream, "AT")
+	stream.Exec.WindowColumn = "AT"
+	sink, err := NewSink(db, NewCatalog(db, "ACME", "CRM"), stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +224,7 @@ func TestPushFailureLeavesTableUnchanged(t *testing.T) {
 			if mode != "append" {
 				w = engine.Window{}
 			}
-			f.sink.Hook = func(string) error { return errors.New("killed") }
+			f.sink.SetHook(func(engine.HookPoint) error { return errors.New("killed") })
 			if _, err := f.sink.WriteWindow(ctx, w, rows()); err == nil {
 				t.Fatal("the write succeeded")
 			}
