@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/internal/num"
 	"github.com/hockeystack/sluice/engine/plan"
@@ -28,6 +29,7 @@ const flushRows = 100_000
 type Sink struct {
 	conn    driver.Conn
 	dest    plan.Destination
+	mode    config.Mode
 	cols    []sinkColumn
 	version ddl.ClickHouseVersion
 	// window is the destination column windows are cut on (append mode).
@@ -55,7 +57,7 @@ type sinkColumn struct {
 // ownership of conn.
 func NewSink(conn driver.Conn, s *plan.Stream) (*Sink, error) {
 	x := s.Exec
-	k := &Sink{conn: conn, dest: s.Destination, version: x.ClickHouse, window: x.WindowColumn}
+	k := &Sink{conn: conn, dest: s.Destination, mode: x.Mode, version: x.ClickHouse, window: x.WindowColumn}
 	var names []string
 	for _, c := range x.Columns {
 		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: c.Type})
@@ -81,7 +83,7 @@ func (k *Sink) Prepare(ctx context.Context) error {
 		return err
 	}
 	if exists {
-		if k.dest.Mode != "replace" {
+		if k.mode != config.Replace {
 			return k.appender.DropLeftStages(ctx)
 		}
 		return nil
@@ -89,9 +91,9 @@ func (k *Sink) Prepare(ctx context.Context) error {
 	if !k.dest.Create {
 		return fmt.Errorf("table %s does not exist, and the stream may not create it", k.dest.Table)
 	}
-	if db, _, ok := strings.Cut(k.dest.Table, "."); ok {
-		if err := k.conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+ddl.QuoteClickHouse(db)); err != nil {
-			return fmt.Errorf("creating database %s: %w", db, err)
+	if c := ddl.CreateDatabase(k.dest.Table); c != "" {
+		if err := k.conn.Exec(ctx, c); err != nil {
+			return fmt.Errorf("creating the database of %s: %w", k.dest.Table, err)
 		}
 	}
 	if err := k.conn.Exec(ctx, k.dest.DDL); err != nil {
@@ -101,13 +103,8 @@ func (k *Sink) Prepare(ctx context.Context) error {
 }
 
 func (k *Sink) exists(ctx context.Context, table string) (bool, error) {
-	db, name := splitTable(table)
 	var n uint64
-	q := "SELECT count() FROM system.tables WHERE database = " + ddl.QuoteString(db) + " AND name = " + ddl.QuoteString(name)
-	if db == "" {
-		q = "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = " + ddl.QuoteString(name)
-	}
-	if err := k.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+	if err := k.conn.QueryRow(ctx, ddl.TableExists(table)).Scan(&n); err != nil {
 		return false, fmt.Errorf("checking %s: %w", table, err)
 	}
 	return n > 0, nil
@@ -127,8 +124,8 @@ func splitTable(t string) (db, name string) {
 // of before or none of them (append), or versions that later ones
 // supersede (upsert), and running the window again is safe.
 func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader) (engine.Written, error) {
-	switch k.dest.Mode {
-	case "upsert":
+	switch k.mode {
+	case config.Upsert:
 		// A window of one block goes straight in: its rows are all mapped
 		// (and a bad one stops the window) before the block is sent. A
 		// bigger one is staged, then attached, so a window that stops on
@@ -142,18 +139,18 @@ func (k *Sink) WriteWindow(ctx context.Context, w Window, rr array.RecordReader)
 		return k.staged(ctx, w, p, func(stage string, n int64) (engine.Digest, error) {
 			return engine.Digest{}, k.appender.AttachAll(ctx, stage)
 		})
-	case "replace":
+	case config.Replace:
 		return k.replace(ctx, rr)
-	case "append":
+	case config.Append:
 		return k.appendWindow(ctx, w, rr)
 	}
-	return engine.Written{}, fmt.Errorf("mode %s is not a ClickHouse write mode", k.dest.Mode)
+	return engine.Written{}, fmt.Errorf("mode %s is not a ClickHouse write mode", k.mode)
 }
 
 // Digest reads what the table holds of a window now (of the whole table
 // for the zero window): verify compares it with the ledger.
 func (k *Sink) Digest(ctx context.Context, w Window) (engine.Digest, error) {
-	if k.dest.Mode == "upsert" {
+	if k.mode == config.Upsert {
 		return engine.Digest{}, nil
 	}
 	return k.appender.Digest(ctx, w)
@@ -200,54 +197,41 @@ func timeLiteral(t time.Time) string {
 	return "toDateTime(" + ddl.QuoteString(t.UTC().Format(time.DateTime)) + ", 'UTC')"
 }
 
-// replace loads everything into a new table and swaps it in.
+// replace loads everything into a new table and swaps it in, with the
+// statements the plan shows (ddl.ClickHouseReplace).
 func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (engine.Written, error) {
-	q := ddl.QuoteClickHouseName
-	next := k.dest.Table + "__sluice_new"
-	old := k.dest.Table + "__sluice_old"
-	create := strings.Replace(k.dest.DDL, "CREATE TABLE IF NOT EXISTS "+q(k.dest.Table), "CREATE TABLE "+q(next), 1)
-	if err := k.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q(next)); err != nil {
+	r := ddl.ClickHouseReplace{Table: k.dest.Table, Create: k.dest.DDL, Exchange: k.version.Has(ddl.ExchangeTables), Append: k.appender.ClickHouseAppend}
+	drop := func() { k.conn.Exec(context.Background(), r.DropNext()) }
+	if err := k.conn.Exec(ctx, r.DropNext()); err != nil {
 		return engine.Written{}, err
 	}
-	if err := k.conn.Exec(ctx, create); err != nil {
-		return engine.Written{}, fmt.Errorf("creating %s: %w", next, err)
+	if err := k.conn.Exec(ctx, r.CreateNext()); err != nil {
+		return engine.Written{}, fmt.Errorf("creating %s: %w", r.Next(), err)
 	}
-	n, err := k.insert(ctx, next, rr)
+	n, err := k.insert(ctx, r.Next(), rr)
 	if err != nil {
-		k.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+q(next))
+		drop()
 		return engine.Written{}, err
 	}
 	// The digest is read from the new table before the swap: the same
 	// rows, and no read of a table just renamed over a dropped one (a
 	// read there crashed 18.16 now and then, in Decimal128's text).
-	d, err := digest(ctx, k.appender.Run, k.appender.ClickHouseAppend.Digest(next, ""))
+	d, err := digest(ctx, k.appender.Run, r.Digest())
 	if err == nil && d.Rows != n {
-		err = engine.Permanent(fmt.Errorf("the load wrote %d rows but %s holds %d", n, next, d.Rows))
+		err = engine.Permanent(fmt.Errorf("the load wrote %d rows but %s holds %d", n, r.Next(), d.Rows))
 	}
 	if err != nil {
-		k.conn.Exec(context.Background(), "DROP TABLE IF EXISTS "+q(next))
+		drop()
 		return engine.Written{}, err
 	}
 	exists, err := k.exists(ctx, k.dest.Table)
 	if err != nil {
 		return engine.Written{}, err
 	}
-	switch {
-	case !exists:
-		err = k.conn.Exec(ctx, "RENAME TABLE "+q(next)+" TO "+q(k.dest.Table))
-	case k.version.Has(ddl.ExchangeTables):
-		if err = k.conn.Exec(ctx, "EXCHANGE TABLES "+q(next)+" AND "+q(k.dest.Table)); err == nil {
-			err = k.conn.Exec(ctx, "DROP TABLE "+q(next))
+	for _, st := range r.Swap(exists) {
+		if err := k.conn.Exec(ctx, st); err != nil {
+			return engine.Written{}, fmt.Errorf("swapping in the new table: %w", err)
 		}
-	default:
-		// One RENAME statement swaps both names at once.
-		k.conn.Exec(ctx, "DROP TABLE IF EXISTS "+q(old))
-		if err = k.conn.Exec(ctx, "RENAME TABLE "+q(k.dest.Table)+" TO "+q(old)+", "+q(next)+" TO "+q(k.dest.Table)); err == nil {
-			err = k.conn.Exec(ctx, "DROP TABLE "+q(old))
-		}
-	}
-	if err != nil {
-		return engine.Written{}, fmt.Errorf("swapping in the new table: %w", err)
 	}
 	return engine.Written{Rows: n, Digest: d}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -95,7 +96,7 @@ func eventStream(t *testing.T, db string, v ddl.ClickHouseVersion, mode string) 
 // planned by hand: the server version, window column and typed columns.
 func executable(t testing.TB, s *plan.Stream, v ddl.ClickHouseVersion, window string) *plan.Stream {
 	t.Helper()
-	s.Exec.ClickHouse, s.Exec.WindowColumn = v, window
+	s.Exec.ClickHouse, s.Exec.WindowColumn, s.Exec.Mode = v, window, config.Mode(s.Destination.Mode)
 	for _, c := range s.Columns {
 		text := c.Type
 		if c.Create != "" {

@@ -460,13 +460,6 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	}
 	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: partition, OrderBy: orderBy}
 	out.DDL = table.Create(true)
-	cols := make([]string, len(defs))
-	for i, col := range defs {
-		cols[i] = ddl.QuoteClickHouse(col.Name)
-	}
-	insert := func(into string) string {
-		return fmt.Sprintf("INSERT INTO %s (%s) -- rows of the window, in blocks of at least 100,000", into, strings.Join(cols, ", "))
-	}
 	switch d.Mode {
 	case config.Append:
 		a := ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v)}
@@ -487,19 +480,11 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 			strings.Join(d.Key, ", "), orDefault(d.Version, "insertion order"))
 		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs)}.UpsertSteps()
 	case config.Replace:
-		next := d.Table + "__sluice_new"
-		old := d.Table + "__sluice_old"
-		swap := fmt.Sprintf("EXCHANGE TABLES %s AND %s", ddl.QuoteClickHouseName(next), ddl.QuoteClickHouseName(d.Table))
-		dropOld := "DROP TABLE " + ddl.QuoteClickHouseName(next)
-		if !v.Has(ddl.ExchangeTables) {
-			swap = fmt.Sprintf("RENAME TABLE %s TO %s, %s TO %s", ddl.QuoteClickHouseName(d.Table), ddl.QuoteClickHouseName(old), ddl.QuoteClickHouseName(next), ddl.QuoteClickHouseName(d.Table))
-			dropOld = "DROP TABLE " + ddl.QuoteClickHouseName(old)
-		}
-		newTable := table
-		newTable.Name = next
+		r := ddl.ClickHouseReplace{Table: d.Table, Create: out.DDL, Exchange: v.Has(ddl.ExchangeTables), Append: ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs)}}
 		out.Strategy = "replace: the full result is loaded into a new table that is then swapped in whole; readers see the old table or the new one, never a partial load"
-		out.Steps = []string{strings.SplitN(newTable.Create(false), "\n", 2)[0] + " (...) -- as above", insert(next), swap, dropOld}
+		out.Steps = r.Steps()
 	}
+	out.Prepare = ddl.ClickHousePrepare(ddl.ClickHouseAppend{Table: d.Table}, out.DDL, d.Mode != config.Replace)
 }
 
 // aligned reports whether the stream's windows fall on partition
@@ -577,32 +562,21 @@ func (c *compiler) snowflakeDestination(s *config.Stream, out *Destination, defs
 	d := s.Destination
 	table := ddl.SnowflakeTable{Name: d.Table, Columns: defs}
 	out.DDL = table.Create(true)
-	name := ddl.QuoteSnowflakeName(d.Table)
-	stage := ddl.SnowflakeStage(d.Table)
-	names := columnNames(defs)
-	var apply []string
+	w := ddl.SnowflakeWrite{Table: d.Table, Columns: columnNames(defs), Key: d.Key, Mode: string(d.Mode)}
+	if wcol := s.WindowColumn(); wcol != nil {
+		w.Window = wcol.Name
+	}
 	switch d.Mode {
 	case config.Append:
-		wcol := s.WindowColumn()
-		window := "TRUE"
-		if wcol != nil {
-			q := ddl.QuoteSnowflake(wcol.Name)
-			window = fmt.Sprintf("%s >= :window_start AND %s < :window_end", q, q)
-		}
 		out.Strategy = "append, window by window: the rows are loaded into a staging table, then one short transaction deletes the window's rows and inserts the staged ones, so a re-run replaces its window and a failed one leaves the table as it was"
-		apply = []string{"BEGIN", fmt.Sprintf("DELETE FROM %s WHERE %s", name, window), ddl.SnowflakeInsertSelect(name, stage, names), "COMMIT"}
 	case config.Merge:
 		out.Strategy = fmt.Sprintf("merge on %s: the rows are loaded into a staging table and merged in one MERGE statement (known keys updated, new keys inserted); a re-run changes nothing and a failed load leaves the target as it was", strings.Join(d.Key, ", "))
-		apply = []string{ddl.SnowflakeMerge(name, stage, names, d.Key)}
 	case config.Replace:
 		out.Strategy = "replace: the full result is loaded into a staging table that is swapped with the target in one atomic ALTER TABLE ... SWAP WITH; a failed load leaves the target as it was"
-		apply = []string{ddl.SnowflakeSwap(name, stage)}
 	}
-	out.Steps = append([]string{
-		ddl.SnowflakeStageLike(stage, name),
-		fmt.Sprintf("INSERT INTO %s (%s) -- array-bound rows, or PUT + COPY INTO for large loads", stage, ddl.QuoteSnowflakeList(names)),
-	}, apply...)
-	out.Steps = append(out.Steps, "DROP TABLE "+stage)
+	out.Steps = w.Steps()
+	create, _, _ := strings.Cut(out.DDL, "\n")
+	out.Prepare = []string{strings.TrimSuffix(create, " (") + " (...) -- as the DDL above, when the table does not exist"}
 }
 
 // liveDestination checks the live destination table: that it exists or may

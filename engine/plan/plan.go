@@ -171,6 +171,10 @@ type Destination struct {
 	// whose cursor value changes.
 	CursorMoves string   `json:"cursor_moves,omitempty"`
 	Steps       []string `json:"steps"`
+	// Prepare are the statements run before the stream's first window
+	// (ClickHouse): the target checked, created when it may be, and
+	// staging tables left by a write that died dropped.
+	Prepare []string `json:"prepare,omitempty"`
 }
 
 // A Catalog reads the live schema of one connection, without writing or

@@ -137,6 +137,13 @@ func (s *Stream) writeText(b *strings.Builder) {
 	if d.CursorMoves != "" {
 		wrapTo(b, "When a cursor moves: "+d.CursorMoves, "  ", 78, "    ")
 	}
+	if len(d.Prepare) > 0 {
+		b.WriteString("    Before the first window:\n")
+		for i, step := range d.Prepare {
+			fmt.Fprintf(b, "    %c. %s\n", 'a'+i, oneLine(step))
+		}
+		b.WriteString("    Each window:\n")
+	}
 	for i, step := range d.Steps {
 		fmt.Fprintf(b, "    %d. %s\n", i+1, oneLine(step))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/hockeystack/sluice/engine/ddl"
 )
 
 // DefaultBulkRows is the load size from which a write goes through Parquet
@@ -50,8 +51,7 @@ func (k *Sink) copyInto(ctx context.Context, conn *sql.Conn, table string, held 
 	f := &parquetFiles{k: k, dir: dir}
 	defer f.abandon()
 	put := func(path string) error {
-		q := fmt.Sprintf("PUT 'file://%s' %s AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = NONE OVERWRITE = TRUE", filepath.ToSlash(path), stage)
-		if _, err := conn.ExecContext(ctx, q); err != nil {
+		if _, err := conn.ExecContext(ctx, ddl.Put(filepath.ToSlash(path), stage)); err != nil {
 			return fmt.Errorf("putting %s on the stage: %w", filepath.Base(path), err)
 		}
 		return os.Remove(path)
@@ -72,10 +72,7 @@ func (k *Sink) copyInto(ctx context.Context, conn *sql.Conn, table string, held 
 	if err := f.finish(put); err != nil {
 		return 0, err
 	}
-	// FORCE: the files are new, and a table's load history must never
-	// make COPY skip one.
-	q := fmt.Sprintf("COPY INTO %s FROM %s/ FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE FORCE = TRUE PURGE = TRUE", table, stage)
-	loaded, err := copyRows(ctx, conn, q)
+	loaded, err := copyRows(ctx, conn, ddl.CopyInto(table, stage))
 	if err != nil {
 		return 0, fmt.Errorf("copying the staged files: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	sf "github.com/snowflakedb/gosnowflake/v2"
 
 	"github.com/hockeystack/sluice/engine"
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -40,6 +41,9 @@ type Sink struct {
 	cols []sinkColumn
 	// window is the destination column windows are cut on (append).
 	window string
+	// w builds the statements, as the plan shows them.
+	w    ddl.SnowflakeWrite
+	mode config.Mode
 	// hook is called at engine.HookStaged.
 	hook engine.Hook
 	// BulkRows is the size from which a write loads through Parquet
@@ -57,10 +61,11 @@ type sinkColumn struct {
 // cat resolves the table name as the connection does (its database and
 // schema).
 func NewSink(db *sql.DB, cat *Catalog, s *plan.Stream) (*Sink, error) {
-	k := &Sink{db: db, cat: cat, dest: s.Destination, window: s.Exec.WindowColumn}
+	k := &Sink{db: db, cat: cat, dest: s.Destination, window: s.Exec.WindowColumn, mode: s.Exec.Mode}
 	for _, c := range s.Exec.Columns {
 		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: c.Type})
 	}
+	k.w = ddl.SnowflakeWrite{Table: s.Destination.Table, Columns: k.names(), Window: k.window, Key: s.Destination.Key, Mode: string(s.Exec.Mode)}
 	return k, nil
 }
 
@@ -101,12 +106,12 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 		err = k.apply(ctx, conn, w, stage)
 	}
 	var d engine.Digest
-	if err == nil && k.dest.Mode != "merge" {
+	if err == nil && k.mode != config.Merge {
 		if d, err = k.digest(ctx, conn, w); err == nil && d.Rows != n {
 			err = engine.Permanent(fmt.Errorf("the window wrote %d rows but %s holds %d in it", n, k.dest.Table, d.Rows))
 		}
 	}
-	conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+stage)
+	conn.ExecContext(context.WithoutCancel(ctx), k.w.DropStage())
 	if err != nil {
 		// The session's state is unknown after a failure (a rollback that
 		// did not reach the server leaves its transaction open): close it
@@ -121,7 +126,7 @@ func (k *Sink) WriteWindow(ctx context.Context, w engine.Window, rr array.Record
 // the zero window): verify compares it with the ledger. Merge streams
 // keep none: their rows move between windows.
 func (k *Sink) Digest(ctx context.Context, w engine.Window) (engine.Digest, error) {
-	if k.dest.Mode == "merge" {
+	if k.mode == config.Merge {
 		return engine.Digest{}, nil
 	}
 	conn, err := k.db.Conn(ctx)
@@ -135,12 +140,11 @@ func (k *Sink) Digest(ctx context.Context, w engine.Window) (engine.Digest, erro
 // digest counts a window's rows and sums HASH of each, which Snowflake
 // computes for every type.
 func (k *Sink) digest(ctx context.Context, conn *sql.Conn, w engine.Window) (engine.Digest, error) {
-	q := fmt.Sprintf("SELECT COUNT(*), CAST(SUM(HASH(%s)) AS VARCHAR) FROM %s", ddl.QuoteSnowflakeList(k.names()), ddl.QuoteSnowflakeName(k.dest.Table))
+	windowed := k.w.Windowed() && !w.IsZero()
+	q := k.w.Digest(windowed)
 	var args []any
-	if k.dest.Mode == "append" && !w.IsZero() && k.window != "" {
-		c := ddl.QuoteSnowflake(k.window)
-		q += fmt.Sprintf(" WHERE %s >= ? AND %s < ?", c, c)
-		args = []any{sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC()}
+	if windowed {
+		args = windowArgs(w)
 	}
 	var n int64
 	var sum sql.NullString
@@ -153,9 +157,8 @@ func (k *Sink) digest(ctx context.Context, conn *sql.Conn, w engine.Window) (eng
 // stage loads every row into a fresh transient table shaped like the
 // target and returns its name.
 func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader) (string, int64, error) {
-	table := ddl.QuoteSnowflakeName(k.dest.Table)
-	stage := ddl.SnowflakeStage(k.dest.Table)
-	if _, err := conn.ExecContext(ctx, ddl.SnowflakeStageLike(stage, table)); err != nil {
+	stage := k.w.Stage()
+	if _, err := conn.ExecContext(ctx, k.w.CreateStage()); err != nil {
 		return stage, 0, fmt.Errorf("creating the staging table: %w", err)
 	}
 	n, err := k.load(ctx, conn, stage, rr)
@@ -167,28 +170,27 @@ func (k *Sink) stage(ctx context.Context, conn *sql.Conn, rr array.RecordReader)
 
 // apply changes the target from the staged rows in one atomic step.
 func (k *Sink) apply(ctx context.Context, conn *sql.Conn, w engine.Window, stage string) error {
-	table := ddl.QuoteSnowflakeName(k.dest.Table)
-	switch k.dest.Mode {
-	case "append":
-		return k.appendWindow(ctx, conn, w, table, stage)
-	case "replace":
-		if _, err := conn.ExecContext(ctx, ddl.SnowflakeSwap(table, stage)); err != nil {
+	switch k.mode {
+	case config.Append:
+		return k.appendWindow(ctx, conn, w)
+	case config.Replace:
+		if _, err := conn.ExecContext(ctx, k.w.Swap()); err != nil {
 			return fmt.Errorf("swapping in the new rows: %w", err)
 		}
 		return nil
-	case "merge":
-		if _, err := conn.ExecContext(ctx, ddl.SnowflakeMerge(table, stage, k.names(), k.dest.Key)); err != nil {
+	case config.Merge:
+		if _, err := conn.ExecContext(ctx, k.w.Merge()); err != nil {
 			return fmt.Errorf("merging: %w", err)
 		}
 		return nil
 	}
-	return fmt.Errorf("mode %s is not a Snowflake write mode", k.dest.Mode)
+	return fmt.Errorf("mode %s is not a Snowflake write mode", k.mode)
 }
 
 // appendWindow deletes the window's rows (every row for a full read) and
 // inserts the staged ones in one transaction, so a re-run replaces its
 // window.
-func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window, table, stage string) (err error) {
+func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window) (err error) {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -200,21 +202,24 @@ func (k *Sink) appendWindow(ctx context.Context, conn *sql.Conn, w engine.Window
 	}()
 	switch {
 	case !w.IsZero() && k.window != "":
-		q := ddl.QuoteSnowflake(k.window)
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s >= ? AND %s < ?", table, q, q),
-			sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC())
+		_, err = tx.ExecContext(ctx, k.w.Clear(true), windowArgs(w)...)
 	case w.IsZero():
-		_, err = tx.ExecContext(ctx, "DELETE FROM "+table)
+		_, err = tx.ExecContext(ctx, k.w.Clear(false))
 	default:
 		err = errors.New("append by window needs the window column")
 	}
 	if err != nil {
 		return fmt.Errorf("clearing the window: %w", err)
 	}
-	if _, err = tx.ExecContext(ctx, ddl.SnowflakeInsertSelect(table, stage, k.names())); err != nil {
+	if _, err = tx.ExecContext(ctx, k.w.InsertStaged()); err != nil {
 		return fmt.Errorf("inserting the staged rows: %w", err)
 	}
 	return tx.Commit()
+}
+
+// windowArgs bind a window's start and end to two ? markers.
+func windowArgs(w engine.Window) []any {
+	return []any{sf.DataTypeTimestampNtz, w.Start.UTC(), sf.DataTypeTimestampNtz, w.End.UTC()}
 }
 
 func (k *Sink) names() []string {
@@ -253,8 +258,7 @@ func (k *Sink) load(ctx context.Context, conn *sql.Conn, table string, rr array.
 	if limit > 0 && n >= limit {
 		return k.copyInto(ctx, conn, table, held, rr)
 	}
-	marks := strings.Repeat("?, ", len(k.cols))
-	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, ddl.QuoteSnowflakeList(k.names()), marks[:len(marks)-2])
+	q := k.w.InsertRows(table)
 	for _, rec := range held {
 		if err := k.insertBatch(ctx, conn, q, rec); err != nil {
 			return 0, err

@@ -107,7 +107,7 @@ func newPushFixture(t testing.TB, mode string, create bool, opts snowflaketest.O
 		}
 		stream.Exec.Columns = append(stream.Exec.Columns, plan.TypedColumn{Name: col.name, Type: typ})
 	}
-	stream.Exec.WindowColumn = "AT"
+	stream.Exec.WindowColumn, stream.Exec.Mode = "AT", config.Mode(mode)
 	sink, err := NewSink(db, NewCatalog(db, "ACME", "CRM"), stream)
 	if err != nil {
 		t.Fatal(err)

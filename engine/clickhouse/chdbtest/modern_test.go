@@ -335,12 +335,21 @@ func TestReplaceSwapsWholeTable(t *testing.T) {
 	}
 	e.exec(s.Destination.DDL)
 	e.exec("INSERT INTO modern.snapshot VALUES (1, 'stale'), (2, 'stale')")
-	create := strings.Replace(s.Destination.DDL, "CREATE TABLE IF NOT EXISTS `modern`.`snapshot`", "CREATE TABLE `modern`.`snapshot__sluice_new`", 1)
-	for i, st := range s.Destination.Steps {
-		if i == 0 {
-			st = create // the plan shows the statement's first line only
-		}
-		e.exec(step(st, nil, "(3, 'fresh'), (4, 'fresh')"))
+	// The statements the sink sends, from the builder plan and sink share.
+	var names []string
+	for _, c := range s.Exec.Columns {
+		names = append(names, c.Name)
+	}
+	r := ddl.ClickHouseReplace{Table: s.Destination.Table, Create: s.Destination.DDL, Exchange: s.Exec.ClickHouse.Has(ddl.ExchangeTables),
+		Append: ddl.ClickHouseAppend{Table: s.Destination.Table, Columns: names}}
+	e.exec(r.DropNext())
+	e.exec(r.CreateNext())
+	e.exec(r.Append.Insert(r.Next()) + " VALUES (3, 'fresh'), (4, 'fresh')")
+	if got := e.query(r.Digest()); !strings.HasPrefix(got, "2\t") {
+		t.Errorf("the new table's digest: %s, want 2 rows", got)
+	}
+	for _, st := range r.Swap(true) {
+		e.exec(st)
 	}
 	if got := e.query("SELECT id, stage FROM modern.snapshot ORDER BY id"); got != "3\tfresh\n4\tfresh" {
 		t.Errorf("after the swap:\n%s", got)

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,14 +125,20 @@ func attach(addr string) (*Server, error) {
 
 // Start starts a new clickhouse-server on a free 127.0.0.1 port with its
 // data in a temporary folder. Stop it with Stop.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return start("warning") }
+
+// StartLogging is Start with the server logging every query it runs to
+// its log, in order (Queries reads them back).
+func StartLogging() (*Server, error) { return start("debug") }
+
+func start(level string) (*Server, error) {
 	bin, err := exec.LookPath("clickhouse-server")
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse-server not found (install it: apt-get install clickhouse-server, or set SLUICE_CLICKHOUSE_ADDR): %w", err)
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startOnce(bin)
+		s, err := startOnce(bin, level)
 		if err == nil {
 			return s, nil
 		}
@@ -140,7 +147,7 @@ func Start() (*Server, error) {
 	return nil, lastErr
 }
 
-func startOnce(bin string) (*Server, error) {
+func startOnce(bin, level string) (*Server, error) {
 	dir, err := os.MkdirTemp("", "clickhousetest-")
 	if err != nil {
 		return nil, err
@@ -154,7 +161,7 @@ func startOnce(bin string) (*Server, error) {
 		return nil, err
 	}
 	config := fmt.Sprintf(`<yandex>
-  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog></logger>
+  <logger><level>%[4]s</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog></logger>
   <listen_host>127.0.0.1</listen_host>
   <tcp_port>%[2]d</tcp_port>
   <http_port>%[3]d</http_port>
@@ -167,7 +174,7 @@ func startOnce(bin string) (*Server, error) {
   <default_database>default</default_database>
   <shutdown_wait_unfinished>1</shutdown_wait_unfinished>
 </yandex>
-`, dir, tcp, httpPort)
+`, dir, tcp, httpPort, level)
 	users := `<yandex>
   <profiles><default>
     <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
@@ -346,4 +353,37 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// logLine starts each line of the server's log: its time stamp.
+var logLine = regexp.MustCompile(`^\d{4}\.\d{2}\.\d{2} \d{2}:\d{2}:\d{2}\.\d+ `)
+
+// queryLine is a query the server began, as it logs it at debug level:
+// "executeQuery: (from 127.0.0.1:port) <query>".
+var queryLine = regexp.MustCompile(`executeQuery: \(from [^)]*\) (.*)$`)
+
+// Queries returns the statements a server started with StartLogging has
+// run, in the order it began them: the server's own record of what its
+// clients sent.
+func (s *Server) Queries() ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	in := false // inside a query that spans lines
+	for _, line := range strings.Split(string(data), "\n") {
+		if !logLine.MatchString(line) {
+			if in {
+				out[len(out)-1] += "\n" + line
+			}
+			continue
+		}
+		m := queryLine.FindStringSubmatch(line)
+		in = m != nil
+		if in {
+			out = append(out, m[1])
+		}
+	}
+	return out, nil
 }
