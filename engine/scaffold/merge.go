@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 )
 
@@ -64,7 +65,7 @@ func Merge(pipeline []byte, name string, streams []Stream, o Options, sql func(p
 			}
 			continue
 		}
-		f.Changes = append(f.Changes, mergeStream(key.Value, node, s, sql, f.SQL)...)
+		f.Changes = append(f.Changes, mergeStream(key.Value, node, s, o.Push, sql, f.SQL)...)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -203,7 +204,7 @@ func columnNode(m Mapping) (*yaml.Node, *yaml.Node) {
 }
 
 // mergeStream adds to an existing stream the columns it does not map.
-func mergeStream(name string, node *yaml.Node, s Stream, sql func(string) (string, bool), out map[string]string) []string {
+func mergeStream(name string, node *yaml.Node, s Stream, push bool, sql func(string) (string, bool), out map[string]string) []string {
 	var changes []string
 	cols := get(node, "columns")
 	if cols == nil || cols.Kind != yaml.MappingNode {
@@ -224,6 +225,10 @@ func mergeStream(name string, node *yaml.Node, s Stream, sql func(string) (strin
 	query := s.Query
 	if q := get(get(node, "source"), "query"); q != nil {
 		query = q.Value
+	}
+	table := s.DestTable
+	if t := get(get(node, "destination"), "table"); t != nil {
+		table = t.Value
 	}
 	text, haveSQL := sql(query)
 	if t, ok := out[query]; ok {
@@ -257,7 +262,7 @@ func mergeStream(name string, node *yaml.Node, s Stream, sql func(string) (strin
 		v.LineComment = "new: added by sluice init; " + m.Comment
 		cols.Content = append(cols.Content, k, v)
 		dests[m.Name] = true
-		changes = append(changes, fmt.Sprintf("stream %s: added column %s (from %s, %s) to pipeline.yaml and %s", name, m.Name, m.From, m.Type, query))
+		changes = append(changes, fmt.Sprintf("stream %s: added column %s (from %s, %s) to pipeline.yaml and %s; if %s exists, add the column there before the next run: %s", name, m.Name, m.From, m.Type, query, table, addColumn(table, m, push)))
 	}
 	for _, f := range sortedKeys(froms) {
 		if !proposed[f] && !strings.HasSuffix(f, "_offset") {
@@ -297,7 +302,11 @@ func selects(q, col string) bool {
 	if !ok {
 		return false
 	}
-	for _, t := range sqlscan.Scan(q[s:e]) {
+	toks := sqlscan.Scan(q[s:e])
+	for i, t := range toks {
+		if t.Text == "*" && (i == 0 || toks[i-1].Text == "," || toks[i-1].Text == ".") {
+			return true // SELECT *, or t.*
+		}
 		switch t.Kind {
 		case sqlscan.QuotedIdent:
 			if t.Text == col {
@@ -307,9 +316,6 @@ func selects(q, col string) bool {
 			if strings.EqualFold(t.Text, col) && strings.ToUpper(col) == col {
 				return true
 			}
-		}
-		if t.Text == "*" {
-			return true
 		}
 	}
 	return false
@@ -331,4 +337,17 @@ func addSelect(q, item string) (string, bool) {
 		indent = " "
 	}
 	return q[:end] + "," + indent + item + q[end:], true
+}
+
+// addColumn is the statement that adds m to an existing destination
+// table: Sluice creates tables, it does not migrate them.
+func addColumn(table string, m Mapping, push bool) string {
+	if push {
+		t := m.Type
+		if m.Nullable != nil && !*m.Nullable {
+			t += " NOT NULL"
+		}
+		return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", ddl.QuoteSnowflakeName(table), ddl.QuoteSnowflake(m.Name), t)
+	}
+	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", ddl.QuoteClickHouseName(table), ddl.QuoteClickHouse(m.Name), m.Type)
 }

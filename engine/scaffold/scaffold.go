@@ -284,7 +284,7 @@ func Propose(t Table, o Options) (Stream, error) {
 	case cursor != "":
 		s.Mode = config.Append
 		if len(keyDest) > 0 && !o.Push {
-			s.OrderBy = keyDest
+			s.OrderBy = keyExprs(keyDest)
 			s.Notes = append(s.Notes, fmt.Sprintf("Sorted by %s: %s.", strings.Join(key, ", "), keyWhy))
 		}
 		why := "Mode append: each window is replaced as a whole when it is read again."
@@ -298,13 +298,26 @@ func Propose(t Table, o Options) (Stream, error) {
 	default:
 		s.Mode = config.Replace
 		if len(keyDest) > 0 && !o.Push {
-			s.OrderBy = keyDest
+			s.OrderBy = keyExprs(keyDest)
 			s.Notes = append(s.Notes, fmt.Sprintf("Sorted by %s: %s.", strings.Join(key, ", "), keyWhy))
 		}
 		s.Notes = append(s.Notes, "Mode replace: without a cursor each run loads the whole table and swaps it in.")
 	}
 	s.SQL, s.Select = buildSQL(t, s, o)
 	return s, nil
+}
+
+// keyExprs writes column names as order_by expressions: a name that is
+// not a plain identifier in backticks.
+func keyExprs(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if !plainLower.MatchString(n) && !plainUpper.MatchString(n) {
+			out[i] = ddl.QuoteClickHouse(n)
+		}
+	}
+	return out
 }
 
 // chooseKey is the table's primary key, else its first unique key whose

@@ -349,7 +349,7 @@ func TestMergeKeepsEdits(t *testing.T) {
 		t.Errorf("the column the engineer replaced by an expression came back")
 	}
 	changes := strings.Join(f2.Changes, "\n")
-	for _, want := range []string{`stream contacts: added column NEW COL (from NEW COL, Nullable(Int64)) to pipeline.yaml and sql/contacts.sql`,
+	for _, want := range []string{"stream contacts: added column NEW COL (from NEW COL, Nullable(Int64)) to pipeline.yaml and sql/contacts.sql; if contacts exists, add the column there before the next run: ALTER TABLE `contacts` ADD COLUMN `NEW COL` Nullable(Int64)",
 		"added stream deals: ACME.CRM.DEALS, 1 columns, mode replace"} {
 		if !strings.Contains(changes, want) {
 			t.Errorf("changes lack %q:\n%s", want, changes)
