@@ -176,3 +176,41 @@ connections:
 		}
 	}
 }
+
+// TestInitRecord: init --record records a fixture test for each new
+// stream, as sluice test --record does, and the folder's tests pass.
+func TestInitRecord(t *testing.T) {
+	sluice := withSnowsim(t)
+	ch := clickhousetest.NewDB(t)
+	live := snowflaketest.Start(t, snowflaketest.Options{})
+	if err := live.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.DEALS (DEAL_ID NUMBER(18,0) NOT NULL, NAME VARCHAR(40), AMOUNT NUMBER(12,2), CREATED_AT TIMESTAMP_NTZ(0) NOT NULL,
+			PRIMARY KEY (DEAL_ID));
+		INSERT INTO ACME.CRM.DEALS SELECT SEQ4(), 'deal ' || SEQ4(), SEQ4() * 1.25, DATEADD(hour, SEQ4(), '2025-01-01 00:00:00'::TIMESTAMP_NTZ)
+			FROM TABLE(GENERATOR(ROWCOUNT => 40))`); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  sf: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+       database: ACME, schema: CRM, auth: {method: password, password: {env: SF_PASSWORD}}}
+  ch: {kind: clickhouse, access: read_write, host: %s, database: %s, auth: {method: none}}
+`, live.Port, ch.Addr, ch.Name)})
+	t.Setenv("SF_PASSWORD", "sluice")
+	dir := filepath.Join(root, "deals")
+	out, errOut, code := sluice("init", dir, "--connection", "sf", "--tables", "DEALS", "--record", "--limit", "5")
+	if code != 0 {
+		t.Fatalf("init --record: exit %d\n%s%s", code, out, errOut)
+	}
+	rec, err := os.ReadFile(filepath.Join(dir, "tests", "deals.yaml"))
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out, errOut)
+	}
+	if strings.Count(string(rec), "- {DEAL_ID: ") != 5 || !strings.Contains(string(rec), "ACME.CRM.DEALS") {
+		t.Errorf("recorded:\n%s", rec)
+	}
+	if out, errOut, code := sluice("test", dir); code != 0 {
+		t.Errorf("sluice test: exit %d\n%s%s", code, out, errOut)
+	}
+}
