@@ -114,19 +114,19 @@ func runInit(e *env, args []string) int {
 		o.Server = "ClickHouse " + v + " (" + dc.Name + ", read live)"
 	}
 
-	var streams []scaffold.Stream
+	var facts []scaffold.Table
 	for _, n := range names {
 		t, err := tableFacts(ctx, k, sc, n, *push)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", n, err)
 			return exitProblems
 		}
-		s, err := scaffold.Propose(t, o)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
-			return exitProblems
-		}
-		streams = append(streams, s)
+		facts = append(facts, t)
+	}
+	streams, err := scaffold.ProposeAll(facts, o)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
+		return exitProblems
 	}
 
 	yamlPath := filepath.Join(dir, "pipeline.yaml")

@@ -85,6 +85,29 @@ type Options struct {
 	TargetRows int64
 	// Now bounds the window count check; zero means time.Now().
 	Now time.Time
+	// Qualify names the stream after the table's schema (ClickHouse:
+	// database) and name, for tables of the same name in one folder.
+	Qualify bool
+}
+
+// ProposeAll proposes a stream for each table; tables that share a name
+// get streams named after their schema too.
+func ProposeAll(tables []Table, o Options) ([]Stream, error) {
+	seen := map[string]int{}
+	for _, t := range tables {
+		seen[StreamName(t.Name.Name)]++
+	}
+	var out []Stream
+	for _, t := range tables {
+		q := o
+		q.Qualify = seen[StreamName(t.Name.Name)] > 1
+		s, err := Propose(t, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // Stream is the proposal for one table.
@@ -165,6 +188,12 @@ func Propose(t Table, o Options) (Stream, error) {
 		o.Now = time.Now()
 	}
 	s := Stream{Name: StreamName(t.Name.Name), Table: t.Name}
+	if o.Qualify {
+		s.Name = StreamName(t.Name.Schema + "_" + t.Name.Name)
+		if o.Push {
+			s.Name = StreamName(t.Name.Database + "_" + t.Name.Name)
+		}
+	}
 	s.Query = "sql/" + s.Name + ".sql"
 	s.DestTable = destTable(s.Name, o)
 	s.Notes = append(s.Notes, fmt.Sprintf("From %s: %s rows, %d columns.", t.Name, count(t.Rows), len(t.Columns)))

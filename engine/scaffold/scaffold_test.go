@@ -421,3 +421,16 @@ func TestParseTables(t *testing.T) {
 		}
 	}
 }
+
+// TestSameNames: tables of the same name in two schemas get streams
+// named after their schemas.
+func TestSameNames(t *testing.T) {
+	col := []Column{{"ID", sf(t, "NUMBER(18,0) NOT NULL")}}
+	ss, err := ProposeAll([]Table{{Name: TableName{"D", "CRM", "USERS"}, Columns: col}, {Name: TableName{"D", "APP", "USERS"}, Columns: col}, {Name: TableName{"D", "APP", "X"}, Columns: col}}, Options{ClickHouse: ddl.CurrentClickHouse, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{ss[0].Name, ss[1].Name, ss[2].Name}; fmt.Sprint(got) != "[crm_users app_users x]" {
+		t.Errorf("streams %v", got)
+	}
+}
