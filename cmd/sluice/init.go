@@ -137,7 +137,11 @@ func runInit(e *env, args []string) int {
 	}
 	abs, _ := filepath.Abs(dir)
 	f, err := scaffold.Merge(old, scaffold.StreamName(filepath.Base(abs)), streams, o, func(p string) (string, bool) {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		if config.CheckWritable(dir, path) != nil {
+			return "", false // outside the folder: never read, never written
+		}
+		b, err := os.ReadFile(path)
 		return string(b), err == nil
 	})
 	if err != nil {
@@ -165,11 +169,11 @@ func runInit(e *env, args []string) int {
 		report(e, l.diags, l.sources)
 		return exitProblems
 	}
-	for _, s := range streams {
-		if exists(filepath.Join(dir, "tests", s.Name+".yaml")) {
+	for _, s := range f.Added {
+		if exists(filepath.Join(dir, "tests", s+".yaml")) {
 			continue
 		}
-		if c := record(e, l, dir, s.Name, *limit); c != exitOK {
+		if c := record(e, l, dir, s, *limit); c != exitOK {
 			code = exitProblems
 		}
 	}

@@ -18,6 +18,7 @@ type Folder struct {
 	Pipeline []byte
 	SQL      map[string]string
 	Changes  []string
+	Added    []string // the streams added
 }
 
 // Merge folds streams into a pipeline folder. pipeline is the current
@@ -58,6 +59,7 @@ func Merge(pipeline []byte, name string, streams []Stream, o Options, sql func(p
 				msg += fmt.Sprintf(", cursor %s, window %s", s.Cursor, s.Window)
 			}
 			f.Changes = append(f.Changes, msg)
+			f.Added = append(f.Added, s.Name)
 			if old, ok := sql(s.Query); ok && old != s.SQL {
 				f.Changes = append(f.Changes, fmt.Sprintf("stream %s: %s exists and is kept; check it selects the mapped columns", s.Name, s.Query))
 			} else if !ok {

@@ -361,7 +361,10 @@ func TestMergeKeepsEdits(t *testing.T) {
 
 	// Once more: nothing to do.
 	f3, _ := Merge(f2.Pipeline, "acme", []Stream{s, s2}, o, reader(dir))
-	if len(f3.Changes) != 0 || string(f3.Pipeline) != string(f2.Pipeline) || len(f3.SQL) != 0 {
+	if fmt.Sprint(f2.Added) != "[deals]" {
+		t.Errorf("added %v, want [deals]", f2.Added)
+	}
+	if len(f3.Changes) != 0 || len(f3.Added) != 0 || string(f3.Pipeline) != string(f2.Pipeline) || len(f3.SQL) != 0 {
 		t.Errorf("a second run changed: %v", f3.Changes)
 	}
 }
