@@ -437,3 +437,28 @@ func TestSameNames(t *testing.T) {
 		t.Errorf("streams %v", got)
 	}
 }
+
+// TestKeyNamesClickHouseCannotKeep: a key column named like a keyword
+// ClickHouse writes back unquoted into the table's metadata is renamed
+// (with from: the source name), so the folder still validates.
+func TestKeyNamesClickHouseCannotKeep(t *testing.T) {
+	tb := Table{Name: TableName{"D", "S", "T"}, Rows: 2,
+		Columns: []Column{{"NOT", sf(t, "NUMBER(18,0) NOT NULL")}, {"NULL", sf(t, "VARCHAR")}, {"UPDATED_AT", sf(t, "TIMESTAMP_NTZ(6)")}},
+		Keys:    []Key{{Columns: []string{"NOT"}, Why: "the primary key"}},
+		Spans:   map[string]Span{"UPDATED_AT": {day("2026-01-01"), day("2026-01-02")}}}
+	o := Options{Source: "sf", Destination: "ch", ClickHouse: ddl.CurrentClickHouse, Now: now}
+	s, err := Propose(tb, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "k")
+	f, _ := Merge(nil, "k", []Stream{s}, o, reader(dir))
+	write(t, dir, f)
+	compile(t, dir, ddl.CurrentClickHouse)
+	y := string(f.Pipeline)
+	for _, want := range []string{"not_: {from: NOT, type: Int64}", `"null": {type: Nullable(String)}`, "key: [not_]"} {
+		if !strings.Contains(y, want) {
+			t.Errorf("pipeline.yaml lacks %q\n%s", want, y)
+		}
+	}
+}
