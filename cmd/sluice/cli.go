@@ -44,6 +44,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "write or extend a pipeline folder from live source tables", "sluice init [--connections FILE] --connection NAME --tables DB.SCHEMA.T1,... [--to NAME] [--database D] [--from-clickhouse] [--keep-offset] [--window-rows N] [--record [--limit N]] DIR", runInit},
 		{"validate", "check pipeline folders offline", "sluice validate [--connections FILE] DIR...", runValidate},
 		{"plan", "show what a pipeline would do", "sluice plan [--connections FILE] [--json] [--live] DIR", runPlan},
 		{"dry-run", "sample rows through the real source and mapping, writing nothing", "sluice dry-run [--connections FILE] [--stream S] [--limit N] [--format table|json|csv] DIR", runDryRun},

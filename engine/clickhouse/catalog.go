@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -46,6 +47,12 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 	if i := strings.IndexByte(table, '.'); i >= 0 {
 		db, name = table[:i], table[i+1:]
 	}
+	return c.Columns(ctx, db, name)
+}
+
+// Columns reads the columns of table db.name (spelled exactly) from
+// system.columns.
+func (c *Catalog) Columns(ctx context.Context, db, name string) ([]plan.LiveColumn, error) {
 	rows, err := c.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading system.columns: %w", err)
@@ -113,4 +120,61 @@ func Bind(query string, params map[string]any) (string, []any) {
 		return "@" + name
 	})
 	return out, args
+}
+
+// ReplacingKey returns the sorting key columns of table db.name, in
+// table order, when it is a ReplacingMergeTree, the one engine whose sorting key identifies a
+// row; nil for any other engine.
+func (c *Catalog) ReplacingKey(ctx context.Context, db, name string) ([]string, error) {
+	var engine string
+	if err := c.conn.QueryRow(ctx, "SELECT engine FROM system.tables WHERE database = ? AND name = ?", db, name).Scan(&engine); err != nil {
+		return nil, fmt.Errorf("reading system.tables: %w", err)
+	}
+	if !strings.HasSuffix(engine, "ReplacingMergeTree") {
+		return nil, nil
+	}
+	rows, err := c.conn.Query(ctx, "SELECT name FROM system.columns WHERE database = ? AND table = ? AND is_in_sorting_key = 1", db, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading system.columns: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Profile counts the rows of table db.name and reads the earliest and
+// latest value of each of cols (dates or times) in whole seconds; a
+// column with no value is left out of spans.
+func (c *Catalog) Profile(ctx context.Context, db, name string, cols []string) (int64, map[string][2]time.Time, error) {
+	sel := []string{"toInt64(count())"}
+	for _, col := range cols {
+		q := ddl.QuoteClickHouse(col)
+		for _, f := range []string{"min", "max"} {
+			sel = append(sel, fmt.Sprintf("toInt64(toDateTime(assumeNotNull(%s(%s))))", f, q))
+		}
+	}
+	vals := make([]int64, 1+2*len(cols))
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	table := ddl.QuoteClickHouse(db) + "." + ddl.QuoteClickHouse(name)
+	if err := c.conn.QueryRow(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+table).Scan(dest...); err != nil {
+		return 0, nil, fmt.Errorf("profiling %s: %w", table, err)
+	}
+	spans := map[string][2]time.Time{}
+	for i, col := range cols {
+		// An empty column reads as 0, the epoch, which no cursor holds.
+		if lo, hi := vals[1+2*i], vals[2+2*i]; vals[0] > 0 && !(lo == 0 && hi == 0) {
+			spans[col] = [2]time.Time{time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()}
+		}
+	}
+	return vals[0], spans, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -132,6 +133,13 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 	if db == "" {
 		return nil, fmt.Errorf("table %s: no database (name it as DATABASE.SCHEMA.TABLE or set the connection's database)", table)
 	}
+	return c.Columns(ctx, db, schema, name)
+}
+
+// Columns reads the columns of table db.schema.name, each part spelled
+// exactly as Snowflake keeps it (no quoting, case kept), from the
+// database's INFORMATION_SCHEMA, with their declared types.
+func (c *Catalog) Columns(ctx context.Context, db, schema, name string) ([]plan.LiveColumn, error) {
 	q := fmt.Sprintf(`SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
 		FROM %s.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, ddl.QuoteSnowflake(db))
 	rows, err := c.db.QueryContext(ctx, q, schema, name)
@@ -175,4 +183,113 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 		return nil, plan.ErrNoTable
 	}
 	return cols, nil
+}
+
+// Constraint is a PRIMARY KEY or UNIQUE constraint a table declares
+// (Snowflake keeps them without enforcing them).
+type Constraint struct {
+	Primary bool
+	Name    string
+	Columns []string // in key order
+}
+
+// Constraints lists the primary key and the unique constraints of table
+// db.schema.name (parts spelled exactly) with SHOW PRIMARY KEYS and SHOW
+// UNIQUE KEYS: the primary key first, then the unique keys by name.
+func (c *Catalog) Constraints(ctx context.Context, db, schema, name string) ([]Constraint, error) {
+	table := ddl.QuoteSnowflake(db) + "." + ddl.QuoteSnowflake(schema) + "." + ddl.QuoteSnowflake(name)
+	var out []Constraint
+	for _, primary := range []bool{true, false} {
+		what := "UNIQUE KEYS"
+		if primary {
+			what = "PRIMARY KEYS"
+		}
+		rows, err := c.db.QueryContext(ctx, "SHOW "+what+" IN TABLE "+table)
+		if err != nil {
+			return nil, fmt.Errorf("SHOW %s: %w", what, err)
+		}
+		cols, err := rows.Columns()
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		at := map[string]int{}
+		for i, n := range cols {
+			at[strings.ToLower(n)] = i
+		}
+		type keyCol struct {
+			seq  int
+			name string
+		}
+		byName := map[string][]keyCol{}
+		var order []string
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			get := func(k string) string {
+				if i, ok := at[k]; ok {
+					return vals[i].String
+				}
+				return ""
+			}
+			cn := get("constraint_name")
+			var seq int
+			fmt.Sscan(get("key_sequence"), &seq)
+			if _, ok := byName[cn]; !ok {
+				order = append(order, cn)
+			}
+			byName[cn] = append(byName[cn], keyCol{seq, get("column_name")})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(order)
+		for _, cn := range order {
+			kc := byName[cn]
+			sort.Slice(kc, func(i, j int) bool { return kc[i].seq < kc[j].seq })
+			k := Constraint{Primary: primary, Name: cn}
+			for _, x := range kc {
+				k.Columns = append(k.Columns, x.name)
+			}
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Profile counts the rows of table db.schema.name and reads the earliest
+// and latest value of each of cols (dates or timestamps); a column with
+// no value is left out of spans.
+func (c *Catalog) Profile(ctx context.Context, db, schema, name string, cols []string) (int64, map[string][2]time.Time, error) {
+	table := ddl.QuoteSnowflake(db) + "." + ddl.QuoteSnowflake(schema) + "." + ddl.QuoteSnowflake(name)
+	sel := []string{"COUNT(*)"}
+	for _, col := range cols {
+		q := ddl.QuoteSnowflake(col)
+		sel = append(sel, "MIN("+q+")", "MAX("+q+")")
+	}
+	var rows int64
+	times := make([]sql.NullTime, 2*len(cols))
+	dest := []any{&rows}
+	for i := range times {
+		dest = append(dest, &times[i])
+	}
+	if err := c.db.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+table).Scan(dest...); err != nil {
+		return 0, nil, fmt.Errorf("profiling %s: %w", table, err)
+	}
+	spans := map[string][2]time.Time{}
+	for i, col := range cols {
+		if times[2*i].Valid && times[2*i+1].Valid {
+			spans[col] = [2]time.Time{times[2*i].Time, times[2*i+1].Time}
+		}
+	}
+	return rows, spans, nil
 }

@@ -106,6 +106,12 @@ func createMeta(ctx context.Context, conn *sql.Conn, db string) error {
 			"TABLE_CATALOG" VARCHAR, "TABLE_SCHEMA" VARCHAR, "TABLE_NAME" VARCHAR, "TABLE_OWNER" VARCHAR,
 			"TABLE_TYPE" VARCHAR, "IS_TRANSIENT" VARCHAR, "CLUSTERING_KEY" VARCHAR, "ROW_COUNT" BIGINT,
 			"BYTES" BIGINT, "CREATED" TIMESTAMPTZ, "LAST_ALTERED" TIMESTAMPTZ, "COMMENT" VARCHAR)`,
+		// KEYS holds the declared PRIMARY KEY and UNIQUE constraints,
+		// one row per column, which Snowflake keeps but does not enforce
+		// (SHOW PRIMARY KEYS, SHOW UNIQUE KEYS).
+		"CREATE TABLE " + meta(db, "KEYS") + ` (
+			"TABLE_CATALOG" VARCHAR, "TABLE_SCHEMA" VARCHAR, "TABLE_NAME" VARCHAR, "COLUMN_NAME" VARCHAR,
+			"KEY_SEQUENCE" INTEGER, "CONSTRAINT_NAME" VARCHAR, "CONSTRAINT_TYPE" VARCHAR, "CREATED" TIMESTAMPTZ)`,
 		"CREATE TABLE " + meta(db, "LOAD_HISTORY") + ` (
 			"SCHEMA_NAME" VARCHAR, "TABLE_NAME" VARCHAR, "FILE_NAME" VARCHAR, "ETAG" VARCHAR,
 			"LAST_LOAD_TIME" TIMESTAMPTZ, "STATUS" VARCHAR, "ROW_COUNT" BIGINT, "ROW_PARSED" BIGINT)`,
@@ -194,6 +200,9 @@ type columnDef struct {
 	def      string // DuckDB default expression
 	defText  string // as written
 	comment  string
+	// key is "PRIMARY KEY" or "UNIQUE" when the column declares one,
+	// named keyName when it says CONSTRAINT name.
+	key, keyName string
 }
 
 // typeText spells a type as DESCRIBE TABLE does: NUMBER(38,0),
@@ -293,6 +302,67 @@ func forgetTable(ctx context.Context, conn *sql.Conn, o objectName) error {
 		return err
 	}
 	_, err := conn.ExecContext(ctx, "DELETE FROM "+meta(o.db, "TABLES")+` WHERE "TABLE_CATALOG" = ? AND "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ?`, o.db, o.schema, o.name)
+	return err
+}
+
+// keyDef is a declared PRIMARY KEY or UNIQUE constraint.
+type keyDef struct {
+	kind string // "PRIMARY KEY" or "UNIQUE"
+	name string // "" for a name Snowflake makes up
+	cols []string
+}
+
+// recordKeys replaces the declared keys of table o.
+func recordKeys(ctx context.Context, conn *sql.Conn, o objectName, keys []keyDef) error {
+	if err := forgetKeys(ctx, conn, o, ""); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		name := k.name
+		if name == "" {
+			// Snowflake names an unnamed constraint SYS_CONSTRAINT_<uuid>.
+			var id string
+			if err := conn.QueryRowContext(ctx, "SELECT uuid()::VARCHAR").Scan(&id); err != nil {
+				return err
+			}
+			name = "SYS_CONSTRAINT_" + id
+		}
+		for i, c := range k.cols {
+			if _, err := conn.ExecContext(ctx, "INSERT INTO "+meta(o.db, "KEYS")+` VALUES (?, ?, ?, ?, ?, ?, ?, now())`,
+				o.db, o.schema, o.name, c, i+1, name, k.kind); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// forgetKeys drops the declared keys of table o, or of every table of
+// o's schema when o.name is "", or only those naming column col.
+func forgetKeys(ctx context.Context, conn *sql.Conn, o objectName, col string) error {
+	q := "DELETE FROM " + meta(o.db, "KEYS") + ` WHERE "TABLE_SCHEMA" = ?`
+	args := []any{o.schema}
+	if o.name != "" {
+		q += ` AND "TABLE_NAME" = ?`
+		args = append(args, o.name)
+	}
+	if col != "" {
+		// Snowflake drops a constraint with its column.
+		q += ` AND "CONSTRAINT_NAME" IN (SELECT "CONSTRAINT_NAME" FROM ` + meta(o.db, "KEYS") + ` WHERE "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ? AND "COLUMN_NAME" = ?)`
+		args = append(args, o.schema, o.name, col)
+	}
+	_, err := conn.ExecContext(ctx, q, args...)
+	return err
+}
+
+// renameKeys moves the declared keys of table o to table name to, or
+// renames column from to column to when from is not "".
+func renameKeys(ctx context.Context, conn *sql.Conn, o objectName, from, to string) error {
+	if from != "" {
+		_, err := conn.ExecContext(ctx, "UPDATE "+meta(o.db, "KEYS")+` SET "COLUMN_NAME" = ? WHERE "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ? AND "COLUMN_NAME" = ?`, to, o.schema, o.name, from)
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "UPDATE "+meta(o.db, "KEYS")+` SET "TABLE_NAME" = ? WHERE "TABLE_SCHEMA" = ? AND "TABLE_NAME" = ?`, to, o.schema, o.name)
 	return err
 }
 

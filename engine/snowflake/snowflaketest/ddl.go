@@ -5,6 +5,7 @@ package snowflaketest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/sqlscan"
@@ -403,10 +404,10 @@ func (s *Server) createTable(ctx context.Context, res *result, sess *session, p 
 		return e
 	}
 	var cols []columnDef
-	var pk []string
+	var keys []keyDef
 	if isPunct(p.peek(), "(") {
 		var e *Error
-		cols, pk, e = s.columnDefs(p, sess)
+		cols, keys, e = s.columnDefs(p, sess)
 		if e != nil {
 			return e
 		}
@@ -443,8 +444,8 @@ func (s *Server) createTable(ctx context.Context, res *result, sess *session, p 
 		}
 	}
 	for i := range cols {
-		for _, k := range pk {
-			if cols[i].name == k {
+		for _, k := range keys {
+			if k.kind == "PRIMARY KEY" && slices.Contains(k.cols, cols[i].name) {
 				cols[i].nullable = false // Snowflake's primary keys are NOT NULL
 			}
 		}
@@ -528,7 +529,10 @@ func (s *Server) createTable(ctx context.Context, res *result, sess *session, p 
 				return err
 			}
 		}
-		return recordTable(ctx, sess.conn, o, cols, sess.role, kind, transient, comment)
+		if err := recordTable(ctx, sess.conn, o, cols, sess.role, kind, transient, comment); err != nil {
+			return err
+		}
+		return recordKeys(ctx, sess.conn, o, keys)
 	})
 	if e != nil {
 		return e
@@ -548,31 +552,44 @@ func (p *stmt) skipGroup() {
 	}
 }
 
-// columnDefs parses ( name TYPE [constraints], ..., [table constraints] ).
-func (s *Server) columnDefs(p *stmt, sess *session) ([]columnDef, []string, *Error) {
+// columnDefs parses ( name TYPE [constraints], ..., [table constraints] ),
+// with the PRIMARY KEY and UNIQUE constraints declared on columns or on
+// the table.
+func (s *Server) columnDefs(p *stmt, sess *session) ([]columnDef, []keyDef, *Error) {
 	p.i++ // (
 	var cols []columnDef
-	var pk []string
+	var keys []keyDef
 	for !p.done() && !isPunct(p.peek(), ")") {
+		name := ""
+		if p.accept("CONSTRAINT") {
+			if n, ok := p.name(); ok {
+				name = n[0]
+			}
+		}
 		switch {
-		case p.accept("CONSTRAINT"):
-			p.name()
-			fallthrough
-		case isWord(p.peek(), "PRIMARY", "UNIQUE", "FOREIGN"):
-			isPK := p.accept("PRIMARY", "KEY")
+		case name != "" || isWord(p.peek(), "PRIMARY", "UNIQUE", "FOREIGN"):
+			kind := ""
+			switch {
+			case p.accept("PRIMARY", "KEY"):
+				kind = "PRIMARY KEY"
+			case p.accept("UNIQUE"):
+				kind = "UNIQUE"
+			}
 			for !p.done() && !isPunct(p.peek(), ",") && !isPunct(p.peek(), ")") {
 				if isPunct(p.peek(), "(") {
 					start := p.i
 					p.skipGroup()
-					if isPK {
+					if kind != "" {
+						k := keyDef{kind: kind, name: name}
 						for _, t := range p.toks[start:p.i] {
 							if t.Kind == sqlscan.Ident {
-								pk = append(pk, strings.ToUpper(t.Text))
+								k.cols = append(k.cols, strings.ToUpper(t.Text))
 							} else if t.Kind == sqlscan.QuotedIdent {
-								pk = append(pk, t.Text)
+								k.cols = append(k.cols, t.Text)
 							}
 						}
-						isPK = false
+						keys = append(keys, k)
+						kind = ""
 					}
 					continue
 				}
@@ -584,6 +601,9 @@ func (s *Server) columnDefs(p *stmt, sess *session) ([]columnDef, []string, *Err
 				return nil, nil, e
 			}
 			cols = append(cols, c)
+			if c.key != "" {
+				keys = append(keys, keyDef{kind: c.key, name: c.keyName, cols: []string{c.name}})
+			}
 		}
 		if isPunct(p.peek(), ",") {
 			p.i++
@@ -593,7 +613,7 @@ func (s *Server) columnDefs(p *stmt, sess *session) ([]columnDef, []string, *Err
 		return nil, nil, syntax("missing ) after column definitions")
 	}
 	p.i++
-	return cols, pk, nil
+	return cols, keys, nil
 }
 
 func (s *Server) columnDef(p *stmt, sess *session) (columnDef, *Error) {
@@ -638,7 +658,9 @@ func (s *Server) columnDef(p *stmt, sess *session) (columnDef, *Error) {
 		case p.accept("NULL"):
 		case p.accept("PRIMARY", "KEY"):
 			c.nullable = false
+			c.key = "PRIMARY KEY"
 		case p.accept("UNIQUE"):
+			c.key = "UNIQUE"
 		case p.accept("REFERENCES"):
 			p.name()
 			if isPunct(p.peek(), "(") {
@@ -667,7 +689,9 @@ func (s *Server) columnDef(p *stmt, sess *session) (columnDef, *Error) {
 			}
 			c.def = d
 		case p.accept("CONSTRAINT"):
-			p.name()
+			if n, ok := p.name(); ok {
+				c.keyName = n[0]
+			}
 		case p.accept("AUTOINCREMENT"), p.accept("IDENTITY"):
 			return c, sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim does not support AUTOINCREMENT columns")
 		default:
@@ -762,6 +786,9 @@ func (s *Server) drop(ctx context.Context, res *result, sess *session, p *stmt) 
 			if err := s.exec(ctx, sess, "DELETE FROM "+meta(db, "COLUMNS")+` WHERE "TABLE_SCHEMA" = ?`, schema); err != nil {
 				return err
 			}
+			if err := forgetKeys(ctx, sess.conn, objectName{db: db, schema: schema}, ""); err != nil {
+				return err
+			}
 			return s.exec(ctx, sess, "DELETE FROM "+meta(db, "TABLES")+` WHERE "TABLE_SCHEMA" = ?`, schema)
 		}); e != nil {
 			return e
@@ -785,6 +812,9 @@ func (s *Server) drop(ctx context.Context, res *result, sess *session, p *stmt) 
 			return err
 		}
 		if err := forgetLoads(ctx, sess.conn, o); err != nil {
+			return err
+		}
+		if err := forgetKeys(ctx, sess.conn, o, ""); err != nil {
 			return err
 		}
 		return forgetTable(ctx, sess.conn, o)
@@ -843,6 +873,11 @@ func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *
 			if err := save(o, bcols); err != nil {
 				return err
 			}
+			for _, r := range [][2]string{{o.name, tmp.name}, {b.name, o.name}, {tmp.name, b.name}} {
+				if err := renameKeys(ctx, sess.conn, objectName{o.db, o.schema, r[0]}, "", r[1]); err != nil {
+					return err
+				}
+			}
 			return save(b, cols)
 		}); e != nil {
 			return e
@@ -863,6 +898,9 @@ func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *
 				return err
 			}
 			if err := forgetTable(ctx, sess.conn, o); err != nil {
+				return err
+			}
+			if err := renameKeys(ctx, sess.conn, o, "", n.name); err != nil {
 				return err
 			}
 			return save(n, cols)
@@ -911,6 +949,9 @@ func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *
 			if err := s.exec(ctx, sess, "ALTER TABLE "+o.duck()+" DROP COLUMN "+quoteIdent(name)); err != nil {
 				return err
 			}
+			if err := forgetKeys(ctx, sess.conn, o, name); err != nil {
+				return err
+			}
 			return save(o, kept)
 		}); e != nil {
 			return e
@@ -932,6 +973,9 @@ func (s *Server) alterTable(ctx context.Context, res *result, sess *session, p *
 		}
 		if e := s.ddl(ctx, sess, func() error {
 			if err := s.exec(ctx, sess, "ALTER TABLE "+o.duck()+" RENAME COLUMN "+quoteIdent(from[0])+" TO "+quoteIdent(to[0])); err != nil {
+				return err
+			}
+			if err := renameKeys(ctx, sess.conn, o, from[0], to[0]); err != nil {
 				return err
 			}
 			return save(o, cols)
@@ -1010,8 +1054,14 @@ func (s *Server) describe(ctx context.Context, res *result, sess *session, p *st
 // show answers SHOW TABLES [LIKE 'x'] [IN [DATABASE|SCHEMA] name].
 func (s *Server) show(ctx context.Context, res *result, sess *session, p *stmt) *Error {
 	p.accept("TERSE")
+	switch {
+	case p.accept("PRIMARY", "KEYS"):
+		return s.showKeys(ctx, res, sess, p, "PRIMARY KEY")
+	case p.accept("UNIQUE", "KEYS"):
+		return s.showKeys(ctx, res, sess, p, "UNIQUE")
+	}
 	if !p.accept("TABLES") {
-		return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim supports SHOW TABLES only")
+		return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim supports SHOW TABLES, SHOW PRIMARY KEYS and SHOW UNIQUE KEYS only")
 	}
 	where := []string{`"TABLE_TYPE" <> 'VIEW'`}
 	var args []any
@@ -1065,6 +1115,62 @@ func (s *Server) show(ctx context.Context, res *result, sess *session, p *stmt) 
 		coalesce("COMMENT", '') AS "comment", '' AS "cluster_by", CAST(0 AS BIGINT) AS "rows", CAST(0 AS BIGINT) AS "bytes", "TABLE_OWNER" AS "owner"
 		FROM (` + from + `) ORDER BY "TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME"`
 	args = allArgs
+	s.query(ctx, res, sess, q, args, false)
+	return nil
+}
+
+// showKeys answers SHOW PRIMARY KEYS and SHOW UNIQUE KEYS [IN [TABLE]
+// name | IN SCHEMA [name] | IN DATABASE [name]] with Snowflake's columns:
+// one row per column of each constraint, in key order.
+func (s *Server) showKeys(ctx context.Context, res *result, sess *session, p *stmt, kind string) *Error {
+	db, schema, table := sess.database, sess.schema, ""
+	if p.accept("IN") {
+		switch {
+		case p.accept("DATABASE"):
+			schema = ""
+			if n, ok := p.name(); ok {
+				db = n[0]
+			}
+		case p.accept("SCHEMA"):
+			if n, ok := p.name(); ok {
+				if len(n) == 2 {
+					db, schema = n[0], n[1]
+				} else {
+					schema = n[0]
+				}
+			}
+		default:
+			p.accept("TABLE")
+			n, ok := p.name()
+			if !ok {
+				return syntax("SHOW %sS IN TABLE needs a name", kind)
+			}
+			o, e := sess.resolve(n)
+			if e != nil {
+				return e
+			}
+			if !s.tableExists(ctx, sess, o) {
+				return sqlError(codeObjectMissing, "42S02", "SQL compilation error:\nTable '%s' does not exist or not authorized.", o)
+			}
+			db, schema, table = o.db, o.schema, o.name
+		}
+	}
+	if db == "" {
+		return sqlError(90105, "22000", "Cannot perform SHOW. This session does not have a current database. Call 'USE DATABASE', or use a qualified name.")
+	}
+	where := []string{`"CONSTRAINT_TYPE" = ?`}
+	args := []any{kind}
+	if schema != "" {
+		where, args = append(where, `"TABLE_SCHEMA" = ?`), append(args, schema)
+	}
+	if table != "" {
+		where, args = append(where, `"TABLE_NAME" = ?`), append(args, table)
+	}
+	q := `SELECT "CREATED" AS "created_on", "TABLE_CATALOG" AS "database_name", "TABLE_SCHEMA" AS "schema_name",
+		"TABLE_NAME" AS "table_name", "COLUMN_NAME" AS "column_name", "KEY_SEQUENCE" AS "key_sequence",
+		"CONSTRAINT_NAME" AS "constraint_name", 'false' AS "rely", CAST(NULL AS VARCHAR) AS "comment"
+		FROM ` + meta(db, "KEYS") + ` WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY "TABLE_SCHEMA", "TABLE_NAME", "CONSTRAINT_NAME", "KEY_SEQUENCE"`
 	s.query(ctx, res, sess, q, args, false)
 	return nil
 }

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hockeystack/sluice/engine/clickhouse"
+	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/scaffold"
+	"github.com/hockeystack/sluice/engine/snowflake"
+)
+
+// runInit writes (or extends) a pipeline folder from live source tables:
+// it gathers each table's facts through the catalogs, lets
+// engine/scaffold propose the streams and merge them into the folder,
+// and writes the files.
+func runInit(e *env, args []string) int {
+	fs := newFlags(e, "init")
+	conns := connectionsFlag(fs)
+	from := fs.String("connection", "", "the source connection `name`")
+	tables := fs.String("tables", "", "source tables, comma-separated: DB.SCHEMA.TABLE (Snowflake; quote a part as \"My Table\") or db.table (ClickHouse)")
+	to := fs.String("to", "", "the destination connection `name` (default: the only connection of the other kind)")
+	database := fs.String("database", "", "destination database (ClickHouse) or DATABASE.SCHEMA (Snowflake) for the tables")
+	push := fs.Bool("from-clickhouse", false, "the tables are ClickHouse tables pushed into Snowflake")
+	offset := fs.Bool("keep-offset", false, "for each TIMESTAMP_TZ column, also keep its UTC offset in minutes")
+	target := fs.Int64("window-rows", 1_000_000, "rows a window should hold at most, at the table's average rate")
+	rec := fs.Bool("record", false, "also record a fixture test (tests/<stream>.yaml) for each new pull stream, as sluice test --record does")
+	limit := fs.Int("limit", 20, "rows to sample from each source table with --record")
+	dirs, err := parseArgs(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(dirs) != 1 {
+		return usageError(e, fs, "want exactly one pipeline folder, got %d", len(dirs))
+	}
+	if *from == "" || *tables == "" {
+		return usageError(e, fs, "--connection and --tables are required")
+	}
+	dir := dirs[0]
+	cpath := config.FindConnections(*conns, e.getenv("SLUICE_CONNECTIONS"), dir)
+	if cpath == "" {
+		fmt.Fprintf(e.stderr, "sluice init: no connections file: pass --connections, set SLUICE_CONNECTIONS, or put %s in %s or a folder above it\n", config.ConnectionsFileName, dir)
+		return exitProblems
+	}
+	cs, src, ds := config.LoadConnections(cpath, config.ConnectionsOptions{})
+	if ds.HasErrors() {
+		report(e, ds, src)
+		return exitProblems
+	}
+	srcKind, dstKind := "snowflake", "clickhouse"
+	if *push {
+		srcKind, dstKind = dstKind, srcKind
+	}
+	sc := cs.Get(*from)
+	if sc == nil || sc.Kind != srcKind {
+		return usageError(e, fs, "--connection %s is not a %s connection of %s", *from, srcKind, cpath)
+	}
+	if *to == "" {
+		for _, n := range cs.Names() {
+			if c := cs.Get(n); c.Kind == dstKind {
+				if *to != "" {
+					return usageError(e, fs, "%s has more than one %s connection: name one with --to", cpath, dstKind)
+				}
+				*to = n
+			}
+		}
+	}
+	dc := cs.Get(*to)
+	if dc == nil || dc.Kind != dstKind {
+		return usageError(e, fs, "--to %q is not a %s connection of %s", *to, dstKind, cpath)
+	}
+	def := scaffold.TableName{Database: strings.ToUpper(sc.Database), Schema: strings.ToUpper(sc.Schema)}
+	if *push {
+		def = scaffold.TableName{Database: sc.Database}
+		if def.Database == "" {
+			def.Database = "default"
+		}
+	} else if def.Schema == "" {
+		def.Schema = "PUBLIC"
+	}
+	names, err := scaffold.ParseTables(*tables, *push, def)
+	if err != nil {
+		return usageError(e, fs, "%v", err)
+	}
+
+	ctx := context.Background()
+	k := newLinks(e)
+	defer k.close()
+	for _, c := range []*config.Connection{sc, dc} {
+		k.open(ctx, e, c)
+		if err := k.need(c.Name); err != nil {
+			fmt.Fprintf(e.stderr, "sluice init: connection %s: %v\n", c.Name, err)
+			return exitProblems
+		}
+	}
+	o := scaffold.Options{Push: *push, Source: sc.Name, Destination: dc.Name, Database: *database, KeepOffset: *offset, TargetRows: *target}
+	if !*push {
+		// The destination server's version decides the types.
+		_, v, err := clickhouse.NewCatalog(k.clickhouse[dc.Name], dc.Database).Server(ctx)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice init: connection %s: %v\n", dc.Name, err)
+			return exitProblems
+		}
+		if o.ClickHouse, err = ddl.ParseClickHouseVersion(v); err != nil {
+			fmt.Fprintf(e.stderr, "sluice init: connection %s: %v\n", dc.Name, err)
+			return exitProblems
+		}
+		o.Server = "ClickHouse " + v + " (" + dc.Name + ", read live)"
+	}
+
+	var facts []scaffold.Table
+	for _, n := range names {
+		t, err := tableFacts(ctx, k, sc, n, *push)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", n, err)
+			return exitProblems
+		}
+		facts = append(facts, t)
+	}
+	streams, err := scaffold.ProposeAll(facts, o)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
+		return exitProblems
+	}
+
+	yamlPath := filepath.Join(dir, "pipeline.yaml")
+	old, err := os.ReadFile(yamlPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
+		return exitProblems
+	}
+	abs, _ := filepath.Abs(dir)
+	f, err := scaffold.Merge(old, scaffold.StreamName(filepath.Base(abs)), streams, o, func(p string) (string, bool) {
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		if config.CheckWritable(dir, path) != nil {
+			return "", false // outside the folder: never read, never written
+		}
+		b, err := os.ReadFile(path)
+		return string(b), err == nil
+	})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", yamlPath, err)
+		return exitProblems
+	}
+	if len(f.Changes) == 0 {
+		fmt.Fprintf(e.stdout, "%s: nothing to add\n", dir)
+		return exitOK
+	}
+	if err := writeFolder(dir, f); err != nil {
+		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
+		return exitProblems
+	}
+	for _, c := range f.Changes {
+		fmt.Fprintf(e.stdout, "%s: %s\n", dir, c)
+	}
+	fmt.Fprintf(e.stdout, "next: read the CHECK comments in %s, then sluice validate %s and sluice plan --live %s\n", yamlPath, dir, dir)
+	if !*rec || *push {
+		return exitOK
+	}
+	code := exitOK
+	l := loadFolder(e, dir, cpath, "")
+	if l.diags.HasErrors() {
+		report(e, l.diags, l.sources)
+		return exitProblems
+	}
+	for _, s := range f.Added {
+		if exists(filepath.Join(dir, "tests", s+".yaml")) {
+			continue
+		}
+		if c := record(e, l, dir, s, *limit); c != exitOK {
+			code = exitProblems
+		}
+	}
+	return code
+}
+
+// tableFacts reads what init needs of a source table through the
+// source's catalog.
+func tableFacts(ctx context.Context, k *links, c *config.Connection, n scaffold.TableName, push bool) (scaffold.Table, error) {
+	t := scaffold.Table{Name: n, Spans: map[string]scaffold.Span{}}
+	var spans map[string][2]time.Time
+	if push {
+		cat := clickhouse.NewCatalog(k.clickhouse[c.Name], c.Database)
+		cols, err := cat.Columns(ctx, n.Database, n.Name)
+		if err != nil {
+			return t, err
+		}
+		for _, lc := range cols {
+			t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
+		}
+		key, err := cat.ReplacingKey(ctx, n.Database, n.Name)
+		if err != nil {
+			return t, err
+		}
+		if len(key) > 0 {
+			t.Keys = []scaffold.Key{{Columns: key, Why: "the sorting key of a ReplacingMergeTree, which keeps one row per key"}}
+		}
+		t.Rows, spans, err = cat.Profile(ctx, n.Database, n.Name, scaffold.Candidates(t.Columns))
+		if err != nil {
+			return t, err
+		}
+	} else {
+		cat := snowflake.NewCatalog(k.snowflake[c.Name], c.Database, c.Schema)
+		cols, err := cat.Columns(ctx, n.Database, n.Schema, n.Name)
+		if err != nil {
+			return t, err
+		}
+		for _, lc := range cols {
+			t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
+		}
+		keys, err := cat.Constraints(ctx, n.Database, n.Schema, n.Name)
+		if err != nil {
+			return t, err
+		}
+		for _, key := range keys {
+			why := "the primary key Snowflake declares"
+			if !key.Primary {
+				why = "unique constraint " + key.Name + " (no primary key is declared)"
+			}
+			t.Keys = append(t.Keys, scaffold.Key{Columns: key.Columns, Why: why})
+		}
+		t.Rows, spans, err = cat.Profile(ctx, n.Database, n.Schema, n.Name, scaffold.Candidates(t.Columns))
+		if err != nil {
+			return t, err
+		}
+	}
+	for col, s := range spans {
+		t.Spans[col] = scaffold.Span{Min: s[0], Max: s[1]}
+	}
+	return t, nil
+}
+
+// writeFolder writes pipeline.yaml and the new or changed SQL files,
+// never through a symlink leading out of the folder.
+func writeFolder(dir string, f scaffold.Folder) error {
+	if err := os.MkdirAll(filepath.Join(dir, "sql"), 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{"pipeline.yaml": f.Pipeline}
+	for p, s := range f.SQL {
+		files[filepath.FromSlash(p)] = []byte(s)
+	}
+	for p, b := range files {
+		path := filepath.Join(dir, p)
+		if err := config.CheckWritable(dir, path); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
