@@ -7,13 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/hockeystack/sluice/engine/clickhouse"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/scaffold"
-	"github.com/hockeystack/sluice/engine/snowflake"
 )
 
 // runInit writes (or extends) a pipeline folder from live source tables:
@@ -53,7 +51,7 @@ func runInit(e *env, args []string) int {
 		report(e, ds, src)
 		return exitProblems
 	}
-	srcKind, dstKind := "snowflake", "clickhouse"
+	srcKind, dstKind := config.Snowflake, config.ClickHouse
 	if *push {
 		srcKind, dstKind = dstKind, srcKind
 	}
@@ -90,11 +88,11 @@ func runInit(e *env, args []string) int {
 	}
 
 	ctx := context.Background()
-	k := newLinks(e)
-	defer k.close()
+	k := connect.New(linkOptions(e))
+	defer k.Close()
 	for _, c := range []*config.Connection{sc, dc} {
-		k.open(ctx, e, c)
-		if err := k.need(c.Name); err != nil {
+		k.Open(ctx, c)
+		if err := k.Err(c.Name); err != nil {
 			fmt.Fprintf(e.stderr, "sluice init: connection %s: %v\n", c.Name, err)
 			return exitProblems
 		}
@@ -102,7 +100,7 @@ func runInit(e *env, args []string) int {
 	o := scaffold.Options{Push: *push, Source: sc.Name, Destination: dc.Name, Database: *database, KeepOffset: *offset, TargetRows: *target}
 	if !*push {
 		// The destination server's version decides the types.
-		_, v, err := clickhouse.NewCatalog(k.clickhouse[dc.Name], dc.Database).Server(ctx)
+		_, v, err := k.Catalogs()[dc.Name].Server(ctx)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice init: connection %s: %v\n", dc.Name, err)
 			return exitProblems
@@ -116,7 +114,7 @@ func runInit(e *env, args []string) int {
 
 	var facts []scaffold.Table
 	for _, n := range names {
-		t, err := tableFacts(ctx, k, sc, n, *push)
+		t, err := k.TableFacts(ctx, sc.Name, n)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", n, err)
 			return exitProblems
@@ -178,62 +176,6 @@ func runInit(e *env, args []string) int {
 		}
 	}
 	return code
-}
-
-// tableFacts reads what init needs of a source table through the
-// source's catalog.
-func tableFacts(ctx context.Context, k *links, c *config.Connection, n scaffold.TableName, push bool) (scaffold.Table, error) {
-	t := scaffold.Table{Name: n, Spans: map[string]scaffold.Span{}}
-	var spans map[string][2]time.Time
-	if push {
-		cat := clickhouse.NewCatalog(k.clickhouse[c.Name], c.Database)
-		cols, err := cat.Columns(ctx, n.Database, n.Name)
-		if err != nil {
-			return t, err
-		}
-		for _, lc := range cols {
-			t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
-		}
-		key, err := cat.ReplacingKey(ctx, n.Database, n.Name)
-		if err != nil {
-			return t, err
-		}
-		if len(key) > 0 {
-			t.Keys = []scaffold.Key{{Columns: key, Why: "the sorting key of a ReplacingMergeTree, which keeps one row per key"}}
-		}
-		t.Rows, spans, err = cat.Profile(ctx, n.Database, n.Name, scaffold.Candidates(t.Columns))
-		if err != nil {
-			return t, err
-		}
-	} else {
-		cat := snowflake.NewCatalog(k.snowflake[c.Name], c.Database, c.Schema)
-		cols, err := cat.Columns(ctx, n.Database, n.Schema, n.Name)
-		if err != nil {
-			return t, err
-		}
-		for _, lc := range cols {
-			t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
-		}
-		keys, err := cat.Constraints(ctx, n.Database, n.Schema, n.Name)
-		if err != nil {
-			return t, err
-		}
-		for _, key := range keys {
-			why := "the primary key Snowflake declares"
-			if !key.Primary {
-				why = "unique constraint " + key.Name + " (no primary key is declared)"
-			}
-			t.Keys = append(t.Keys, scaffold.Key{Columns: key.Columns, Why: why})
-		}
-		t.Rows, spans, err = cat.Profile(ctx, n.Database, n.Schema, n.Name, scaffold.Candidates(t.Columns))
-		if err != nil {
-			return t, err
-		}
-	}
-	for col, s := range spans {
-		t.Spans[col] = scaffold.Span{Min: s[0], Max: s[1]}
-	}
-	return t, nil
 }
 
 // writeFolder writes pipeline.yaml and the new or changed SQL files,
