@@ -347,6 +347,9 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 		case <-time.After(wait):
 		case <-ctx.Done():
 		}
+		if ctx.Err() != nil {
+			break // cancelled while waiting: the window fails with its own error
+		}
 		wait *= 2
 	}
 	bg := context.WithoutCancel(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -282,6 +283,22 @@ func lastRun(t *testing.T, st *state.Store) state.Run {
 	return runs[0]
 }
 
+// onMessage is a log handler that calls f when msg is logged.
+type onMessage struct {
+	msg string
+	f   func()
+}
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.f()
+	}
+	return nil
+}
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onMessage) WithGroup(string) slog.Handler      { return h }
+
 // TestRunCommitsAfterTheSink runs three windows through the mapping into
 // the sink: each is committed with its rows once the sink has returned,
 // never before, and the hook points come in order around the commit.
@@ -448,13 +465,16 @@ func TestRunRetries(t *testing.T) {
 		src.script = func(time.Time, int) script { return script{readErr: transientErr} }
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		src.onRead = func(time.Time) { go cancel() }
+		r.Log = slog.New(onMessage{"window failed, retrying", cancel}) // just before the wait
 		_, err := r.Run(ctx, []Stream{testStream(t, "s", config.Append, daily(), src, drainSink)}, Options{Cut: cut(2)})
 		if err == nil {
 			t.Fatal("no error")
 		}
 		if got := src.readDays(); len(got) != 1 {
-			t.Errorf("reads %v, want one", got)
+			t.Errorf("reads %v, want one: a cancelled wait tries no more", got)
+		}
+		if !strings.Contains(err.Error(), transientErr.Error()) {
+			t.Errorf("error %v, want the window's own", err)
 		}
 		if got := ledger(t, st)["11-01"]; !strings.HasPrefix(got, "failed rows=0 attempts=1: ") {
 			t.Errorf("window 11-01: %s", got)
@@ -621,7 +641,7 @@ func TestRunParallelUpsert(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "too many parts") {
 			t.Fatalf("error %v", err)
 		}
-		if got := strings.Join(src.readDays(), " "); got != "11-01 11-02" {
+		if got := strings.Join(slices.Sorted(slices.Values(src.readDays())), " "); got != "11-01 11-02" {
 			t.Errorf("windows read: %s", got)
 		}
 		if sum.Windows != 1 || sum.Rows != 6 {
