@@ -227,7 +227,8 @@ func (t *tick) stopped() bool {
 
 // windows runs a stream's windows, several at once for upsert streams,
 // and stops at the first failure (windows already under way finish) or
-// when the tick is stopping.
+// when the tick is stopping. A context that ends with windows not begun
+// is an error: the run did not do what it was asked.
 func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) error {
 	parallel := 1
 	if r.Parallel > 1 && s.Plan.Exec.Mode == config.Upsert {
@@ -238,8 +239,12 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 		rows int64
 		err  error
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// failed closes when a window fails, before its worker takes another
+	// slot, so that no window begins after a failure. It is not the
+	// windows' context: cancelling that would stop the windows under way
+	// and leave them failed for no fault of theirs.
+	failed := make(chan struct{})
+	fail := sync.OnceFunc(func() { close(failed) })
 	jobs := make(chan Slot)
 	results := make(chan result)
 	var wg sync.WaitGroup
@@ -248,14 +253,22 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 		go func() {
 			defer wg.Done()
 			for slot := range jobs {
-				if ctx.Err() != nil {
+				select {
+				case <-failed:
 					continue // a window failed: start no more
+				default:
+				}
+				if ctx.Err() != nil {
+					continue
 				}
 				if t.stopped() {
 					t.left.Add(1) // serve is stopping: the slot waits for the next job
 					continue
 				}
 				rows, err := r.window(ctx, t, s, slot)
+				if err != nil {
+					fail()
+				}
 				results <- result{slot, rows, err}
 			}
 		}()
@@ -265,6 +278,8 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 		for _, slot := range slots {
 			select {
 			case jobs <- slot:
+			case <-failed:
+				return
 			case <-ctx.Done():
 				return
 			}
@@ -272,19 +287,23 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 	}()
 	go func() { wg.Wait(); close(results) }()
 	var firstErr error
+	ran := 0
 	for res := range results {
+		ran++
 		if r.Progress != nil {
 			r.Progress(s.Name(), res.slot, res.rows, res.err)
 		}
 		if res.err != nil {
 			if firstErr == nil {
 				firstErr = res.err
-				cancel()
 			}
 			continue
 		}
 		t.windows++
 		t.rows += res.rows
+	}
+	if firstErr == nil && ran+int(t.left.Load()) < len(slots) {
+		return fmt.Errorf("stream %s: %w", s.Config.Name, ctx.Err())
 	}
 	return firstErr
 }
@@ -314,6 +333,9 @@ func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int6
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break // cancelled while waiting: the window fails with its own error
 		}
 		wait *= 2
 	}
@@ -384,6 +406,11 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (
 	if mapped.err != nil {
 		return engine.Written{}, mapped.err
 	}
+	if !mapped.done {
+		// Rows the sink never read are not in the destination: the
+		// window must not be committed.
+		return engine.Written{}, engine.Permanent(fmt.Errorf("stream %s, window %s: writing: the sink returned before reading every batch", c.Name, windowLabel(s, slot)))
+	}
 	return written, nil
 }
 
@@ -396,6 +423,7 @@ type mapReader struct {
 	where transform.Where
 	cur   arrow.RecordBatch
 	err   error
+	done  bool // Next returned false: the reader ended or failed
 	refs  int64
 	bytes int64 // Arrow size of the batches handed on
 }
@@ -408,9 +436,10 @@ func (m *mapReader) Next() bool {
 		m.cur = nil
 	}
 	if m.err != nil || !m.in.Next() {
-		if m.err == nil {
-			m.err = m.in.Err()
+		if err := m.in.Err(); m.err == nil && err != nil {
+			m.err = fmt.Errorf("stream %s, window %s: reading: %w", m.where.Stream, m.where.Window, err)
 		}
+		m.done = true
 		return false
 	}
 	rec := m.in.RecordBatch()
@@ -418,6 +447,7 @@ func (m *mapReader) Next() bool {
 	m.where.Row += rec.NumRows()
 	if err != nil {
 		m.err = err
+		m.done = true
 		return false
 	}
 	m.cur = out

@@ -115,8 +115,18 @@ func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, e
 		conn.Close()
 		return nil, err
 	}
+	chunks := make([]func(context.Context) ([]arrow.RecordBatch, error), len(batches))
+	for i, b := range batches {
+		chunks[i] = func(ctx context.Context) ([]arrow.RecordBatch, error) {
+			recs, err := b.WithContext(ctx).Fetch()
+			if recs == nil {
+				return nil, err
+			}
+			return *recs, err
+		}
+	}
 	rd := &reader{
-		refs: 1, schema: schema, cols: cols, alloc: s.alloc, batches: batches,
+		refs: 1, schema: schema, cols: cols, alloc: s.alloc, chunks: chunks,
 		close: func() { rows.Close(); conn.Close() },
 	}
 	// Fetches keep the query's options (higher precision, microseconds).
@@ -169,91 +179,128 @@ func canonicalSchema(rows sf.SnowflakeRows, q string) (*arrow.Schema, []sourceCo
 }
 
 // reader streams converted batches in result order while later chunks
-// download.
+// download. Every record it makes is released by the time Release
+// returns, however the read ended: read to the end, failed, cancelled,
+// or released early.
 type reader struct {
-	refs    int64
-	schema  *arrow.Schema
-	cols    []sourceColumn
-	alloc   memory.Allocator
-	batches []*arrowbatches.ArrowBatch
-	close   func()
+	refs   int64
+	schema *arrow.Schema
+	cols   []sourceColumn
+	alloc  memory.Allocator
+	// chunks fetch the result's chunks in order, each returning the
+	// driver's records, which the reader releases. The first may hold
+	// records the driver decoded with the query's response: fetching it
+	// is what releases them, so it is always fetched.
+	chunks []func(context.Context) ([]arrow.RecordBatch, error)
+	close  func()
 
-	results chan chunkResult
-	credits chan struct{} // one per chunk that may be in memory
-	held    bool          // the reader holds a credit for its current chunk
-	cancel  context.CancelFunc
-	pending []arrow.RecordBatch
-	cur     arrow.RecordBatch
-	err     error
-	once    sync.Once
+	ctx       context.Context // the fetches'; ended by Release
+	results   chan chunkResult
+	credits   chan struct{} // one per chunk that may be in memory
+	held      bool          // the reader holds a credit for its current chunk
+	delivered int           // chunks received by Next
+	cancel    context.CancelFunc
+	pending   []arrow.RecordBatch
+	cur       arrow.RecordBatch
+	err       error
+	once      sync.Once
 }
 
+// chunkResult is one converted chunk, or the error that stopped it (then
+// recs is nil: what the chunk made is released already).
 type chunkResult struct {
 	recs []arrow.RecordBatch
 	err  error
 }
 
+func release(recs []arrow.RecordBatch) {
+	for _, rec := range recs {
+		rec.Release()
+	}
+}
+
 // start downloads chunks with up to n in flight and delivers them in
 // order. A chunk holds its place among the n until the reader has moved
 // past it, so memory stays bounded by n chunks whatever the result's size.
+// When delivery stops (the end, an error, the context ending) the chunks
+// still downloading are waited for and released before results closes.
 func (r *reader) start(ctx context.Context, n int) {
 	ctx, r.cancel = context.WithCancel(ctx)
+	r.ctx = ctx
 	r.results = make(chan chunkResult)
 	r.credits = make(chan struct{}, n)
 	for range n {
 		r.credits <- struct{}{}
 	}
-	slots := make([]chan chunkResult, len(r.batches))
+	slots := make([]chan chunkResult, len(r.chunks))
 	for i := range slots {
 		slots[i] = make(chan chunkResult, 1)
 	}
+	started := make(chan int, 1) // how many fetches began, once no more will
 	go func() {
-		for i, b := range r.batches {
+		i := 0
+		defer func() { started <- i }()
+		for ; i < len(r.chunks); i++ {
 			select {
 			case <-r.credits:
 			case <-ctx.Done():
-				return
-			}
-			go func() {
-				recs, err := b.WithContext(ctx).Fetch()
-				var out []arrow.RecordBatch
-				if err == nil && recs != nil {
-					for _, rec := range *recs {
-						if err == nil {
-							var c arrow.RecordBatch
-							c, err = r.convert(rec)
-							if err == nil {
-								out = append(out, c)
-							}
-						}
-						rec.Release()
-					}
+				if i > 0 {
+					return
 				}
-				slots[i] <- chunkResult{out, err}
-			}()
+				<-r.credits // the first chunk is always fetched (see chunks)
+			}
+			go func(i int) { slots[i] <- r.fetch(ctx, i) }(i)
 		}
 	}()
 	go func() {
 		defer close(r.results)
-		for _, slot := range slots {
+		next := 0 // slots received
+		defer func() {
+			r.cancel()
+			for n := <-started; next < n; next++ {
+				release((<-slots[next]).recs)
+			}
+		}()
+		for next < len(slots) {
+			var res chunkResult
 			select {
-			case res := <-slot:
-				select {
-				case r.results <- res:
-				case <-ctx.Done():
-					for _, rec := range res.recs {
-						rec.Release()
-					}
-					return
-				}
-				if res.err != nil {
-					return
-				}
+			case res = <-slots[next]:
+				next++
 			case <-ctx.Done():
+				return
+			}
+			select {
+			case r.results <- res:
+			case <-ctx.Done():
+				release(res.recs)
+				return
+			}
+			if res.err != nil {
 				return
 			}
 		}
 	}()
+}
+
+// fetch downloads chunk i and converts its records. On an error it
+// releases whatever it made.
+func (r *reader) fetch(ctx context.Context, i int) chunkResult {
+	recs, err := r.chunks[i](ctx)
+	var out []arrow.RecordBatch
+	for _, rec := range recs {
+		if err == nil {
+			var c arrow.RecordBatch
+			if c, err = r.convert(rec); err == nil {
+				out = append(out, c)
+			}
+		}
+		rec.Release()
+	}
+	if err != nil {
+		release(out)
+		return chunkResult{err: err}
+	}
+	return chunkResult{recs: out}
 }
 
 func (r *reader) Schema() *arrow.Schema { return r.schema }
@@ -273,8 +320,18 @@ func (r *reader) Next() bool {
 		}
 		res, ok := <-r.results
 		if !ok {
+			if r.delivered < len(r.chunks) {
+				// Delivery stopped short: the context ended. Not the end
+				// of the result.
+				r.err = r.ctx.Err()
+				if r.err == nil {
+					r.err = errors.New("the result ended early")
+				}
+				r.err = fmt.Errorf("reading result chunk %d of %d: %w", r.delivered+1, len(r.chunks), r.err)
+			}
 			return false
 		}
+		r.delivered++
 		r.held = true
 		if res.err != nil {
 			r.err = res.err
@@ -295,6 +352,9 @@ func (r *reader) Err() error { return r.err }
 
 func (r *reader) Retain() { r.refs++ }
 
+// Release stops the downloads, waits for those under way and releases
+// every record the reader holds, then closes the driver's rows and the
+// connection.
 func (r *reader) Release() {
 	r.refs--
 	if r.refs > 0 {
@@ -304,14 +364,12 @@ func (r *reader) Release() {
 		r.cancel()
 		if r.cur != nil {
 			r.cur.Release()
+			r.cur = nil
 		}
-		for _, p := range r.pending {
-			p.Release()
-		}
+		release(r.pending)
+		r.pending = nil
 		for res := range r.results {
-			for _, rec := range res.recs {
-				rec.Release()
-			}
+			release(res.recs)
 		}
 		r.close()
 	})

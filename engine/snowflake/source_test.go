@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,4 +141,99 @@ func TestSourceLogsInAgain(t *testing.T) {
 	read()
 	s.ExpireLogins()
 	read()
+}
+
+// TestSourceReleasesOnErrorAndCancel reads a result of many chunks
+// through the driver, with every Arrow allocation (the driver's and the
+// conversion's) from a checked allocator, and ends the read each way a
+// read ends early: the context cancelled mid-read, a chunk download
+// that fails mid-stream, the reader released after its first batch. The
+// read fails (a cut-short result is never its end) and nothing stays
+// allocated once the reader is released.
+func TestSourceReleasesOnErrorAndCancel(t *testing.T) {
+	s := snowflaketest.Start(t, snowflaketest.Options{ChunkRows: 10, FirstChunkRows: 10})
+	var values []string
+	for i := range 300 {
+		values = append(values, fmt.Sprintf("(%d, %d, 'row %d', '2024-01-01 00:00:%02d.123456')", i, i*1000, i, i%60))
+	}
+	err := s.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.T (ID NUMBER(18,0), BIG NUMBER(38,0), NAME VARCHAR, AT TIMESTAMP_NTZ);
+		INSERT INTO ACME.CRM.T VALUES `+strings.Join(values, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), connection(s, "sluice", config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}),
+		func(string) string { return "sluice" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	read := func(t *testing.T, ctx context.Context, mem memory.Allocator, after func(batches int) bool) (rows int, err error) {
+		t.Helper()
+		src := NewSource(db, mem)
+		rr, err := src.Read(ctx, engine.Read{SQL: "SELECT ID, BIG, NAME, AT FROM T ORDER BY ID"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rr.Release()
+		for batches := 1; rr.Next(); batches++ {
+			rows += int(rr.RecordBatch().NumRows())
+			if !after(batches) {
+				return rows, nil
+			}
+		}
+		return rows, rr.Err()
+	}
+	t.Run("read to the end", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		held := 0
+		rows, err := read(t, context.Background(), mem, func(int) bool {
+			held = max(held, mem.CurrentAlloc())
+			return true
+		})
+		if held == 0 {
+			t.Error("the batches are not from the allocator given")
+		}
+		if rows != 300 || err != nil {
+			t.Fatalf("%d rows, %v", rows, err)
+		}
+	})
+	t.Run("cancelled mid-read", func(t *testing.T) {
+		s.SlowChunks(20 * time.Millisecond)
+		defer s.ClearFaults()
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		rows, err := read(t, ctx, mem, func(batches int) bool {
+			if batches == 2 {
+				cancel()
+			}
+			return true
+		})
+		if !errors.Is(err, context.Canceled) || rows >= 300 {
+			t.Fatalf("cancelled after two batches: %d rows, error %v; want context.Canceled", rows, err)
+		}
+	})
+	t.Run("a chunk fails mid-stream", func(t *testing.T) {
+		s.FailRequests("/chunks/", 3, 1000, 400)
+		defer s.ClearFaults()
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		rows, err := read(t, context.Background(), mem, func(int) bool { return true })
+		if err == nil || rows >= 300 {
+			t.Fatalf("%d rows, error %v; want the chunk's error", rows, err)
+		}
+	})
+	t.Run("released after the first batch", func(t *testing.T) {
+		s.SlowChunks(5 * time.Millisecond)
+		defer s.ClearFaults()
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		defer mem.AssertSize(t, 0)
+		rows, err := read(t, context.Background(), mem, func(int) bool { return false })
+		if rows != 10 || err != nil {
+			t.Fatalf("%d rows, %v", rows, err)
+		}
+	})
 }
