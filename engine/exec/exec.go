@@ -303,7 +303,7 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 		t.rows += res.rows
 	}
 	if firstErr == nil && ran+int(t.left.Load()) < len(slots) {
-		return fmt.Errorf("stream %s: %w", s.Config.Name, ctx.Err())
+		return fmt.Errorf("stream %s: %w", s.Name(), ctx.Err())
 	}
 	return firstErr
 }
@@ -409,7 +409,7 @@ func (r *Runner) load(ctx context.Context, s Stream, slot Slot, cut time.Time) (
 	if !mapped.done {
 		// Rows the sink never read are not in the destination: the
 		// window must not be committed.
-		return engine.Written{}, engine.Permanent(fmt.Errorf("stream %s, window %s: writing: the sink returned before reading every batch", c.Name, windowLabel(s, slot)))
+		return engine.Written{}, engine.Permanent(fmt.Errorf("stream %s, window %s: writing: the sink returned before reading every batch", name, w))
 	}
 	return written, nil
 }

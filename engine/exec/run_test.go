@@ -252,7 +252,7 @@ func newRunner(t *testing.T) (*Runner, *state.Store, *memory.CheckedAllocator) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &Runner{Pipeline: &config.Pipeline{Name: "p", Timezone: "UTC"}, State: st, Alloc: mem}, st, mem
+	return &Runner{Pipeline: "p", State: st, Alloc: mem}, st, mem
 }
 
 // ledger is stream s's ledger by window, as "committed rows=6 attempts=1"
@@ -307,9 +307,10 @@ func TestRunCommitsAfterTheSink(t *testing.T) {
 	src := newSource(t, r.Alloc)
 	ctx := context.Background()
 	var hooks []string
-	r.Hook = func(point string) {
+	r.Hook = func(point engine.HookPoint) error {
 		committed := strings.Count(fmt.Sprint(ledger(t, st)), "committed")
 		hooks = append(hooks, fmt.Sprintf("%s:%d", point, committed))
+		return nil
 	}
 	var moved []int64
 	r.Moved = func(_ string, bytes int64) { moved = append(moved, bytes) }
@@ -537,7 +538,7 @@ func TestRunLedgerAtEveryFailure(t *testing.T) {
 				return drain(rr)
 			})
 			var hooks []string
-			r.Hook = func(point string) { hooks = append(hooks, point) }
+			r.Hook = func(point engine.HookPoint) error { hooks = append(hooks, string(point)); return nil }
 			_, err := r.Run(ctx, []Stream{testStream(t, "s", config.Append, daily(), src, sink)}, Options{Cut: cut(3).Add(time.Hour), To: cut(3), Force: true})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want it to contain %q", err, c.want)
@@ -722,10 +723,11 @@ func TestRunCancel(t *testing.T) {
 		src := newSource(t, r.Alloc)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		r.Hook = func(point string) {
-			if point == "committed" {
+		r.Hook = func(point engine.HookPoint) error {
+			if point == engine.HookCommitted {
 				cancel()
 			}
+			return nil
 		}
 		sum, err := r.Run(ctx, []Stream{testStream(t, "s", config.Upsert, daily(), src, drainSink)}, Options{Cut: cut(3)})
 		if !errors.Is(err, context.Canceled) {
@@ -748,14 +750,15 @@ func TestRunCancel(t *testing.T) {
 			r.Parallel = parallel
 			src := newSource(t, r.Alloc)
 			stopping := make(chan struct{})
-			r.Hook = func(point string) {
-				if point == "begun" {
+			r.Hook = func(point engine.HookPoint) error {
+				if point == engine.HookBegun {
 					select {
 					case <-stopping:
 					default:
 						close(stopping)
 					}
 				}
+				return nil
 			}
 			// One window a worker was under way when stopping closed: the
 			// first, or with three workers up to three.

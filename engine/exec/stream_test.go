@@ -2,10 +2,13 @@ package exec
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/config"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
+	"github.com/hockeystack/sluice/engine/transform"
 )
 
 // testStream is the one place the tests build a Stream, so that only it
@@ -22,16 +25,16 @@ func testStream(t *testing.T, name string, mode config.Mode, inc *config.Increme
 		}
 		return ty
 	}
-	c := &config.Stream{
+	p := &plan.Stream{
 		Name:        name,
-		Source:      config.Source{SQL: "SELECT ID, NAME FROM T WHERE AT >= :window_start AND AT < :window_end"},
-		Incremental: inc,
-		Columns: []*config.Column{
-			{Name: "id", From: "ID", Type: typ("Int64")},
-			{Name: "name", From: "NAME", Type: typ("String")},
-			{Name: "twice", Expr: &config.Expr{Text: "ID * 2"}, Type: typ("Int64")},
-		},
-		Destination: config.Destination{Table: "t", Mode: mode, Key: []string{"id"}},
+		Source:      plan.Source{SQL: "SELECT ID, NAME FROM T WHERE AT >= :window_start AND AT < :window_end"},
+		Destination: plan.Destination{Table: "t", Mode: string(mode), Key: []string{"id"}},
+		Exec: plan.Exec{Pipeline: "p", Incremental: inc, Location: time.UTC, Mode: mode,
+			Mapping: []transform.Column{
+				{Name: "id", From: "ID", Type: typ("Int64"), Key: true},
+				{Name: "name", From: "NAME", Type: typ("String")},
+				{Name: "twice", Expr: "ID * 2", Type: typ("Int64")},
+			}},
 	}
-	return Stream{Config: c, Source: src, Sink: sink}
+	return Stream{Plan: p, Source: src, Sink: sink}
 }
