@@ -107,8 +107,11 @@ type server struct {
 
 	running map[runKey]bool // streams with a job running on this worker
 
-	alerts      *serve.Alerter // nil without --alert-webhook
+	alerts      *serve.Alerts // serve's webhook and each pipeline's own
 	alertBehind time.Duration
+	// operatorToken, when set ($SLUICE_OPERATOR_TOKEN), allows the
+	// status page's actions.
+	operatorToken string
 }
 
 // alertCheckEvery is how often serve looks for pipelines paused, resumed
@@ -168,6 +171,10 @@ func runServe(e *env, args []string) int {
 		folders: map[string]*served{}, slots: map[string]chan struct{}{}, problems: map[string]string{}, live: map[runKey]*liveStream{}, ticks: map[runKey]*tickCount{},
 		pool: connect.NewPool(linkOptions(e)), failing: map[runKey]string{}, drift: map[runKey]string{}, running: map[runKey]bool{}}
 	defer s.closeLive()
+	s.alerts = serve.NewAlerts(*alertURL, s.log.With("component", "alerts"))
+	defer s.alerts.Close()
+	s.alertBehind = *alertBehind
+	s.operatorToken = e.getenv("SLUICE_OPERATOR_TOKEN")
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// River runs on a context of its own: SIGTERM must not cancel the
@@ -179,16 +186,11 @@ func runServe(e *env, args []string) int {
 	if *verifyEvery > 0 {
 		go s.verifyLoop(ctx, *verifyEvery)
 	}
-	if *alertURL != "" {
-		s.alerts = serve.NewAlerter(*alertURL, s.log.With("component", "alerts"))
-		defer s.alerts.Close()
-		s.alertBehind = *alertBehind
-		every := alertCheckEvery
-		if d, err := time.ParseDuration(e.getenv("SLUICE_TEST_ALERT_EVERY")); err == nil && d > 0 {
-			every = d // tests look more often
-		}
-		go s.watchAlerts(ctx, every)
+	every := alertCheckEvery
+	if d, err := time.ParseDuration(e.getenv("SLUICE_TEST_ALERT_EVERY")); err == nil && d > 0 {
+		every = d // tests look more often
 	}
+	go s.watchAlerts(ctx, every)
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)
 		if err != nil {
@@ -257,7 +259,7 @@ func (s *server) start(ctx context.Context, workers int) error {
 		if old, dup := s.folders[f.l.pipeline.Name]; dup {
 			return fmt.Errorf("%s and %s are both pipeline %s", old.dir, d, f.l.pipeline.Name)
 		}
-		s.folders[f.l.pipeline.Name] = f
+		s.adopt(f)
 	}
 	// One machine: River's SQLite driver on the state file. Several:
 	// its database/sql driver on the shared Postgres, where River elects
@@ -311,6 +313,21 @@ func (s *server) loadFolder(dir string) (*served, error) {
 		return nil, fmt.Errorf("%s does not validate:\n%s", dir, b.String())
 	}
 	return &served{dir: dir, l: l, sched: l.pipeline.Cron}, nil
+}
+
+// adopt serves a loaded folder, its alerts going where the folder says;
+// the caller holds s.mu.
+func (s *server) adopt(f *served) {
+	p := f.l.pipeline
+	s.folders[p.Name] = f
+	url := ""
+	if p.Alerts != nil && p.Alerts.Webhook != nil {
+		var err error
+		if url, err = p.Alerts.Webhook.Resolve(s.e.getenv); err != nil {
+			s.log.Error("the pipeline's alert webhook cannot be read: its alerts go to serve's webhook only", "pipeline", p.Name, "webhook", p.Alerts.Webhook.String(), "error", err)
+		}
+	}
+	s.alerts.SetPipeline(p.Name, url)
 }
 
 func diagsText(b *strings.Builder, l loaded) {
@@ -383,7 +400,7 @@ func (s *server) reload(ctx context.Context) {
 			continue
 		}
 		delete(s.problems, d)
-		s.folders[f.l.pipeline.Name] = f
+		s.adopt(f)
 		s.mu.Unlock()
 		s.log.Info("reloaded", "folder", d, "pipeline", f.l.pipeline.Name, "schedule", f.sched.Expr)
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hockeystack/sluice/engine/serve"
@@ -51,7 +53,7 @@ func (s *server) status(ctx context.Context, q string, page, perPage int, strips
 	for _, w := range wms {
 		marks[runKey{w.Pipeline, w.Stream}] = w.End
 	}
-	st := &serve.Status{Generated: now.UTC(), Problems: problems}
+	st := &serve.Status{Generated: now.UTC(), Problems: problems, Operator: s.operatorToken != ""}
 	for _, f := range folders {
 		p := f.l.pipeline
 		ps := serve.PipelineStatus{Name: p.Name, Schedule: p.Schedule + " (" + p.Timezone + ")", Health: "fresh"}
@@ -127,6 +129,42 @@ func (s *server) statusHandlers(mux *http.ServeMux) {
 			}
 		}
 	})
+	// Actions need the operator token (SLUICE_OPERATOR_TOKEN, as a form
+	// field or a bearer token); without one configured serve is read-only.
+	mux.HandleFunc("POST /api/resume", func(w http.ResponseWriter, r *http.Request) {
+		if s.operatorToken == "" {
+			http.Error(w, "read-only: serve has no operator token (set SLUICE_OPERATOR_TOKEN to allow actions)", http.StatusForbidden)
+			return
+		}
+		token := r.PostFormValue("token")
+		if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			token = h
+		}
+		if subtle.ConstantTimeCompare([]byte(token), []byte(s.operatorToken)) != 1 {
+			s.log.Warn("resume refused: wrong operator token", "remote", r.RemoteAddr)
+			http.Error(w, "wrong operator token", http.StatusForbidden)
+			return
+		}
+		name := r.PostFormValue("pipeline")
+		_, _, paused, err := s.st.Paused(r.Context(), name)
+		if err == nil && paused {
+			err = s.st.Resume(r.Context(), name)
+		}
+		if err != nil {
+			http.Error(w, "resume: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if !paused {
+			http.Error(w, name+": not paused", http.StatusConflict)
+			return
+		}
+		s.log.Info("pipeline resumed from the status page", "pipeline", name, "remote", r.RemoteAddr)
+		if r.Header.Get("Authorization") != "" {
+			fmt.Fprintf(w, "%s: resumed\n", name)
+			return
+		}
+		http.Redirect(w, r, "/#p-"+name, http.StatusSeeOther)
+	})
 	mux.HandleFunc("GET /api/status", func(w http.ResponseWriter, r *http.Request) {
 		if st, ok := get(w, r); ok {
 			w.Header().Set("Content-Type", "application/json")
@@ -155,6 +193,9 @@ func (s *server) watchAlerts(ctx context.Context, every time.Duration) {
 }
 
 func (s *server) checkAlerts(ctx context.Context) {
+	if !s.alerts.Any() {
+		return
+	}
 	st, err := s.status(ctx, "", 1, 1<<30, false)
 	if err != nil {
 		return
@@ -167,10 +208,7 @@ func (s *server) checkAlerts(ctx context.Context) {
 		}
 		var behind []string
 		for _, ss := range p.Streams {
-			limit := s.alertBehind
-			if limit <= 0 {
-				limit = 2 * s.interval(p.Name)
-			}
+			limit := s.behindLimit(p.Name)
 			if !ss.Watermark.IsZero() && time.Duration(ss.Lag*float64(time.Second)) > limit {
 				behind = append(behind, fmt.Sprintf("stream %s has data to %s, %s ago", ss.Name, ss.Watermark.Format(time.RFC3339), time.Duration(ss.Lag*float64(time.Second)).Round(time.Second)))
 			}
@@ -181,6 +219,22 @@ func (s *server) checkAlerts(ctx context.Context) {
 			s.alerts.Clear(p.Name, serve.AlertBehind, "every stream is within its schedule")
 		}
 	}
+}
+
+// behindLimit is how old a pipeline's data may be before it is alerted
+// on: its own alerts.behind, else --alert-behind, else two schedule
+// intervals.
+func (s *server) behindLimit(pipeline string) time.Duration {
+	s.mu.Lock()
+	f := s.folders[pipeline]
+	s.mu.Unlock()
+	if f != nil && f.l.pipeline.Alerts != nil && f.l.pipeline.Alerts.Behind > 0 {
+		return f.l.pipeline.Alerts.Behind
+	}
+	if s.alertBehind > 0 {
+		return s.alertBehind
+	}
+	return 2 * s.interval(pipeline)
 }
 
 // interval is a pipeline's schedule interval now.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,5 +176,95 @@ func TestAlertBehind(t *testing.T) {
 	alerts := receiver.texts()
 	if len(alerts) != 2 || !strings.Contains(alerts[0], "pipeline slow behind: stream events has data to") || !strings.Contains(alerts[1], "pipeline slow recovered (was behind)") {
 		t.Errorf("alerts:\n%s", strings.Join(alerts, "\n"))
+	}
+}
+
+// TestPipelineAlertWebhook: a pipeline's own alerts: section sends its
+// alerts to the webhook its environment variable names, with its own
+// threshold, and serve has no webhook of its own; another pipeline of
+// the same serve, behind as well, alerts nobody.
+func TestPipelineAlertWebhook(t *testing.T) {
+	own := newAlertReceiver(t)
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "loud", behind: 2, append: true}, {name: "quiet", behind: 2, append: true}})
+	path := filepath.Join(f.dir, "loud", "pipeline.yaml")
+	writeFiles(t, f.dir, map[string]string{"loud/pipeline.yaml": strings.Replace(readFile(t, path), "name: loud\n",
+		"name: loud\nalerts:\n  webhook: {env: SLUICE_TEST_LOUD_HOOK}\n  behind: 2s\n", 1)})
+	t.Setenv("SLUICE_TEST_LOUD_HOOK", own.URL)
+	t.Setenv("SLUICE_TEST_ALERT_EVERY", "200ms")
+	d := f.serve(t, filepath.Join(f.dir, "state.db"))
+	waitFor(t, d, 60*time.Second, "loud's behind alert and its recovery", func() bool { return len(own.texts()) >= 2 })
+	d.stop(t)
+	alerts := own.texts()
+	if len(alerts) != 2 || !strings.Contains(alerts[0], "pipeline loud behind") || !strings.Contains(alerts[1], "pipeline loud recovered (was behind)") {
+		t.Errorf("loud's webhook got:\n%s", strings.Join(alerts, "\n"))
+	}
+	for _, a := range alerts {
+		if strings.Contains(a, "quiet") {
+			t.Errorf("quiet's alert went to loud's webhook: %s", a)
+		}
+	}
+}
+
+// TestOperatorToken: without an operator token serve's page offers no
+// action and refuses a resume; with one, the page offers to resume the
+// paused pipeline, a wrong token is refused, and the right one resumes
+// it. The token is never shown.
+func TestOperatorToken(t *testing.T) {
+	f := newFleet(t, "0 3 * * *", []tickPipeline{{name: "gone", behind: 2}})
+	lines := strings.Split(readFile(t, filepath.Join(f.dir, "connections.yaml")), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "  sf_gone:") {
+			lines[i] = strings.Replace(l, "user: SLUICE", "user: NOBODY", 1)
+		}
+	}
+	writeFiles(t, f.dir, map[string]string{"connections.yaml": strings.Join(lines, "\n")})
+	state := filepath.Join(f.dir, "state.db")
+	resume := func(d *daemon, token string) (int, string) {
+		resp, err := http.PostForm("http://"+d.addr+"/api/resume", url.Values{"pipeline": {"gone"}, "token": {token}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	page := func(d *daemon) string {
+		resp, err := http.Get("http://" + d.addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	d := f.serve(t, state)
+	waitFor(t, d, 60*time.Second, "the pause", func() bool {
+		return d.metric("sluice_runs_total", `{pipeline="gone",stream="events",result="paused"}`) == 1
+	})
+	if code, body := resume(d, "anything"); code != http.StatusForbidden || !strings.Contains(body, "read-only") {
+		t.Errorf("resume without an operator token: %d %s", code, body)
+	}
+	if p := page(d); strings.Contains(p, "/api/resume") || !strings.Contains(p, "sluice resume gone") {
+		t.Errorf("the read-only page:\n%s", p)
+	}
+	d.stop(t)
+
+	t.Setenv("SLUICE_OPERATOR_TOKEN", "op-token-1234")
+	d = f.serve(t, state)
+	if p := page(d); !strings.Contains(p, `action="/api/resume"`) || strings.Contains(p, "op-token-1234") {
+		t.Errorf("the operator's page:\n%s", p)
+	}
+	if code, _ := resume(d, "wrong"); code != http.StatusForbidden {
+		t.Errorf("a wrong token: %d", code)
+	}
+	if code, _ := resume(d, "op-token-1234"); code != http.StatusOK && code != http.StatusSeeOther {
+		t.Errorf("the right token: %d", code)
+	}
+	d.stop(t)
+	if out, _, _ := sluice(t, "resume", "--state", state, "gone"); !strings.Contains(out, "not paused") {
+		t.Errorf("after the page's resume, sluice resume says %q", out)
+	}
+	if strings.Contains(d.log(), "op-token-1234") {
+		t.Error("the log shows the token")
 	}
 }

@@ -32,11 +32,24 @@ type Pipeline struct {
 	// parsed in it: read once here, never parsed again.
 	Location *time.Location
 	Cron     *Schedule
+	// Alerts are where serve posts this pipeline's alerts besides its
+	// own --alert-webhook; nil when the folder sets none.
+	Alerts *Alerts
 	// Streams are sorted by name.
 	Streams []*Stream
 	// Files holds the contents of every file read, by display path, for
 	// rendering diagnostics with snippets.
 	Files diag.Sources
+}
+
+// Alerts is a pipeline's alerts: section.
+type Alerts struct {
+	// Webhook names the environment variable holding the webhook URL (a
+	// secret: never in the folder); nil for none.
+	Webhook *Secret
+	// Behind, when set, is how old a stream's data may be before it is
+	// alerted on.
+	Behind time.Duration
 }
 
 // Direction says which way a stream moves data.

@@ -175,6 +175,20 @@ func (l *loader) load() {
 		l.loc = loc
 	}
 	p.Location = l.loc
+	if k, a := get(d.root, "alerts"); k != nil && a != nil && a.Kind == yaml.MappingNode {
+		p.Alerts = &Alerts{Webhook: secretAt(a, "webhook")}
+		if _, w := get(a, "webhook"); w != nil && w.Kind == yaml.ScalarNode {
+			d.errorf(w, "alerts.webhook is written literally: the webhook URL is a secret; name the environment variable that holds it, {env: NAME}")
+			d.mask(w)
+		}
+		if _, b := get(a, "behind"); b != nil {
+			if v, err := time.ParseDuration(b.Value); err != nil || v <= 0 {
+				d.errorf(b, "alerts.behind: %q is not a duration such as 30m or 6h", b.Value)
+			} else {
+				p.Alerts.Behind = v
+			}
+		}
+	}
 	if sched, err := cronParser.Parse(p.Schedule); err == nil {
 		p.Cron = &Schedule{Expr: p.Schedule, loc: l.loc, s: sched}
 	}

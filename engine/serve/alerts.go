@@ -133,3 +133,88 @@ func (a *Alerter) send(body []byte) error {
 	}
 	return nil
 }
+
+// Alerts routes each pipeline's alerts to serve's webhook (--alert-webhook)
+// and to the pipeline's own (alerts: in pipeline.yaml), with one Alerter
+// per webhook URL. Safe for concurrent use.
+type Alerts struct {
+	log    *slog.Logger
+	global *Alerter // nil without --alert-webhook
+
+	mu    sync.Mutex
+	byURL map[string]*Alerter
+	own   map[string]string // pipeline -> its webhook URL
+}
+
+// NewAlerts routes to the webhook at global ("" for none) and to the
+// pipelines' own.
+func NewAlerts(global string, log *slog.Logger) *Alerts {
+	a := &Alerts{log: log, byURL: map[string]*Alerter{}, own: map[string]string{}}
+	if global != "" {
+		a.global = NewAlerter(global, log)
+	}
+	return a
+}
+
+// SetPipeline sets where a pipeline's own alerts go: its webhook URL, ""
+// for none.
+func (a *Alerts) SetPipeline(pipeline, url string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if url == "" {
+		delete(a.own, pipeline)
+		return
+	}
+	a.own[pipeline] = url
+	if a.byURL[url] == nil {
+		a.byURL[url] = NewAlerter(url, a.log)
+	}
+}
+
+// Any says whether any alert goes anywhere.
+func (a *Alerts) Any() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.global != nil || len(a.own) > 0
+}
+
+// route is every alerter a pipeline's alerts go to.
+func (a *Alerts) route(pipeline string) []*Alerter {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []*Alerter
+	if a.global != nil {
+		out = append(out, a.global)
+	}
+	if u, ok := a.own[pipeline]; ok {
+		out = append(out, a.byURL[u])
+	}
+	return out
+}
+
+// Raise reports that pipeline is in condition, to each of its webhooks.
+func (a *Alerts) Raise(pipeline, condition, text string) {
+	for _, al := range a.route(pipeline) {
+		al.Raise(pipeline, condition, text)
+	}
+}
+
+// Clear reports that pipeline is out of condition, to each of its
+// webhooks.
+func (a *Alerts) Clear(pipeline, condition, text string) {
+	for _, al := range a.route(pipeline) {
+		al.Clear(pipeline, condition, text)
+	}
+}
+
+// Close stops every alerter.
+func (a *Alerts) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.global != nil {
+		a.global.Close()
+	}
+	for _, al := range a.byURL {
+		al.Close()
+	}
+}

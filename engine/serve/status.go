@@ -22,6 +22,9 @@ type Status struct {
 	Counts    map[string]int   `json:"counts"` // pipelines by health
 	Pipelines []PipelineStatus `json:"pipelines"`
 	Problems  []string         `json:"folder_problems,omitempty"`
+	// Operator says an operator token is configured: the page offers
+	// actions (resume), each of which asks for the token.
+	Operator bool `json:"operator_actions"`
 }
 
 // PipelineStatus is one pipeline.
