@@ -53,14 +53,16 @@ func (s *server) status(ctx context.Context, q string, page, perPage int, strips
 	for _, w := range wms {
 		marks[runKey{w.Pipeline, w.Stream}] = w.End
 	}
+	pauses, err := s.st.Pauses(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st := &serve.Status{Generated: now.UTC(), Problems: problems, Operator: s.operatorToken != ""}
 	for _, f := range folders {
 		p := f.l.pipeline
 		ps := serve.PipelineStatus{Name: p.Name, Schedule: p.Schedule + " (" + p.Timezone + ")", Health: "fresh"}
-		if reason, since, paused, err := s.st.Paused(ctx, p.Name); err != nil {
-			return nil, err
-		} else if paused {
-			ps.Paused = &serve.Paused{Reason: reason, Since: since.UTC(), Resume: "sluice resume " + p.Name}
+		if pause, paused := pauses[p.Name]; paused {
+			ps.Paused = &serve.Paused{Reason: pause.Reason, Since: pause.Since.UTC(), Resume: "sluice resume " + p.Name}
 			ps.Health = "paused"
 		}
 		interval := f.sched.Interval(now)

@@ -507,6 +507,31 @@ func (s *Store) Paused(ctx context.Context, pipeline string) (reason string, sin
 	return reason, parse(at), err == nil, err
 }
 
+// Pause is why and since when a pipeline is paused.
+type Pause struct {
+	Reason string
+	Since  time.Time
+}
+
+// Pauses returns every paused pipeline, in one query (the status page
+// of a fleet).
+func (s *Store) Pauses(ctx context.Context) (map[string]Pause, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT pipeline, reason, since FROM paused`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Pause{}
+	for rows.Next() {
+		var name, reason, at string
+		if err := rows.Scan(&name, &reason, &at); err != nil {
+			return nil, err
+		}
+		out[name] = Pause{Reason: reason, Since: parse(at)}
+	}
+	return out, rows.Err()
+}
+
 // Slot takes one of n slots named key for as long as the caller holds it,
 // across every process sharing a Postgres state (an advisory lock held on
 // a connection of its own). It returns ok false when all n are taken. A
