@@ -558,36 +558,32 @@ func (s *server) work(ctx context.Context, job *river.Job[runArgs]) error {
 		return river.JobSnooze(0)
 	}
 	s.metrics.Add("sluice_run_seconds_total", s.now().Sub(start).Seconds(), "pipeline", args.Pipeline, "stream", args.Stream)
-	result := "ok"
-	switch {
-	case err == nil:
-	case connect.CredentialsRejected(err):
-		result = "paused"
-		reason := fmt.Sprintf("credentials rejected: %v", err)
+	outcome, reason := serve.Decide(err)
+	switch outcome {
+	case serve.OutcomePaused:
 		if perr := s.st.Pause(context.WithoutCancel(ctx), args.Pipeline, reason, s.now()); perr != nil {
 			named.Error("recording the pause", "error", perr)
 		}
 		s.metrics.Set("sluice_pipeline_paused", 1, "pipeline", args.Pipeline)
 		named.Error("credentials rejected: pipeline paused, not retried (repeated failed logins lock the user); resume with sluice resume", "error", err)
 		err = river.JobCancel(err)
-	default:
-		result = "failed"
+	case serve.OutcomeFailed:
 		named.Error("stream failed; retried with backoff", "error", err)
 	}
-	s.metrics.Add("sluice_runs_total", 1, "pipeline", args.Pipeline, "stream", args.Stream, "result", result)
+	s.metrics.Add("sluice_runs_total", 1, "pipeline", args.Pipeline, "stream", args.Stream, "result", string(outcome))
 	s.mu.Lock()
-	if result == "failed" {
+	if outcome == serve.OutcomeFailed {
 		s.failing[key] = err.Error()
 	} else {
 		delete(s.failing, key)
 	}
 	s.mu.Unlock()
-	switch result {
-	case "failed":
+	switch outcome {
+	case serve.OutcomeFailed:
 		s.failedOrRecovered(args.Pipeline, args.Stream, err)
-	case "ok":
+	case serve.OutcomeOK:
 		s.failedOrRecovered(args.Pipeline, args.Stream, nil)
-	case "paused":
+	case serve.OutcomePaused:
 		s.alerts.Raise(args.Pipeline, serve.AlertPaused, fmt.Sprintf("stream %s: credentials rejected; resume with sluice resume %s", args.Stream, args.Pipeline))
 	}
 	s.freshness(context.WithoutCancel(ctx), args.Pipeline, args.Stream)
@@ -801,31 +797,31 @@ func (s *server) verifyLive(ctx context.Context) {
 			return
 		}
 		named := s.log.With("pipeline", key.pipeline, "stream", key.stream)
-		v, err := verifyStream(ctx, s.st, key.pipeline, live[key].stream)
+		v, err := exec.Verify(ctx, s.st, key.pipeline, live[key].stream)
 		if err != nil {
 			s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "error")
 			named.Warn("verify failed", "error", err)
 			continue
 		}
-		if !v.verifiable {
+		if !v.Verifiable {
 			continue
 		}
-		s.metrics.Set("sluice_windows_drifted", float64(len(v.drift)), "pipeline", key.pipeline, "stream", key.stream)
+		s.metrics.Set("sluice_windows_drifted", float64(len(v.Drift)), "pipeline", key.pipeline, "stream", key.stream)
 		s.mu.Lock()
-		if len(v.drift) == 0 {
+		if len(v.Drift) == 0 {
 			delete(s.drift, key)
 		} else {
-			s.drift[key] = fmt.Sprintf("%d window(s) differ from the ledger, the first %s; sluice verify --repair runs them again", len(v.drift), v.drift[0].window)
+			s.drift[key] = fmt.Sprintf("%d window(s) differ from the ledger, the first %s; sluice verify --repair runs them again", len(v.Drift), v.Drift[0].Window)
 		}
 		s.mu.Unlock()
-		if len(v.drift) == 0 {
+		if len(v.Drift) == 0 {
 			s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "match")
 			continue
 		}
 		s.metrics.Add("sluice_verifications_total", 1, "pipeline", key.pipeline, "stream", key.stream, "result", "drift")
-		for _, d := range v.drift {
-			named.Error("window differs from the ledger", "window", d.window.String(), "ledger_rows", d.ledger.Rows, "destination_rows", d.now.Rows,
-				"ledger_sum", d.ledger.Sum, "destination_sum", d.now.Sum)
+		for _, d := range v.Drift {
+			named.Error("window differs from the ledger", "window", d.Window.String(), "ledger_rows", d.Ledger.Rows, "destination_rows", d.Now.Rows,
+				"ledger_sum", d.Ledger.Sum, "destination_sum", d.Now.Sum)
 		}
 	}
 }

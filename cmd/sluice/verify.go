@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/exec"
 	"github.com/hockeystack/sluice/engine/state"
 )
@@ -63,11 +62,11 @@ func runVerify(e *env, args []string) int {
 	r.Log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for _, d := range drift {
 		opts := exec.Options{Force: true}
-		if !d.window.IsZero() {
-			opts.From, opts.To = d.window.Start, d.window.End
+		if !d.Window.IsZero() {
+			opts.From, opts.To = d.Window.Start, d.Window.End
 		}
-		if _, err := r.Run(ctx, []exec.Stream{d.stream}, opts); err != nil {
-			fmt.Fprintf(e.stderr, "sluice: repairing %s %s: %v\n", d.stream.Name(), d.window, err)
+		if _, err := r.Run(ctx, []exec.Stream{d.Stream}, opts); err != nil {
+			fmt.Fprintf(e.stderr, "sluice: repairing %s %s: %v\n", d.Stream.Name(), d.Window, err)
 			return exitProblems
 		}
 	}
@@ -85,122 +84,36 @@ func runVerify(e *env, args []string) int {
 	return exitOK
 }
 
-// drifted is a committed window whose destination digest is not the
-// ledger's.
-type drifted struct {
-	stream      exec.Stream
-	window      engine.Window
-	ledger, now engine.Digest
-}
-
-func (d drifted) String() string {
-	return fmt.Sprintf("%s %s: the ledger has %d rows (sum %s), the destination %d (sum %s)",
-		d.stream.Name(), d.window, d.ledger.Rows, d.ledger.Sum, d.now.Rows, d.now.Sum)
-}
-
-func driftStreams(ds []drifted) []exec.Stream {
+func driftStreams(ds []exec.Drifted) []exec.Stream {
 	var out []exec.Stream
 	seen := map[string]bool{}
 	for _, d := range ds {
-		if !seen[d.stream.Name()] {
-			seen[d.stream.Name()] = true
-			out = append(out, d.stream)
+		if !seen[d.Stream.Name()] {
+			seen[d.Stream.Name()] = true
+			out = append(out, d.Stream)
 		}
 	}
 	return out
 }
 
-// verdict is what verifying a stream found.
-type verdict struct {
-	// verifiable is false when the destination keeps no digest.
-	verifiable bool
-	// checked counts the windows compared; unknown those committed
-	// without a digest.
-	checked, unknown int
-	drift            []drifted
-}
-
-func (v verdict) String() string {
-	line := fmt.Sprintf("%d window(s) verified", v.checked)
-	if len(v.drift) > 0 {
-		line += fmt.Sprintf(", %d differ", len(v.drift))
-	} else {
-		line += ", all match"
-	}
-	if v.unknown > 0 {
-		line += fmt.Sprintf("; %d committed without a digest (before verify existed, or an upsert)", v.unknown)
-	}
-	return line
-}
-
-// verifyStream compares every committed window of a stream with the
-// digest the destination computes now. A window that begins loading
-// while its digest is read is left out, not reported: its ledger entry
-// is read again after the digest and must be unchanged, so a verify
-// running beside the stream's own writes (serve) never reports a window
-// in the middle of its write as drift.
-func verifyStream(ctx context.Context, st *state.Store, pipeline string, s exec.Stream) (verdict, error) {
-	var v verdict
-	name := s.Name()
-	dg, ok := s.Sink.(engine.Digester)
-	if !ok {
-		return v, nil
-	}
-	v.verifiable = true
-	ws, err := st.Windows(ctx, pipeline, name)
-	if err != nil {
-		return v, err
-	}
-	for _, w := range ws {
-		if w.State != state.Committed {
-			continue
-		}
-		want := engine.ParseDigest(w.Digest)
-		if want.IsZero() {
-			v.unknown++
-			continue
-		}
-		win := engine.Window{}
-		if s.Plan.Exec.Incremental != nil {
-			win = engine.Window{Start: w.Start, End: w.End}
-		}
-		got, err := dg.Digest(ctx, win)
-		if err != nil {
-			return v, fmt.Errorf("stream %s, window %s: %w", name, win, err)
-		}
-		again, ok, err := st.Window(ctx, pipeline, name, w.Start)
-		if err != nil {
-			return v, err
-		}
-		if !ok || again.State != state.Committed || !again.Updated.Equal(w.Updated) || again.Digest != w.Digest {
-			continue // written while it was read
-		}
-		v.checked++
-		if got != want {
-			v.drift = append(v.drift, drifted{stream: s, window: win, ledger: want, now: got})
-		}
-	}
-	return v, nil
-}
-
 // verifyStreams verifies the streams, prints a line a window that
 // differs and one a stream, and returns the windows that differ.
-func verifyStreams(ctx context.Context, e *env, st *state.Store, pipeline string, streams []exec.Stream) ([]drifted, error) {
-	var out []drifted
+func verifyStreams(ctx context.Context, e *env, st *state.Store, pipeline string, streams []exec.Stream) ([]exec.Drifted, error) {
+	var out []exec.Drifted
 	for _, s := range streams {
-		v, err := verifyStream(ctx, st, pipeline, s)
+		v, err := exec.Verify(ctx, st, pipeline, s)
 		if err != nil {
 			return nil, err
 		}
-		if !v.verifiable {
+		if !v.Verifiable {
 			fmt.Fprintf(e.stdout, "%s: not verifiable: its destination keeps no digest\n", s.Name())
 			continue
 		}
-		for _, d := range v.drift {
+		for _, d := range v.Drift {
 			fmt.Fprintln(e.stdout, d)
 		}
 		fmt.Fprintf(e.stdout, "%s: %s\n", s.Name(), v)
-		out = append(out, v.drift...)
+		out = append(out, v.Drift...)
 	}
 	return out, nil
 }
