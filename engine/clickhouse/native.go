@@ -35,13 +35,13 @@ import (
 type nativeKind int
 
 const (
-	nativeCopy       nativeKind = iota // fixed-width values, Arrow's bytes as they are
-	nativeBool                         // Arrow booleans to UInt8/Bool bytes 0 and 1
-	nativeDate                         // Arrow date32 days to Date's UInt16
-	nativeDateTime                     // Arrow timestamps to DateTime's UInt32 seconds
-	nativeDecimal                      // Arrow decimal128/256 to Decimal32/64/128/256
-	nativeString                       // Arrow string/binary to String
-	nativeLowCardinality               // Arrow string to LowCardinality(String)
+	nativeCopy           nativeKind = iota // fixed-width values, Arrow's bytes as they are
+	nativeBool                             // Arrow booleans to UInt8/Bool bytes 0 and 1
+	nativeDate                             // Arrow date32 days to Date's UInt16
+	nativeDateTime                         // Arrow timestamps to DateTime's UInt32 seconds
+	nativeDecimal                          // Arrow decimal128/256 to Decimal32/64/128/256
+	nativeString                           // Arrow string/binary to String
+	nativeLowCardinality                   // Arrow string to LowCardinality(String)
 )
 
 // nativeColumn accumulates one column of a block.
