@@ -311,3 +311,76 @@ func mustType(t *testing.T, s string) sqltype.Type {
 	}
 	return typ
 }
+
+// TestNativeRefusesWhatItCannotWrite feeds each path a value outside its
+// column's storage: a decimal wider than Decimal32 gets clickhouse-go's
+// own error from both paths; a Date past 2149 and a DateTime past 2106,
+// which clickhouse-go's conversion would wrap into another value, are
+// refused by the native path, naming the column and the value.
+func TestNativeRefusesWhatItCannotWrite(t *testing.T) {
+	db := clickhousetest.NewDB(t)
+	ctx := context.Background()
+	mem := memory.DefaultAllocator
+	cases := []struct {
+		typ  string
+		arr  func() arrow.Array
+		want string // the native path's error; "" for the Go path's
+	}{
+		{"Decimal(9, 2)", func() arrow.Array {
+			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 9, Scale: 2})
+			defer b.Release()
+			b.Append(decimal128.FromI64(1))
+			b.Append(decimal128.FromI64(math.MaxInt32 + 1))
+			return b.NewArray()
+		}, ""},
+		{"Date", func() arrow.Array {
+			b := array.NewDate32Builder(mem)
+			defer b.Release()
+			b.AppendValues([]arrow.Date32{1, math.MaxUint16 + 1}, nil)
+			return b.NewArray()
+		}, "column v: 2149-06-07 does not fit Date"},
+		{"DateTime('UTC')", func() arrow.Array {
+			b := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"})
+			defer b.Release()
+			b.AppendValues([]arrow.Timestamp{1, math.MaxUint32 + 1}, nil)
+			return b.NewArray()
+		}, "column v: 2106-02-07T06:28:16Z does not fit DateTime('UTC')"},
+	}
+	for i, c := range cases {
+		typ := mustType(t, c.typ)
+		table := fmt.Sprintf("%s.refuse%d", db.Name, i)
+		if err := db.Conn.Exec(ctx, "CREATE TABLE "+table+" (v "+c.typ+") ENGINE = Memory"); err != nil {
+			t.Fatal(err)
+		}
+		a := c.arr()
+		rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "v", Type: a.DataType()}}, nil), []arrow.Array{a}, int64(a.Len()))
+		a.Release()
+		errs := map[bool]string{}
+		for _, goValues := range []bool{false, true} {
+			rr, _ := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+			k := &Sink{conn: db.Conn, cols: []sinkColumn{{name: "v", typ: typ}}, GoValues: goValues}
+			_, err := k.insert(ctx, table, rr)
+			rr.Release()
+			if err != nil {
+				errs[goValues] = err.Error()
+			}
+			if !goValues {
+				var n uint64
+				if err := db.Conn.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 0 {
+					t.Errorf("%s: the native path wrote %d rows (%v)", c.typ, n, err)
+				}
+			}
+		}
+		rec.Release()
+		want := c.want
+		if want == "" {
+			want = errs[true]
+			if want == "" {
+				t.Errorf("%s: the Go path took the value", c.typ)
+			}
+		}
+		if errs[false] != want {
+			t.Errorf("%s: native path's error %q, want %q", c.typ, errs[false], want)
+		}
+	}
+}
