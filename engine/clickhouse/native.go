@@ -29,7 +29,7 @@ import (
 // its name and type (and, for LowCardinality, after the serialization
 // prefix, which the block writer adds). The sink hands them to
 // clickhouse-go's column Decode, so the handshake, compression, block
-// framing and server errors stay with the driver; see insertNative.
+// framing and server errors stay with the driver; see Sink.insert.
 
 // nativeKind says how a column's values are encoded.
 type nativeKind int

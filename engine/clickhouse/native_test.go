@@ -384,3 +384,47 @@ func TestNativeRefusesWhatItCannotWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestNativeFollowsTheServerType writes into a table whose columns were
+// made with another type than the sink's (LowCardinality(String) for
+// String): each value arrives as the Go path writes it.
+func TestNativeFollowsTheServerType(t *testing.T) {
+	db := clickhousetest.NewDB(t)
+	ctx := context.Background()
+	if err := db.Conn.Exec(ctx, "CREATE TABLE "+db.Name+".t (s LowCardinality(String), n Int64, m Nullable(String)) ENGINE = Memory"); err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.DefaultAllocator
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues([]string{"a", "bb", "a"}, nil)
+	s := sb.NewArray()
+	nb := array.NewInt64Builder(mem)
+	nb.AppendValues([]int64{-1, 2, math.MaxInt32}, nil)
+	n := nb.NewArray()
+	mb := array.NewStringBuilder(mem)
+	mb.AppendValues([]string{"x", "", "z"}, []bool{true, false, true})
+	m := mb.NewArray()
+	rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "s", Type: s.DataType()}, {Name: "n", Type: n.DataType()}, {Name: "m", Type: m.DataType()}}, nil),
+		[]arrow.Array{s, n, m}, 3)
+	defer rec.Release()
+	rr, _ := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	defer rr.Release()
+	k := &Sink{conn: db.Conn, cols: []sinkColumn{{name: "s", typ: mustType(t, "String")}, {name: "n", typ: mustType(t, "Int64")}, {name: "m", typ: mustType(t, "Nullable(String)")}}}
+	if _, err := k.insert(ctx, db.Name+".t", rr); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	rows, err := db.Conn.Query(ctx, "SELECT concat(s, '|', toString(n), '|', ifNull(m, 'NULL')) FROM "+db.Name+".t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		got = append(got, v)
+	}
+	rows.Close()
+	if want := "a|-1|x bb|2|NULL a|2147483647|z"; strings.Join(got, " ") != want {
+		t.Errorf("got %q, want %q", strings.Join(got, " "), want)
+	}
+}

@@ -362,8 +362,17 @@ type blockWriter struct {
 func newBlockWriter(batch driver.Batch, cols []sinkColumn, goValues bool) *blockWriter {
 	b := &blockWriter{batch: batch, cols: cols, driver: batch.Columns(), native: make([]*nativeColumn, len(cols))}
 	if !goValues {
+		// The encoding follows the type the server's column has, which a
+		// table made before this plan may have other than the plan's (a
+		// LowCardinality(String) for String, say); the Arrow type must
+		// still be the one that type travels as (takes), else the column
+		// goes through values.
 		for i, c := range cols {
-			if nc, ok := newNativeColumn(c.name, c.typ); ok {
+			t, err := sqltype.ParseClickHouse(string(b.driver[i].Type()))
+			if err != nil {
+				continue
+			}
+			if nc, ok := newNativeColumn(c.name, t); ok {
 				b.native[i] = nc
 			}
 		}
@@ -406,7 +415,7 @@ func (b *blockWriter) append(rec arrow.RecordBatch) error {
 			} else if verr = b.batch.Column(i).Append(vals); verr != nil {
 				return fmt.Errorf("column %s: %w", c.name, verr)
 			}
-			return fmt.Errorf("column %s: %s does not fit %s", c.name, a.ValueStr(ne.row), c.typ)
+			return fmt.Errorf("column %s: %s does not fit %s", c.name, a.ValueStr(ne.row), nc.typ)
 		}
 		vals, err := values(a, c.typ)
 		if err != nil {
