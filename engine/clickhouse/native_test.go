@@ -303,7 +303,7 @@ func TestNativeMatchesGoValues(t *testing.T) {
 	}
 }
 
-func mustType(t *testing.T, s string) sqltype.Type {
+func mustType(t testing.TB, s string) sqltype.Type {
 	t.Helper()
 	typ, err := sqltype.ParseClickHouse(s)
 	if err != nil {

@@ -278,6 +278,10 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 	// Size the buffer up front: growing it copies and clears megabytes.
 	size := 4096
 	for _, r := range out {
+		// A record's message header: a field node and the buffer
+		// entries of each column and child (an estimate that fell short
+		// doubled the buffer, copying the whole chunk, at the end).
+		size += 256 + 32*int(r.NumCols())*4
 		for _, c := range r.Columns() {
 			size += dataSize(c.Data()) + 64
 		}
