@@ -1,12 +1,16 @@
 package clickhouse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	chproto "github.com/ClickHouse/ch-go/proto"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -39,6 +43,10 @@ type Sink struct {
 	// hook is called at the points inside a write (engine.HookStaged,
 	// engine.HookInsertedBlock and the Appender's).
 	hook engine.Hook
+	// GoValues, when set, sends every column through clickhouse-go's Go
+	// values rather than the native encoder (the differential test
+	// compares the two).
+	GoValues bool
 }
 
 // SetHook makes the sink call h at the points inside its writes.
@@ -237,7 +245,11 @@ func (k *Sink) replace(ctx context.Context, rr array.RecordReader) (engine.Writt
 }
 
 // insert writes batches with one open insert, sending a block every
-// flushRows rows.
+// flushRows rows or more. Columns the native encoder takes (see
+// native.go) are encoded straight from Arrow and handed to the driver's
+// column as Native data when a block is sent; the others go through
+// values. The next batch is read (and mapped, upstream) while the last
+// one is encoded and sent.
 func (k *Sink) insert(ctx context.Context, table string, rr array.RecordReader) (int64, error) {
 	cols := make([]string, len(k.cols))
 	for i, c := range k.cols {
@@ -248,40 +260,182 @@ func (k *Sink) insert(ctx context.Context, table string, rr array.RecordReader) 
 		return 0, fmt.Errorf("preparing insert into %s: %w", table, err)
 	}
 	defer batch.Abort()
-	var total, pending int64
-	for rr.Next() {
-		rec := rr.RecordBatch()
-		if int(rec.NumCols()) != len(k.cols) {
-			return 0, fmt.Errorf("batch has %d columns, the table %d", rec.NumCols(), len(k.cols))
-		}
-		for i, c := range k.cols {
-			vals, err := values(rec.Column(i), c.typ)
-			if err != nil {
-				return 0, fmt.Errorf("column %s: %w", c.name, err)
-			}
-			if err := batch.Column(i).Append(vals); err != nil {
-				return 0, fmt.Errorf("column %s: %w", c.name, err)
-			}
+	b := newBlockWriter(batch, k.cols, k.GoValues)
+	recs, stop := prefetch(rr)
+	defer stop()
+	var total int64
+	for rec := range recs {
+		err := b.append(rec)
+		rec.Release()
+		if err != nil {
+			return 0, err
 		}
 		total += rec.NumRows()
-		pending += rec.NumRows()
-		if pending >= flushRows {
-			if err := batch.Flush(); err != nil {
+		if b.pending >= flushRows {
+			if err := b.flush(); err != nil {
 				return 0, fmt.Errorf("sending rows: %w", err)
 			}
-			pending = 0
 			if err := k.hook.Call(engine.HookInsertedBlock); err != nil {
 				return 0, err
 			}
 		}
 	}
-	if err := rr.Err(); err != nil {
+	if err := stop(); err != nil {
 		return 0, err
+	}
+	if err := b.decode(); err != nil {
+		return 0, fmt.Errorf("sending rows: %w", err)
 	}
 	if err := batch.Send(); err != nil {
 		return 0, fmt.Errorf("sending rows: %w", err)
 	}
 	return total, nil
+}
+
+// prefetch reads rr in a goroutine, one batch ahead of the caller, and
+// hands each batch on retained (the receiver releases it). stop ends the
+// reading, waits for the goroutine (rr is never touched after stop
+// returns) and returns rr's error; it may be called more than once.
+func prefetch(rr array.RecordReader) (<-chan arrow.RecordBatch, func() error) {
+	recs := make(chan arrow.RecordBatch, 1)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(recs)
+		for rr.Next() {
+			rec := rr.RecordBatch()
+			rec.Retain()
+			select {
+			case recs <- rec:
+			case <-quit:
+				rec.Release()
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return recs, func() error {
+		once.Do(func() {
+			close(quit)
+			<-done
+			for rec := range recs { // batches read ahead and not taken
+				rec.Release()
+			}
+		})
+		return rr.Err()
+	}
+}
+
+// blockWriter fills an open insert's block: native columns accumulate
+// encoded data that decode hands to the driver's columns; the others
+// append Go values as they come.
+type blockWriter struct {
+	batch   driver.Batch
+	cols    []sinkColumn
+	driver  []column.Interface
+	native  []*nativeColumn // nil where the column goes through values
+	buf     []byte
+	pending int64
+}
+
+func newBlockWriter(batch driver.Batch, cols []sinkColumn, goValues bool) *blockWriter {
+	b := &blockWriter{batch: batch, cols: cols, driver: batch.Columns(), native: make([]*nativeColumn, len(cols))}
+	if !goValues {
+		// The encoding follows the type the server's column has, which a
+		// table made before this plan may have other than the plan's (a
+		// LowCardinality(String) for String, say); the Arrow type must
+		// still be the one that type travels as (takes), else the column
+		// goes through values.
+		for i, c := range cols {
+			t, err := sqltype.ParseClickHouse(string(b.driver[i].Type()))
+			if err != nil {
+				continue
+			}
+			if nc, ok := newNativeColumn(c.name, t); ok {
+				b.native[i] = nc
+			}
+		}
+	}
+	return b
+}
+
+// append adds a batch's rows to the block.
+func (b *blockWriter) append(rec arrow.RecordBatch) error {
+	if int(rec.NumCols()) != len(b.cols) {
+		return fmt.Errorf("batch has %d columns, the table %d", rec.NumCols(), len(b.cols))
+	}
+	for i, nc := range b.native {
+		if nc != nil && !nc.takes(rec.Column(i)) {
+			// An Arrow type the encoder does not take: the column goes
+			// through values from here on, from a fresh block.
+			if err := b.flush(); err != nil {
+				return fmt.Errorf("sending rows: %w", err)
+			}
+			b.native[i] = nil
+		}
+	}
+	for i, c := range b.cols {
+		a := rec.Column(i)
+		if nc := b.native[i]; nc != nil {
+			err := nc.append(a)
+			if err == nil {
+				continue
+			}
+			var ne *notExact
+			if !errors.As(err, &ne) {
+				return fmt.Errorf("column %s: %w", c.name, err)
+			}
+			// A value the encoder cannot write exactly: the error is the
+			// one converting it to Go values gives (the insert is
+			// aborted, so what that conversion appends is never sent),
+			// or, where that conversion would have taken it, the value's.
+			if vals, verr := values(a, c.typ); verr != nil {
+				return fmt.Errorf("column %s: %w", c.name, verr)
+			} else if verr = b.batch.Column(i).Append(vals); verr != nil {
+				return fmt.Errorf("column %s: %w", c.name, verr)
+			}
+			return fmt.Errorf("column %s: %s does not fit %s", c.name, a.ValueStr(ne.row), nc.typ)
+		}
+		vals, err := values(a, c.typ)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+		if err := b.batch.Column(i).Append(vals); err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+	}
+	b.pending += rec.NumRows()
+	return nil
+}
+
+// decode hands the native columns' data to the driver's columns.
+func (b *blockWriter) decode() error {
+	for i, nc := range b.native {
+		if nc == nil || nc.rows == 0 {
+			continue
+		}
+		b.buf = nc.encode(b.buf[:0])
+		col := b.driver[i]
+		col.Reset()
+		if err := col.Decode(chproto.NewReader(bytes.NewReader(b.buf)), nc.rows); err != nil {
+			return fmt.Errorf("column %s: %w", b.cols[i].name, err)
+		}
+		nc.reset()
+	}
+	return nil
+}
+
+// flush sends the block's rows, if it has any.
+func (b *blockWriter) flush() error {
+	if b.pending == 0 {
+		return nil
+	}
+	if err := b.decode(); err != nil {
+		return err
+	}
+	b.pending = 0
+	return b.batch.Flush()
 }
 
 // values converts an Arrow column to the Go slice clickhouse-go appends to

@@ -278,6 +278,10 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 	// Size the buffer up front: growing it copies and clears megabytes.
 	size := 4096
 	for _, r := range out {
+		// A record's message header: a field node and the buffer
+		// entries of each column and child (an estimate that fell short
+		// doubled the buffer, copying the whole chunk, at the end).
+		size += 256 + 32*int(r.NumCols())*4
 		for _, c := range r.Columns() {
 			size += dataSize(c.Data()) + 64
 		}
@@ -317,11 +321,13 @@ func integerWidth(records []arrow.RecordBatch, i int) int {
 	for _, rec := range records {
 		switch a := rec.Column(i).(type) {
 		case *array.Decimal128:
-			for j := 0; j < a.Len(); j++ {
-				if a.IsNull(j) {
+			vals := a.Values()
+			nulls := a.NullN() > 0
+			for j := range vals {
+				if nulls && a.IsNull(j) {
 					continue
 				}
-				v := a.Value(j)
+				v := vals[j]
 				hiBits, loBits := v.HighBits(), v.LowBits()
 				if !(hiBits == 0 && loBits <= math.MaxInt64 || hiBits == -1 && loBits >= 1<<63) {
 					return 16
@@ -329,14 +335,14 @@ func integerWidth(records []arrow.RecordBatch, i int) int {
 				n := int64(loBits)
 				lo, hi = min(lo, n), max(hi, n)
 			}
-		case *array.Int8, *array.Int16, *array.Int32, *array.Int64:
-			for j := 0; j < a.Len(); j++ {
-				if a.IsNull(j) {
-					continue
-				}
-				n := intValue(a, j)
-				lo, hi = min(lo, n), max(hi, n)
-			}
+		case *array.Int8:
+			lo, hi = intRange(a.Int8Values(), a, lo, hi)
+		case *array.Int16:
+			lo, hi = intRange(a.Int16Values(), a, lo, hi)
+		case *array.Int32:
+			lo, hi = intRange(a.Int32Values(), a, lo, hi)
+		case *array.Int64:
+			lo, hi = intRange(a.Int64Values(), a, lo, hi)
 		case *array.Uint8, *array.Uint16, *array.Uint32:
 			for j := 0; j < a.Len(); j++ {
 				if !a.IsNull(j) {
@@ -366,6 +372,22 @@ func integerWidth(records []arrow.RecordBatch, i int) int {
 		return 4
 	}
 	return 8
+}
+
+// intRange widens [lo, hi] to hold every valid value of vals, a's values.
+func intRange[T int8 | int16 | int32 | int64](vals []T, a arrow.Array, lo, hi int64) (int64, int64) {
+	if a.NullN() == 0 {
+		for _, v := range vals {
+			lo, hi = min(lo, int64(v)), max(hi, int64(v))
+		}
+		return lo, hi
+	}
+	for j, v := range vals {
+		if a.IsValid(j) {
+			lo, hi = min(lo, int64(v)), max(hi, int64(v))
+		}
+	}
+	return lo, hi
 }
 
 func intValue(a arrow.Array, j int) int64 {
@@ -497,14 +519,42 @@ func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) ar
 	defer b.Release()
 	n := a.Len()
 	v := make([]T, n)
-	valid := make([]bool, n)
-	for j := range v {
-		if valid[j] = a.IsValid(j); valid[j] {
-			v[j] = T(intValue(a, j))
+	var valid []bool // nil: all valid
+	if a.NullN() > 0 {
+		valid = make([]bool, n)
+		for j := range valid {
+			valid[j] = a.IsValid(j)
+		}
+	}
+	// Values under a null are converted too: they are never read.
+	switch a := a.(type) {
+	case *array.Int8:
+		convertInts(v, a.Int8Values())
+	case *array.Int16:
+		convertInts(v, a.Int16Values())
+	case *array.Int32:
+		convertInts(v, a.Int32Values())
+	case *array.Int64:
+		convertInts(v, a.Int64Values())
+	case *array.Decimal128:
+		for j, d := range a.Values() {
+			v[j] = T(int64(d.LowBits()))
+		}
+	default:
+		for j := range v {
+			if a.IsValid(j) {
+				v[j] = T(intValue(a, j))
+			}
 		}
 	}
 	b.AppendValues(v, valid)
 	return b.NewArray()
+}
+
+func convertInts[T, S int8 | int16 | int32 | int64](dst []T, src []S) {
+	for j, x := range src {
+		dst[j] = T(x)
+	}
 }
 
 func pow10(n int) int64 {
@@ -575,20 +625,45 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	}
 	b := array.NewStructBuilder(mem, arrow.StructOf(fields...))
 	defer b.Release()
-	eb := b.FieldBuilder(0).(*array.Int64Builder)
-	fb := b.FieldBuilder(1).(*array.Int32Builder)
-	for j := 0; j < ts.Len(); j++ {
-		if a.IsNull(j) {
-			b.AppendNull() // appends a null to every field too
-			continue
+	// Whole columns at a time: a builder call per value cost more than
+	// the arithmetic.
+	n := ts.Len()
+	var valid []bool // nil: all valid; a null struct has null fields
+	if a.NullN() > 0 {
+		valid = make([]bool, n)
+		for j := range valid {
+			valid[j] = a.IsValid(j)
 		}
-		b.Append(true)
-		sec, frac := epochNanos(ts, j)
-		eb.Append(sec)
-		fb.Append(frac)
-		if c.Kind == kTZ {
-			b.FieldBuilder(2).(*array.Int32Builder).Append(1440 + offsetOf(offsets, j))
+	}
+	epochs, fracs := make([]int64, n), make([]int32, n)
+	unit := ts.DataType().(*arrow.TimestampType).Unit
+	perSec := int64(time.Second / unit.Multiplier())
+	nanos := int64(unit.Multiplier())
+	for j, v := range ts.TimestampValues() {
+		sec, rem := int64(v)/perSec, int64(v)%perSec
+		if rem < 0 {
+			sec--
+			rem += perSec
 		}
+		epochs[j], fracs[j] = sec, int32(rem*nanos)
+	}
+	if valid == nil {
+		all := make([]bool, n)
+		for j := range all {
+			all[j] = true
+		}
+		b.AppendValues(all)
+	} else {
+		b.AppendValues(valid)
+	}
+	b.FieldBuilder(0).(*array.Int64Builder).AppendValues(epochs, valid)
+	b.FieldBuilder(1).(*array.Int32Builder).AppendValues(fracs, valid)
+	if c.Kind == kTZ {
+		tz := make([]int32, n)
+		for j := range tz {
+			tz[j] = 1440 + offsetOf(offsets, j)
+		}
+		b.FieldBuilder(2).(*array.Int32Builder).AppendValues(tz, valid)
 	}
 	return b.NewArray(), nil
 }
