@@ -39,8 +39,12 @@ type session struct {
 	params    map[string]string
 	inTxn     bool
 
-	cmu     sync.Mutex // guards cancels
+	cmu     sync.Mutex // guards cancels, requests and requestOrder
 	cancels map[string]context.CancelFunc
+	// requests are the results of the session's last request ids, oldest
+	// first in requestOrder: a request sent again is not run again.
+	requests     map[string]*result
+	requestOrder []string
 }
 
 // close ends the session. Its DuckDB connection is closed, not handed back

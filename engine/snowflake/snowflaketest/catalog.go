@@ -40,6 +40,11 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		// loses its quotes, a JSON null is NULL. typeof folds at bind
 		// time, so other types never reach the JSON branch.
 		`CREATE MACRO SF_TEXT(a) AS CASE WHEN typeof(a) = 'JSON' THEN json_extract_string(CAST(a AS JSON), '$') ELSE CAST(a AS VARCHAR) END`,
+		// Text cast to BINARY is read in Snowflake's default
+		// BINARY_INPUT_FORMAT, HEX; a BINARY stays as it is.
+		`CREATE MACRO SF_BINARY(a) AS CASE WHEN typeof(a) = 'BLOB' THEN CAST(a AS BLOB)
+			WHEN regexp_full_match(CAST(a AS VARCHAR), '([0-9A-Fa-f]{2})*') THEN unhex(CAST(a AS VARCHAR))
+			ELSE error('The following string is not a legal hex-encoded value: ''' || CAST(a AS VARCHAR) || '''') END`,
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,

@@ -1,0 +1,154 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake/v2"
+)
+
+// The tests in this file pin behaviour gosnowflake's own test suite
+// expects of Snowflake (make driver-suite), each through the real driver.
+
+// openD opens a handle on database D of a fresh server, for one session.
+func openD(t *testing.T, s *Server) *sql.DB {
+	t.Helper()
+	seed(t, s, `CREATE DATABASE IF NOT EXISTS D`)
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database = "D"
+	db := Open(cfg)
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A DATE bind is the instant's day: before 1970, with a time of day, the
+// driver's epoch milliseconds are negative and must be floored, not
+// truncated toward zero (which gave the next day).
+func TestDateBindBefore1970(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	if _, err := db.Exec(`CREATE TABLE T (D DATE)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []time.Time{
+		time.Date(1960, 1, 2, 6, 2, 26, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 13, 0, 0, 0, time.UTC),
+	} {
+		if _, err := db.Exec(`DELETE FROM T`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO T VALUES (?)`, sf.DataTypeDate, in); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if err := db.QueryRow(`SELECT TO_VARCHAR(D) FROM T`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := in.Format(time.DateOnly); got != want {
+			t.Errorf("DATE bind of %v stored %s, want %s", in, got, want)
+		}
+	}
+}
+
+// Snowflake reads text cast to BINARY in BINARY_INPUT_FORMAT, HEX by
+// default.
+func TestBinaryCastReadsHex(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	var b []byte
+	if err := db.QueryRow(`SELECT 'abcd'::BINARY`).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "\xab\xcd" {
+		t.Errorf("'abcd'::BINARY = %x, want abcd", b)
+	}
+	if _, err := db.Exec(`CREATE TABLE T (S VARCHAR, B BINARY)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO T SELECT 'CAFE', 'CAFE'::BINARY`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT S::BINARY FROM T`).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "\xca\xfe" {
+		t.Errorf("S::BINARY = %x, want cafe", b)
+	}
+	if err := db.QueryRow(`SELECT B::BINARY FROM T`).Scan(&b); err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "\xca\xfe" {
+		t.Errorf("B::BINARY = %x, want cafe", b)
+	}
+	if _, err := db.Exec(`SELECT 'xyz'::BINARY`); err == nil {
+		t.Error("'xyz'::BINARY succeeded; Snowflake refuses text that is not hex")
+	}
+}
+
+// A query request sent again with the same request id, in the same
+// session, returns the first execution's result: a retried INSERT is
+// applied once. Another session's request with that id runs anew.
+func TestRequestIDRunsOnce(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	ctx := context.Background()
+	if _, err := db.Exec(`CREATE TABLE T (I INT)`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	id := sf.NewUUID()
+	for range 2 {
+		res, err := conn.ExecContext(sf.WithRequestID(ctx, id), `INSERT INTO T VALUES (1)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("rows affected = %d, want 1", n)
+		}
+	}
+	count := func() int {
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM T`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Errorf("after the same request twice: %d rows, want 1", n)
+	}
+	sel := sf.NewUUID()
+	var first int
+	if err := conn.QueryRowContext(sf.WithRequestID(ctx, sel), `SELECT COUNT(*) FROM T`).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO T VALUES (2)`); err != nil {
+		t.Fatal(err)
+	}
+	var again int
+	if err := conn.QueryRowContext(sf.WithRequestID(ctx, sel), `SELECT COUNT(*) FROM T`).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Errorf("a repeated SELECT request returned %d, want the first result %d", again, first)
+	}
+	// Another session runs its own request, even with the same id.
+	db2 := Open(s.Config("sluice", "sluice"))
+	defer db2.Close()
+	if _, err := db2.ExecContext(sf.WithRequestID(ctx, id), `INSERT INTO D.PUBLIC.T VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Errorf("after another session's request: %d rows, want 3", n)
+	}
+}
