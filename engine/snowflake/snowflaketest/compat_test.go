@@ -152,3 +152,26 @@ func TestRequestIDRunsOnce(t *testing.T) {
 		t.Errorf("after another session's request: %d rows, want 3", n)
 	}
 }
+
+// ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON, unquoted as the
+// driver's tests send it, switches the session to JSON results.
+func TestResultFormatParameterIgnoresCase(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	for _, stmt := range []string{`ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON`, `ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'json'`} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT 1`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		h := s.QueryHistory()
+		if res := s.lookup(h[len(h)-1].QueryID); res == nil || res.format != "json" {
+			t.Errorf("after %s: the result is not JSON", stmt)
+		}
+		if _, err := db.Exec(`ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -604,11 +604,12 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 		}
 		res.columns = append(res.columns, columnOf(f, alias, nil))
 	}
-	format := sess.params["GO_QUERY_RESULT_FORMAT"]
-	if format != "json" {
-		format = "arrow"
+	// The driver sends ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON,
+	// unquoted: parameter values are case-insensitive.
+	res.format = "arrow"
+	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
+		res.format = "json"
 	}
-	res.format = format
 	if res.corrupt > 0 {
 		corruptText(records, res.columns, res.corrupt-1)
 	}
