@@ -10,7 +10,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -102,13 +104,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		params:    map[string]string{"GO_QUERY_RESULT_FORMAT": s.opts.ResultFormat, "TIMEZONE": "UTC"},
 	}
 	for k, v := range req.Data.SessionParameters {
-		if str, ok := v.(string); ok {
-			if e := checkParam(k, str); e != nil {
-				conn.Close()
-				writeFailure(w, e, nil)
-				return
-			}
-			sess.params[strings.ToUpper(k)] = str
+		str, ok := v.(string)
+		if !ok {
+			str = fmt.Sprint(v)
+		}
+		if e := sess.setParam(context.Background(), k, str); e != nil {
+			conn.Close()
+			writeFailure(w, e, nil)
+			return
 		}
 	}
 	if db := q.Get("databaseName"); db != "" {
@@ -139,12 +142,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"firstLogin":              false,
 		"healthCheckInterval":     45,
 		"sessionId":               sess.id,
-		"parameters": []map[string]any{
-			{"name": "TIMEZONE", "value": "UTC"},
-			{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
-			{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": false},
-			{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
-		},
+		"parameters":              sess.loginParameters(),
 		"sessionInfo": map[string]any{
 			"databaseName":  nullable(sess.database),
 			"schemaName":    nullable(sess.schema),
@@ -386,11 +384,47 @@ func (s *Server) RemoveUser(name string) {
 	delete(s.users, strings.ToUpper(name))
 }
 
-// checkParam refuses session parameters snowsim does not simulate rather
-// than ignore them: its sessions run in UTC.
-func checkParam(name, value string) *Error {
-	if strings.EqualFold(name, "TIMEZONE") && !strings.EqualFold(value, "UTC") && value != "Etc/UTC" {
-		return sqlError(codeUnsupported, "0A000", "snowsim runs sessions in UTC: TIMEZONE '%s' is not simulated", value)
+// setParam validates a session parameter and sets it. TIMEZONE must be
+// a zone Go and DuckDB know; the session's DuckDB connection switches to
+// it, so TIMESTAMP_LTZ values and conversions are in that zone.
+func (sess *session) setParam(ctx context.Context, name, value string) *Error {
+	name = strings.ToUpper(name)
+	if name == "TIMEZONE" {
+		if value == "" {
+			value = "UTC"
+		}
+		if _, err := time.LoadLocation(value); err != nil || strings.ContainsAny(value, "'\\") {
+			return sqlError(codeInvalidParam, "22023", "Invalid value [%s] for parameter 'TIMEZONE'", value)
+		}
+		if _, err := sess.conn.ExecContext(ctx, "SET TimeZone = '"+value+"'"); err != nil {
+			return sqlError(codeInvalidParam, "22023", "Invalid value [%s] for parameter 'TIMEZONE'", value)
+		}
 	}
+	sess.params[name] = value
 	return nil
+}
+
+// zone is the session's TIMEZONE.
+func (sess *session) zone() string {
+	if z := sess.params["TIMEZONE"]; z != "" {
+		return z
+	}
+	return "UTC"
+}
+
+// loginParameters are the session parameters a login answers with; the
+// driver takes them over (the time zone it renders TIMESTAMP_LTZ in,
+// whether it sends heartbeats).
+func (sess *session) loginParameters() []map[string]any {
+	keepAlive := strings.EqualFold(sess.params["CLIENT_SESSION_KEEP_ALIVE"], "true")
+	params := []map[string]any{
+		{"name": "TIMEZONE", "value": sess.zone()},
+		{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
+		{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": keepAlive},
+		{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
+	}
+	if f, err := strconv.Atoi(sess.params["CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY"]); err == nil {
+		params = append(params, map[string]any{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": f})
+	}
+	return params
 }

@@ -49,11 +49,10 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,
 		// CONVERT_TIMEZONE(zone, t) is a TIMESTAMP_TZ at zone's offset
-		// then; the session's zone is UTC, so a TIMESTAMP's wall clock
-		// minus the instant as UTC wall clock is that offset.
+		// then: the wall clock in zone minus the UTC wall clock.
 		`CREATE MACRO SF_CONVERT_TIMEZONE(tz, ts) AS CAST(struct_pack(
 				utc := CAST(ts AS TIMESTAMPTZ),
-				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP))) / 60 AS SMALLINT))
+				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(timezone('UTC', CAST(ts AS TIMESTAMPTZ)))) / 60 AS SMALLINT))
 			AS ` + tzType + `),
 			(src, tz, ts) AS timezone(tz, timezone(src, CAST(ts AS TIMESTAMP)))`,
 		// TIMEZONE_HOUR and _MINUTE of an offset in minutes: both carry

@@ -5,6 +5,9 @@ package snowflaketest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +176,42 @@ func TestResultFormatParameterIgnoresCase(t *testing.T) {
 		if _, err := db.Exec(`ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT`); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A login answers with the session's parameters, which the driver takes
+// over: CLIENT_SESSION_KEEP_ALIVE asked for at login is true in the
+// answer (the driver starts its heartbeat from it), and TIMEZONE is the
+// session's.
+func TestLoginAnswersSessionParameters(t *testing.T) {
+	s := Start(t, Options{})
+	body := `{"data": {"ACCOUNT_NAME": "SNOWSIM", "LOGIN_NAME": "sluice", "PASSWORD": "sluice",
+		"SESSION_PARAMETERS": {"CLIENT_SESSION_KEEP_ALIVE": true, "TIMEZONE": "Europe/Berlin"}}}`
+	resp, err := http.Post(s.URL+"/session/v1/login-request", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Success bool
+		Data    struct {
+			Parameters []struct {
+				Name  string
+				Value any
+			}
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || !answer.Success {
+		t.Fatalf("login: %v, success %v", err, answer.Success)
+	}
+	got := map[string]any{}
+	for _, p := range answer.Data.Parameters {
+		got[p.Name] = p.Value
+	}
+	if got["CLIENT_SESSION_KEEP_ALIVE"] != true {
+		t.Errorf("CLIENT_SESSION_KEEP_ALIVE = %v, want true", got["CLIENT_SESSION_KEEP_ALIVE"])
+	}
+	if got["TIMEZONE"] != "Europe/Berlin" {
+		t.Errorf("TIMEZONE = %v, want Europe/Berlin", got["TIMEZONE"])
 	}
 }

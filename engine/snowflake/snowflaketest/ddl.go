@@ -81,7 +81,7 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 	case p.accept("USE"):
 		e = s.useStmt(res, sess, p)
 	case p.accept("ALTER", "SESSION"):
-		e = s.alterSession(res, sess, p)
+		e = s.alterSession(ctx, res, sess, p)
 	case p.accept("BEGIN") || p.accept("START", "TRANSACTION"):
 		e = s.txn(ctx, res, sess, "BEGIN TRANSACTION", true, "Statement executed successfully.")
 	case p.accept("COMMIT"):
@@ -155,7 +155,7 @@ func (s *Server) useStmt(res *result, sess *session, p *stmt) *Error {
 	return nil
 }
 
-func (s *Server) alterSession(res *result, sess *session, p *stmt) *Error {
+func (s *Server) alterSession(ctx context.Context, res *result, sess *session, p *stmt) *Error {
 	switch {
 	case p.accept("SET"):
 		for !p.done() {
@@ -171,16 +171,20 @@ func (s *Server) alterSession(res *result, sess *session, p *stmt) *Error {
 			if v.Kind == sqlscan.String {
 				val, _ = unquoteString(v.Text)
 			}
-			if e := checkParam(key, val); e != nil {
+			if e := sess.setParam(ctx, key, val); e != nil {
 				return e
 			}
-			sess.params[key] = val
 			if isPunct(p.peek(), ",") {
 				p.i++
 			}
 		}
 	case p.accept("UNSET"):
 		for !p.done() {
+			if key := strings.ToUpper(p.peek().Text); key == "TIMEZONE" {
+				if e := sess.setParam(ctx, key, "UTC"); e != nil {
+					return e
+				}
+			}
 			delete(sess.params, strings.ToUpper(p.peek().Text))
 			p.i++
 			if isPunct(p.peek(), ",") {

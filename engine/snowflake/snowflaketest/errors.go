@@ -40,6 +40,7 @@ const (
 	codeGeneric           = 2000   // SQL compilation error, anything else
 	codeUnsupported       = 2      // unsupported feature
 	codeTooLong           = 100074 // string too long for VARCHAR(n)
+	codeInvalidParam      = 1008   // invalid value for a parameter
 
 	codeBadCredentials = 390100 // incorrect username or password
 	codeBadJWT         = 390144 // JWT token is invalid

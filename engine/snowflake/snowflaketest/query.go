@@ -685,7 +685,7 @@ func (s *Server) respond(w http.ResponseWriter, res *result, sess *session) {
 		rowtypes[i] = c.rowType()
 	}
 	data := map[string]any{
-		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": "UTC"}},
+		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": sess.zone()}},
 		"rowtype":            rowtypes,
 		"queryId":            res.id,
 		"statementTypeId":    res.statementType,
