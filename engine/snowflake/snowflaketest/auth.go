@@ -114,17 +114,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A database or schema the login names must exist, unless the client
+	// turned CLIENT_VALIDATE_DEFAULT_PARAMETERS off: then the session
+	// starts without it, as in Snowflake.
+	validate := !strings.EqualFold(sess.params["CLIENT_VALIDATE_DEFAULT_PARAMETERS"], "false")
 	if db := q.Get("databaseName"); db != "" {
-		if e := s.use(sess, "DATABASE", unquoteName(db)); e != nil {
+		if e := s.use(sess, "DATABASE", unquoteName(db)); e != nil && validate {
 			conn.Close()
-			writeFailure(w, e, nil)
+			writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested database does not exist or not authorized."), nil)
 			return
-		}
-		if sc := q.Get("schemaName"); sc != "" {
-			if e := s.use(sess, "SCHEMA", unquoteName(sc)); e != nil {
-				conn.Close()
-				writeFailure(w, e, nil)
-				return
+		} else if e == nil {
+			if sc := q.Get("schemaName"); sc != "" {
+				if e := s.use(sess, "SCHEMA", unquoteName(sc)); e != nil && validate {
+					conn.Close()
+					writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested schema does not exist or not authorized."), nil)
+					return
+				}
 			}
 		}
 	}

@@ -215,3 +215,27 @@ func TestLoginAnswersSessionParameters(t *testing.T) {
 		t.Errorf("TIMEZONE = %v, want Europe/Berlin", got["TIMEZONE"])
 	}
 }
+
+// A login naming a database or schema that does not exist fails with
+// 390201, unless the client turns CLIENT_VALIDATE_DEFAULT_PARAMETERS off.
+func TestLoginMissingDatabaseOrSchema(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE D`)
+	for _, tc := range []struct{ db, schema string }{{"NOPE", ""}, {"NOPE", "NOPE"}, {"D", "NOPE"}} {
+		cfg := s.Config("sluice", "sluice")
+		cfg.Database, cfg.Schema = tc.db, tc.schema
+		db := Open(cfg)
+		err := db.Ping()
+		db.Close()
+		if se := snowflakeErr(t, err); se.Number != 390201 {
+			t.Errorf("login to %s.%s: %d, want 390201", tc.db, tc.schema, se.Number)
+		}
+	}
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database, cfg.ValidateDefaultParameters = "NOPE", sf.ConfigBoolFalse
+	db := Open(cfg)
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Errorf("login to a missing database without validation: %v", err)
+	}
+}

@@ -48,6 +48,7 @@ const (
 	codeMasterExpired  = 390114 // master token expired: log in again
 	codeSessionGone    = 390111 // session no longer exists
 	codeUserDisabled   = 390101 // user is disabled or locked
+	codeDefaultMissing = 390201 // the login's database, schema or warehouse does not exist
 )
 
 func sqlError(code int, state, format string, args ...any) *Error {
