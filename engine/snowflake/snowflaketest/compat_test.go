@@ -239,3 +239,58 @@ func TestLoginMissingDatabaseOrSchema(t *testing.T) {
 		t.Errorf("login to a missing database without validation: %v", err)
 	}
 }
+
+// Constants are reported as Snowflake does: not nullable, a number
+// literal as NUMBER(digits, decimals), a text literal as VARCHAR(length);
+// a column keeps its own.
+func TestConstantColumnTypes(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	if _, err := db.Exec(`CREATE TABLE T (N NUMBER(38,0), S VARCHAR)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO T VALUES (1, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT 1, 12.50 AS D, 't3' AS C3, 1.0::NUMBER(30,2) AS C1, TRUE AS B, N, S, NULL AS Z FROM T`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		nullable  bool
+		prec, sc  int64
+		length    int64
+		typeName  string
+		checkPrec bool
+		checkLen  bool
+	}
+	for i, w := range []want{
+		{false, 1, 0, 0, "FIXED", true, false},
+		{false, 4, 2, 0, "FIXED", true, false},
+		{false, 0, 0, 2, "TEXT", false, true},
+		{false, 30, 2, 0, "FIXED", true, false},
+		{false, 0, 0, 0, "BOOLEAN", false, false},
+		{true, 38, 0, 0, "FIXED", true, false},
+		{true, 0, 0, 16777216, "TEXT", false, true},
+		{true, 0, 0, 0, "", false, false},
+	} {
+		ct := cts[i]
+		if n, _ := ct.Nullable(); n != w.nullable {
+			t.Errorf("%s: nullable %v, want %v", ct.Name(), n, w.nullable)
+		}
+		if w.typeName != "" && ct.DatabaseTypeName() != w.typeName {
+			t.Errorf("%s: type %s, want %s", ct.Name(), ct.DatabaseTypeName(), w.typeName)
+		}
+		if p, sc, _ := ct.DecimalSize(); w.checkPrec && (p != w.prec || sc != w.sc) {
+			t.Errorf("%s: NUMBER(%d,%d), want NUMBER(%d,%d)", ct.Name(), p, sc, w.prec, w.sc)
+		}
+		if l, _ := ct.Length(); w.checkLen && l != w.length {
+			t.Errorf("%s: length %d, want %d", ct.Name(), l, w.length)
+		}
+	}
+}

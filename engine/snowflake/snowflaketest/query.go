@@ -368,6 +368,9 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 		res.corrupt = s.faults.corruptRow(text) + 1
 	}
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
+	if res.err == nil {
+		applyLiterals(res.columns, selectLiterals(toks))
+	}
 }
 
 // execCount runs DML, once per row of array binds, and returns the rows
