@@ -294,3 +294,52 @@ func TestConstantColumnTypes(t *testing.T) {
 		}
 	}
 }
+
+// VARIANT, OBJECT and ARRAY values read as Snowflake shows them: JSON
+// indented by two spaces. OBJECT_CONSTRUCT is an OBJECT and
+// ARRAY_CONSTRUCT an ARRAY, in both result formats.
+func TestSemiStructuredText(t *testing.T) {
+	for _, format := range []string{"arrow", "json"} {
+		t.Run(format, func(t *testing.T) {
+			s := Start(t, Options{ResultFormat: format})
+			db := openD(t, s)
+			rows, err := db.Query(`SELECT PARSE_JSON('{"a": [1, {"b": "x  y"}], "c": {}}') AS V, OBJECT_CONSTRUCT('k', 1) AS O,
+				ARRAY_CONSTRUCT(1, 2) AS A, ARRAY_CONSTRUCT() AS E, PARSE_JSON('"s"') AS S, PARSE_JSON('[1]')::ARRAY AS C`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			cts, _ := rows.ColumnTypes()
+			var got []string
+			for _, ct := range cts {
+				got = append(got, ct.DatabaseTypeName())
+			}
+			if want := "VARIANT OBJECT ARRAY ARRAY VARIANT ARRAY"; strings.Join(got, " ") != want {
+				t.Errorf("types %s, want %s", strings.Join(got, " "), want)
+			}
+			vals := make([]string, len(cts))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if !rows.Next() {
+				t.Fatal("no row")
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []string{
+				"{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x  y\"\n    }\n  ],\n  \"c\": {}\n}",
+				"{\n  \"k\": 1\n}",
+				"[\n  1,\n  2\n]",
+				"[]",
+				`"s"`,
+				"[\n  1\n]",
+			} {
+				if vals[i] != want {
+					t.Errorf("%s = %q, want %q", cts[i].Name(), vals[i], want)
+				}
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 // (SELECT 1 is NUMBER(1,0)), a text literal is VARCHAR(its length).
 type literal struct {
 	constant         bool
+	kind             sfKind // OBJECT or ARRAY for what Snowflake types so
 	number           bool
 	precision, scale int
 	length           int // characters of a text literal; 0 when none
@@ -54,22 +55,29 @@ func selectLiterals(toks []sqlscan.Token) []literal {
 	items = append(items, toks[start:end])
 	out := make([]literal, len(items))
 	for n, item := range items {
+		item = stripAlias(item)
 		out[n] = describeLiteral(item)
+		out[n].kind = semiStructuredKind(item)
 	}
 	return out
 }
 
-// describeLiteral describes one select-list item.
-func describeLiteral(item []sqlscan.Token) literal {
-	// An alias: AS name, or a name right after a literal.
+// stripAlias drops a select-list item's alias: AS name, or a name right
+// after a literal or a closing parenthesis.
+func stripAlias(item []sqlscan.Token) []sqlscan.Token {
 	if k := len(item); k >= 2 && (item[k-1].Kind == sqlscan.Ident || item[k-1].Kind == sqlscan.QuotedIdent) {
 		switch prev := item[k-2]; {
 		case isWord(prev, "AS"):
-			item = item[:k-2]
-		case prev.Kind == sqlscan.String || prev.Kind == sqlscan.Number || isWord(prev, "TRUE", "FALSE"):
-			item = item[:k-1]
+			return item[:k-2]
+		case prev.Kind == sqlscan.String || prev.Kind == sqlscan.Number || isWord(prev, "TRUE", "FALSE") || isPunct(prev, ")"):
+			return item[:k-1]
 		}
 	}
+	return item
+}
+
+// describeLiteral describes one select-list item, its alias stripped.
+func describeLiteral(item []sqlscan.Token) literal {
 	// A literal, then casts: 'abcd'::BINARY, 2::NUMBER(18,0).
 	core := item
 	cast := false
@@ -123,6 +131,9 @@ func applyLiterals(cols []column, lits []literal) {
 		return
 	}
 	for i, l := range lits {
+		if l.kind != "" && cols[i].Kind == kVariant {
+			cols[i].Kind = l.kind
+		}
 		if !l.constant {
 			continue
 		}

@@ -616,6 +616,7 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 	if res.corrupt > 0 {
 		corruptText(records, res.columns, res.corrupt-1)
 	}
+	records = prettyVariants(records, res.columns)
 	s.cut(res, records)
 }
 
