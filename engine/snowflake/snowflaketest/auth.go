@@ -118,6 +118,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// turned CLIENT_VALIDATE_DEFAULT_PARAMETERS off: then the session
 	// starts without it, as in Snowflake.
 	validate := !strings.EqualFold(sess.params["CLIENT_VALIDATE_DEFAULT_PARAMETERS"], "false")
+	if r := q.Get("roleName"); r != "" && !known(s.opts.Roles, sess.role) && !strings.EqualFold(sess.role, user.Role) {
+		conn.Close()
+		writeFailure(w, sqlError(codeRoleMissing, "08004", "Role '%s' specified in the connect string does not exist or not authorized. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.", sess.role), nil)
+		return
+	}
+	if sess.warehouse != "" && !known(s.opts.Warehouses, sess.warehouse) {
+		if validate {
+			conn.Close()
+			writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested warehouse does not exist or not authorized."), nil)
+			return
+		}
+		sess.warehouse = ""
+	}
 	if db := q.Get("databaseName"); db != "" {
 		if e := s.use(sess, "DATABASE", unquoteName(db)); e != nil && validate {
 			conn.Close()
@@ -155,6 +168,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"roleName":      sess.role,
 		},
 	})
+}
+
+// known reports whether name is one of the account's names, or the
+// account declares none.
+func known(names []string, name string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	for _, n := range names {
+		if strings.EqualFold(unquoteName(n), name) {
+			return true
+		}
+	}
+	return false
 }
 
 func nullable(s string) any {

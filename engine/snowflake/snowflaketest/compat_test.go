@@ -343,3 +343,32 @@ func TestSemiStructuredText(t *testing.T) {
 		})
 	}
 }
+
+// An account that declares its warehouses and roles refuses a login
+// naming another: 390201 for a warehouse (unless the client turns
+// validation off), 390189 for a role.
+func TestLoginMissingWarehouseOrRole(t *testing.T) {
+	s := Start(t, Options{Warehouses: []string{"WH"}, Roles: []string{"ANALYST"}})
+	login := func(wh, role string, validate bool) error {
+		cfg := s.Config("sluice", "sluice")
+		cfg.Warehouse, cfg.Role = wh, role
+		if !validate {
+			cfg.ValidateDefaultParameters = sf.ConfigBoolFalse
+		}
+		db := Open(cfg)
+		defer db.Close()
+		return db.Ping()
+	}
+	if err := login("wh", "analyst", true); err != nil {
+		t.Errorf("login with a declared warehouse and role: %v", err)
+	}
+	if se := snowflakeErr(t, login("NOPE", "", true)); se.Number != 390201 {
+		t.Errorf("missing warehouse: %d, want 390201", se.Number)
+	}
+	if err := login("NOPE", "", false); err != nil {
+		t.Errorf("missing warehouse without validation: %v", err)
+	}
+	if se := snowflakeErr(t, login("", "NOPE", true)); se.Number != 390189 {
+		t.Errorf("missing role: %d, want 390189", se.Number)
+	}
+}

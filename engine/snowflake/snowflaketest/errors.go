@@ -49,6 +49,7 @@ const (
 	codeSessionGone    = 390111 // session no longer exists
 	codeUserDisabled   = 390101 // user is disabled or locked
 	codeDefaultMissing = 390201 // the login's database, schema or warehouse does not exist
+	codeRoleMissing    = 390189 // the login's role does not exist
 )
 
 func sqlError(code int, state, format string, args ...any) *Error {
