@@ -45,6 +45,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_BINARY(a) AS CASE WHEN typeof(a) = 'BLOB' THEN CAST(a AS BLOB)
 			WHEN regexp_full_match(CAST(a AS VARCHAR), '([0-9A-Fa-f]{2})*') THEN unhex(CAST(a AS VARCHAR))
 			ELSE error('The following string is not a legal hex-encoded value: ''' || CAST(a AS VARCHAR) || '''') END`,
+		// RANDSTR(length, gen): a random alphanumeric string of that length
+		// (hex digits here; the generator is ignored).
+		`CREATE MACRO SF_RANDSTR(n, g) AS left(repeat(md5(CAST(random() AS VARCHAR)), CAST(ceil(n / 32.0) AS BIGINT)), CAST(n AS BIGINT))`,
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,

@@ -372,3 +372,18 @@ func TestLoginMissingWarehouseOrRole(t *testing.T) {
 		t.Errorf("missing role: %d, want 390189", se.Number)
 	}
 }
+
+// RANDSTR(n, gen) is a random string of n characters, as the driver's
+// tests generate rows with it.
+func TestRandstr(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	var n, distinct int
+	err := db.QueryRow(`SELECT MIN(LENGTH(R)), COUNT(DISTINCT R) FROM (SELECT SEQ8() AS I, RANDSTR(1000, RANDOM()) AS R FROM TABLE(GENERATOR(ROWCOUNT => 100)))`).Scan(&n, &distinct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1000 || distinct != 100 {
+		t.Errorf("RANDSTR(1000, ...) over 100 rows: shortest %d, %d distinct; want 1000 and 100", n, distinct)
+	}
+}
