@@ -48,6 +48,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		// RANDSTR(length, gen): a random alphanumeric string of that length
 		// (hex digits here; the generator is ignored).
 		`CREATE MACRO SF_RANDSTR(n, g) AS left(repeat(md5(CAST(random() AS VARCHAR)), CAST(ceil(n / 32.0) AS BIGINT)), CAST(n AS BIGINT))`,
+		`CREATE MACRO SF_CURRENT_TIME() AS CAST(CAST(now() AS TIMESTAMP) AS TIME), (p) AS CAST(CAST(now() AS TIMESTAMP) AS TIME)`,
+		`CREATE MACRO SF_AS_ARRAY(a) AS CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY' THEN CAST(a AS JSON) END`,
+		`CREATE MACRO SF_AS_OBJECT(a) AS CASE WHEN json_type(CAST(a AS JSON)) = 'OBJECT' THEN CAST(a AS JSON) END`,
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,

@@ -387,3 +387,52 @@ func TestRandstr(t *testing.T) {
 		t.Errorf("RANDSTR(1000, ...) over 100 rows: shortest %d, %d distinct; want 1000 and 100", n, distinct)
 	}
 }
+
+// Statements and functions the driver's tests use: FROM DUAL,
+// CURRENT_TIME(), AS_ARRAY, SHOW PARAMETERS, SYSTEM$WAIT (canceled with
+// its query).
+func TestDriverSuiteStatements(t *testing.T) {
+	s := Start(t, Options{})
+	cfg := s.Config("sluice", "sluice")
+	tz := "America/Los_Angeles"
+	cfg.Params["TIMEZONE"] = &tz
+	cfg.Params["CLIENT_SESSION_KEEP_ALIVE"] = ptr("true")
+	db := Open(cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var n int
+	if err := db.QueryRow(`SELECT 1 FROM DUAL`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("SELECT 1 FROM DUAL: %d, %v", n, err)
+	}
+	var tm time.Time
+	if err := db.QueryRow(`SELECT CURRENT_TIME()`).Scan(&tm); err != nil {
+		t.Errorf("CURRENT_TIME(): %v", err)
+	}
+	var arr sql.NullString
+	if err := db.QueryRow(`SELECT AS_ARRAY(PARSE_JSON('[1]')), AS_ARRAY(PARSE_JSON('{}'))`).Scan(&arr, new(sql.NullString)); err != nil || arr.String != "[\n  1\n]" {
+		t.Errorf("AS_ARRAY: %q, %v", arr.String, err)
+	}
+	for key, want := range map[string]string{"TIMEZONE": tz, "CLIENT_SESSION_KEEP_ALIVE": "true", "QUERY_TAG": ""} {
+		var k, v, def, level, desc, typ string
+		if err := db.QueryRow(`SHOW PARAMETERS LIKE '`+strings.ToLower(key)+`'`).Scan(&k, &v, &def, &level, &desc, &typ); err != nil {
+			t.Errorf("SHOW PARAMETERS LIKE %s: %v", key, err)
+			continue
+		}
+		if k != key || v != want {
+			t.Errorf("SHOW PARAMETERS LIKE %s: %s = %q, want %q", key, k, v, want)
+		}
+	}
+	var waited string
+	if err := db.QueryRow(`SELECT SYSTEM$WAIT(10, 'MILLISECONDS')`).Scan(&waited); err != nil || waited != "waited 0.01 seconds" {
+		t.Errorf("SYSTEM$WAIT: %q, %v", waited, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := db.ExecContext(ctx, `CALL SYSTEM$WAIT(60, 'SECONDS')`); err == nil {
+		t.Error("CALL SYSTEM$WAIT(60) under a 300 ms context succeeded")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a canceled SYSTEM$WAIT took %v", d)
+	}
+}

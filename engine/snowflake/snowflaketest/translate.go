@@ -296,7 +296,7 @@ var functions = map[string]string{
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
 	"SF_DIV": "SF_DIV", "IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
-	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_BINARY": "SF_BINARY", "RANDSTR": "SF_RANDSTR", "SF_ZONE_PART": "SF_ZONE_PART",
+	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_BINARY": "SF_BINARY", "RANDSTR": "SF_RANDSTR", "CURRENT_TIME": "SF_CURRENT_TIME", "LOCALTIME": "SF_CURRENT_TIME", "AS_ARRAY": "SF_AS_ARRAY", "AS_OBJECT": "SF_AS_OBJECT", "SF_ZONE_PART": "SF_ZONE_PART",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATE_TRUNC": "SF_DATE_TRUNC", "DATE_PART": "SF_DATE_PART",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
@@ -374,6 +374,12 @@ func (t *translator) ident(end int) {
 		if !(t.peek(0).Kind == sqlscan.Ident && !isClauseWord(t.peek(0))) && !isWord(t.peek(0), "AS") {
 			t.emit("AS " + quoteIdent(view))
 		}
+		return
+	}
+	if name == "DUAL" && t.i > 0 && isWord(t.toks[t.i-1], "FROM") {
+		// FROM DUAL: one row of nothing.
+		t.emit("(SELECT 1) AS DUAL")
+		t.i++
 		return
 	}
 	if name == "WITHIN" && isWord(next, "GROUP") {
