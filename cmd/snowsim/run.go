@@ -40,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	fs.Var(&keys, "public-key", "a key-pair user, `NAME=FILE` with an RSA public key in PEM (repeatable)")
 	fs.Var(&tokens, "token", "an OAuth or programmatic-access-token user, `NAME=TOKEN` (repeatable)")
 	fs.Var(&readOnly, "read-only", "make user `NAME` read-only (repeatable)")
+	timezone := fs.String("timezone", "UTC", "the account's default session TIMEZONE (an IANA `zone`)")
 	fs.Var(&warehouses, "warehouse", "a warehouse of the account, `NAME` (repeatable; with none, any name is accepted)")
 	fs.Var(&roles, "role", "a role of the account, `NAME` (repeatable; with none, any name is accepted)")
 	fs.Var(&seeds, "seed", "run Snowflake SQL from `FILE` before serving (repeatable)")
@@ -95,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		user(name).ReadOnly = true
 	}
 	opts := snowflaketest.Options{Account: *account, ResultFormat: *format, ChunkRows: *chunkRows, Admin: *admin,
-		Warehouses: warehouses, Roles: roles}
+		Warehouses: warehouses, Roles: roles, TimeZone: *timezone}
 	for _, u := range byName {
 		opts.Users = append(opts.Users, *u)
 	}

@@ -143,3 +143,50 @@ func TestSourceLogsInAgain(t *testing.T) {
 	s.ExpireLogins()
 	read()
 }
+
+// TestSourcePinsUTC: an account whose default zone is not UTC (Snowflake's
+// is America/Los_Angeles) reads the same as a UTC one, because every
+// session Sluice opens sets TIMEZONE = 'UTC': window bounds bound as
+// instants select NTZ rows by their UTC wall clock, and NTZ converted to
+// LTZ is read as UTC (without the pin: 11:00Z for 03:00).
+func TestSourcePinsUTC(t *testing.T) {
+	s := snowflaketest.Start(t, snowflaketest.Options{TimeZone: "America/Los_Angeles"})
+	err := s.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.EVENTS (ID NUMBER(18,0), AT TIMESTAMP_NTZ);
+		INSERT INTO ACME.CRM.EVENTS VALUES (1, '2024-01-01 23:30:00'), (2, '2024-01-02 03:00:00'), (3, '2024-01-03 00:00:00')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), connection(s, "sluice", config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}),
+		func(string) string { return "sluice" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rr, err := NewSource(db, mem).Read(context.Background(), engine.Read{
+		SQL: `SELECT ID, AT::TIMESTAMP_LTZ AS LTZ FROM EVENTS WHERE AT >= :window_start AND AT < :window_end ORDER BY ID`,
+		Params: map[string]any{
+			"window_start": time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+			"window_end":   time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	var rows []string
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			rows = append(rows, rec.Column(0).ValueStr(i)+"|"+rec.Column(1).ValueStr(i))
+		}
+	}
+	if err := rr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(rows, "\n"), "2|2024-01-02T03:00:00Z"; got != want {
+		t.Errorf("the window [2024-01-02, 2024-01-03) UTC read\n%s\nwant\n%s", got, want)
+	}
+}

@@ -3,6 +3,7 @@
 package snowflaketest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -39,6 +40,7 @@ type session struct {
 	schema    string
 	warehouse string
 	params    map[string]string
+	defaultTZ string // the account's TIMEZONE, which UNSET returns to
 	inTxn     bool
 
 	cmu     sync.Mutex // guards cancels, requests and requestOrder
@@ -101,7 +103,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		masterTo:  now.Add(4 * time.Hour),
 		conn:      conn,
 		warehouse: strings.ToUpper(q.Get("warehouse")),
-		params:    map[string]string{"GO_QUERY_RESULT_FORMAT": s.opts.ResultFormat, "TIMEZONE": "UTC"},
+		params:    map[string]string{"GO_QUERY_RESULT_FORMAT": s.opts.ResultFormat},
+		defaultTZ: s.opts.TimeZone,
+	}
+	if e := sess.setParam(context.Background(), "TIMEZONE", s.opts.TimeZone); e != nil {
+		conn.Close()
+		writeFailure(w, e, nil)
+		return
 	}
 	for k, v := range req.Data.SessionParameters {
 		str, ok := v.(string)
@@ -423,7 +431,7 @@ func (sess *session) setParam(ctx context.Context, name, value string) *Error {
 	name = strings.ToUpper(name)
 	if name == "TIMEZONE" {
 		if value == "" {
-			value = "UTC"
+			value = cmp.Or(sess.defaultTZ, "UTC")
 		}
 		if _, err := time.LoadLocation(value); err != nil || strings.ContainsAny(value, "'\\") {
 			return sqlError(codeInvalidParam, "22023", "Invalid value [%s] for parameter 'TIMEZONE'", value)

@@ -186,11 +186,12 @@ func (s *Server) alterSession(ctx context.Context, res *result, sess *session, p
 	case p.accept("UNSET"):
 		for !p.done() {
 			if key := strings.ToUpper(p.peek().Text); key == "TIMEZONE" {
-				if e := sess.setParam(ctx, key, "UTC"); e != nil {
+				if e := sess.setParam(ctx, key, ""); e != nil {
 					return e
 				}
+			} else {
+				delete(sess.params, key)
 			}
-			delete(sess.params, strings.ToUpper(p.peek().Text))
 			p.i++
 			if isPunct(p.peek(), ",") {
 				p.i++
