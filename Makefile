@@ -56,7 +56,7 @@ soak: deps ## serve 500 pipelines on a one-minute schedule for 10 ticks, on one 
 	SLUICE_SOAK_PIPELINES=$${SLUICE_SOAK_PIPELINES:-500} SLUICE_SOAK_TICKS=$${SLUICE_SOAK_TICKS:-10} SLUICE_SOAK_SCHEDULE="$${SLUICE_SOAK_SCHEDULE:-* * * * *}" \
 		$(GO) test -tags $(TAGS) -count=1 -timeout 90m -run '^TestServeSoak$$' -v ./cmd/sluice
 
-driver-suite: ## run the Snowflake driver's own tests against snowsim, loopback only (root, ~15 min); rewrites testdata/driver-suite/results.txt
+driver-suite: ## run the Snowflake driver's own tests against snowsim, loopback only (root, ~25 min); rewrites testdata/driver-suite/results.txt
 	@scripts/driver-suite
 
 demo: build deps ## validate and plan the example pipeline, offline and against a live clickhouse-server
