@@ -35,11 +35,14 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	account := fs.String("account", "SNOWSIM", "account `name` clients log in to")
 	format := fs.String("format", "arrow", "result format: arrow or json")
 	chunkRows := fs.Int("chunk-rows", 100_000, "rows per downloadable result chunk")
-	var users, keys, tokens, readOnly, seeds list
+	var users, keys, tokens, readOnly, seeds, warehouses, roles list
 	fs.Var(&users, "user", "a user, `NAME:PASSWORD` (repeatable; default SLUICE:sluice)")
 	fs.Var(&keys, "public-key", "a key-pair user, `NAME=FILE` with an RSA public key in PEM (repeatable)")
 	fs.Var(&tokens, "token", "an OAuth or programmatic-access-token user, `NAME=TOKEN` (repeatable)")
 	fs.Var(&readOnly, "read-only", "make user `NAME` read-only (repeatable)")
+	timezone := fs.String("timezone", "UTC", "the account's default session TIMEZONE (an IANA `zone`)")
+	fs.Var(&warehouses, "warehouse", "a warehouse of the account, `NAME` (repeatable; with none, any name is accepted)")
+	fs.Var(&roles, "role", "a role of the account, `NAME` (repeatable; with none, any name is accepted)")
 	fs.Var(&seeds, "seed", "run Snowflake SQL from `FILE` before serving (repeatable)")
 	verbose := fs.Bool("v", false, "log every request")
 	admin := fs.Bool("admin", false, "serve POST /snowsim/exec, running the SQL in the body as an administrator")
@@ -92,7 +95,8 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 	for _, name := range readOnly {
 		user(name).ReadOnly = true
 	}
-	opts := snowflaketest.Options{Account: *account, ResultFormat: *format, ChunkRows: *chunkRows, Admin: *admin}
+	opts := snowflaketest.Options{Account: *account, ResultFormat: *format, ChunkRows: *chunkRows, Admin: *admin,
+		Warehouses: warehouses, Roles: roles, TimeZone: *timezone}
 	for _, u := range byName {
 		opts.Users = append(opts.Users, *u)
 	}

@@ -1,9 +1,11 @@
 package snowflake
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -400,6 +402,9 @@ func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 // relabelled into the target zone; other types pass through.
 func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType, sc sourceColumn) (arrow.Array, error) {
 	scale := sc.scale
+	if s, ok := a.(*array.String); ok && sc.typ.Kind == sqltype.JSON {
+		return compactJSON(mem, s)
+	}
 	if arrow.TypeEqual(a.DataType(), target) {
 		a.Retain()
 		return a, nil
@@ -557,4 +562,27 @@ func rescale(v decimal128.Num, from, to int) decimal128.Num {
 		}
 	}
 	return decimal128.FromBigInt(q)
+}
+
+// compactJSON writes VARIANT, OBJECT and ARRAY text in one canonical form,
+// JSON without whitespace outside strings, whatever layout Snowflake gave
+// it (its results indent by two spaces): the same value always lands as
+// the same text. Text that is not JSON is an error naming its row.
+func compactJSON(mem memory.Allocator, s *array.String) (arrow.Array, error) {
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(s.Len())
+	var buf bytes.Buffer
+	for j := 0; j < s.Len(); j++ {
+		if s.IsNull(j) {
+			b.AppendNull()
+			continue
+		}
+		buf.Reset()
+		if err := json.Compact(&buf, []byte(s.Value(j))); err != nil {
+			return nil, fmt.Errorf("row %d: a semi-structured value that is not JSON: %v", j, err)
+		}
+		b.Append(buf.String())
+	}
+	return b.NewArray(), nil
 }

@@ -27,6 +27,8 @@ import (
 // through the source, in both the small inline result and chunked results,
 // and checks the canonical Arrow types and values. The zoned timestamps
 // carry offsets of their own, which must read as the same UTC instant.
+// Semi-structured text arrives compact, whatever layout Snowflake's result
+// gave it (it indents by two spaces).
 func TestSourceCanonicalTypes(t *testing.T) {
 	for _, chunkRows := range []int{100_000, 3} {
 		t.Run(fmt.Sprintf("chunks of %d", chunkRows), func(t *testing.T) {
@@ -37,7 +39,7 @@ func TestSourceCanonicalTypes(t *testing.T) {
 					DOC VARIANT, BIN BINARY);
 				INSERT INTO ACME.CRM.ALLTYPES VALUES
 					(1, 123456789012345678901234567890, 1234567890.12, 0.5, 'ünïcode', TRUE, '1969-07-20',
-					 '2024-02-29 12:34:56.789012', '2024-01-01 05:30:00 +05:30', '2023-12-31 16:00:00-08:00', PARSE_JSON('{"a":1}'), TO_BINARY('00FF', 'HEX')),
+					 '2024-02-29 12:34:56.789012', '2024-01-01 05:30:00 +05:30', '2023-12-31 16:00:00-08:00', PARSE_JSON('{"a": [1, {"b": "x  y"}]}'), TO_BINARY('00FF', 'HEX')),
 					(2, -5, -0.01, -1e300, '', FALSE, '2262-04-11', '1900-01-01 00:00:00', NULL, NULL, PARSE_JSON('[]'), NULL),
 					(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
 					(4, 9223372036854775807, 0, 0, 'x', TRUE, '2024-01-01', '2024-01-01', NULL, NULL, NULL, NULL)`)
@@ -86,7 +88,7 @@ func TestSourceCanonicalTypes(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []string{
-				"1|123456789012345678901234567890|1234567890.12|0.5|ünïcode|true|1969-07-20|2024-02-29T12:34:56.789012|2024-01-01T00:00:00Z|2024-01-01T00:00:00Z|{\"a\":1}|AP8=",
+				"1|123456789012345678901234567890|1234567890.12|0.5|ünïcode|true|1969-07-20|2024-02-29T12:34:56.789012|2024-01-01T00:00:00Z|2024-01-01T00:00:00Z|{\"a\":[1,{\"b\":\"x  y\"}]}|AP8=",
 				"2|-5|-0.01|-1e+300||false|2262-04-11|1900-01-01T00:00:00|(null)|(null)|[]|(null)",
 				"3|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)|(null)",
 				"4|9223372036854775807|0|0|x|true|2024-01-01|2024-01-01T00:00:00|(null)|(null)|(null)|(null)",
@@ -236,4 +238,51 @@ func TestSourceReleasesOnErrorAndCancel(t *testing.T) {
 			t.Fatalf("%d rows, %v", rows, err)
 		}
 	})
+}
+
+// TestSourcePinsUTC: an account whose default zone is not UTC (Snowflake's
+// is America/Los_Angeles) reads the same as a UTC one, because every
+// session Sluice opens sets TIMEZONE = 'UTC': window bounds bound as
+// instants select NTZ rows by their UTC wall clock, and NTZ converted to
+// LTZ is read as UTC (without the pin: 11:00Z for 03:00).
+func TestSourcePinsUTC(t *testing.T) {
+	s := snowflaketest.Start(t, snowflaketest.Options{TimeZone: "America/Los_Angeles"})
+	err := s.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME.CRM;
+		CREATE TABLE ACME.CRM.EVENTS (ID NUMBER(18,0), AT TIMESTAMP_NTZ);
+		INSERT INTO ACME.CRM.EVENTS VALUES (1, '2024-01-01 23:30:00'), (2, '2024-01-02 03:00:00'), (3, '2024-01-03 00:00:00')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), connection(s, "sluice", config.Auth{Method: "password", Password: &config.Secret{Env: "PW"}}),
+		func(string) string { return "sluice" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rr, err := NewSource(db, mem).Read(context.Background(), engine.Read{
+		SQL: `SELECT ID, AT::TIMESTAMP_LTZ AS LTZ FROM EVENTS WHERE AT >= :window_start AND AT < :window_end ORDER BY ID`,
+		Params: map[string]any{
+			"window_start": time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+			"window_end":   time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	var rows []string
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		for i := 0; i < int(rec.NumRows()); i++ {
+			rows = append(rows, rec.Column(0).ValueStr(i)+"|"+rec.Column(1).ValueStr(i))
+		}
+	}
+	if err := rr.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(rows, "\n"), "2|2024-01-02T03:00:00Z"; got != want {
+		t.Errorf("the window [2024-01-02, 2024-01-03) UTC read\n%s\nwant\n%s", got, want)
+	}
 }

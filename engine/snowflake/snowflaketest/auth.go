@@ -3,6 +3,7 @@
 package snowflaketest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -10,7 +11,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,10 +40,15 @@ type session struct {
 	schema    string
 	warehouse string
 	params    map[string]string
+	defaultTZ string // the account's TIMEZONE, which UNSET returns to
 	inTxn     bool
 
-	cmu     sync.Mutex // guards cancels
+	cmu     sync.Mutex // guards cancels, requests and requestOrder
 	cancels map[string]context.CancelFunc
+	// requests are the results of the session's last request ids, oldest
+	// first in requestOrder: a request sent again is not run again.
+	requests     map[string]*result
+	requestOrder []string
 }
 
 // close ends the session. Its DuckDB connection is closed, not handed back
@@ -95,29 +103,54 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		masterTo:  now.Add(4 * time.Hour),
 		conn:      conn,
 		warehouse: strings.ToUpper(q.Get("warehouse")),
-		params:    map[string]string{"GO_QUERY_RESULT_FORMAT": s.opts.ResultFormat, "TIMEZONE": "UTC"},
+		params:    map[string]string{"GO_QUERY_RESULT_FORMAT": s.opts.ResultFormat},
+		defaultTZ: s.opts.TimeZone,
+	}
+	if e := sess.setParam(context.Background(), "TIMEZONE", s.opts.TimeZone); e != nil {
+		conn.Close()
+		writeFailure(w, e, nil)
+		return
 	}
 	for k, v := range req.Data.SessionParameters {
-		if str, ok := v.(string); ok {
-			if e := checkParam(k, str); e != nil {
-				conn.Close()
-				writeFailure(w, e, nil)
-				return
-			}
-			sess.params[strings.ToUpper(k)] = str
+		str, ok := v.(string)
+		if !ok {
+			str = fmt.Sprint(v)
 		}
-	}
-	if db := q.Get("databaseName"); db != "" {
-		if e := s.use(sess, "DATABASE", unquoteName(db)); e != nil {
+		if e := sess.setParam(context.Background(), k, str); e != nil {
 			conn.Close()
 			writeFailure(w, e, nil)
 			return
 		}
-		if sc := q.Get("schemaName"); sc != "" {
-			if e := s.use(sess, "SCHEMA", unquoteName(sc)); e != nil {
-				conn.Close()
-				writeFailure(w, e, nil)
-				return
+	}
+	// A database or schema the login names must exist, unless the client
+	// turned CLIENT_VALIDATE_DEFAULT_PARAMETERS off: then the session
+	// starts without it, as in Snowflake.
+	validate := !strings.EqualFold(sess.params["CLIENT_VALIDATE_DEFAULT_PARAMETERS"], "false")
+	if r := q.Get("roleName"); r != "" && !known(s.opts.Roles, sess.role) && !strings.EqualFold(sess.role, user.Role) {
+		conn.Close()
+		writeFailure(w, sqlError(codeRoleMissing, "08004", "Role '%s' specified in the connect string does not exist or not authorized. Contact your local system administrator, or attempt to login with another role, e.g. PUBLIC.", sess.role), nil)
+		return
+	}
+	if sess.warehouse != "" && !known(s.opts.Warehouses, sess.warehouse) {
+		if validate {
+			conn.Close()
+			writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested warehouse does not exist or not authorized."), nil)
+			return
+		}
+		sess.warehouse = ""
+	}
+	if db := q.Get("databaseName"); db != "" {
+		if e := s.use(sess, "DATABASE", unquoteName(db)); e != nil && validate {
+			conn.Close()
+			writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested database does not exist or not authorized."), nil)
+			return
+		} else if e == nil {
+			if sc := q.Get("schemaName"); sc != "" {
+				if e := s.use(sess, "SCHEMA", unquoteName(sc)); e != nil && validate {
+					conn.Close()
+					writeFailure(w, sqlError(codeDefaultMissing, "08004", "The requested schema does not exist or not authorized."), nil)
+					return
+				}
 			}
 		}
 	}
@@ -135,12 +168,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		"firstLogin":              false,
 		"healthCheckInterval":     45,
 		"sessionId":               sess.id,
-		"parameters": []map[string]any{
-			{"name": "TIMEZONE", "value": "UTC"},
-			{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
-			{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": false},
-			{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
-		},
+		"parameters":              sess.loginParameters(),
 		"sessionInfo": map[string]any{
 			"databaseName":  nullable(sess.database),
 			"schemaName":    nullable(sess.schema),
@@ -148,6 +176,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			"roleName":      sess.role,
 		},
 	})
+}
+
+// known reports whether name is one of the account's names, or the
+// account declares none.
+func known(names []string, name string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	for _, n := range names {
+		if strings.EqualFold(unquoteName(n), name) {
+			return true
+		}
+	}
+	return false
 }
 
 func nullable(s string) any {
@@ -382,11 +424,47 @@ func (s *Server) RemoveUser(name string) {
 	delete(s.users, strings.ToUpper(name))
 }
 
-// checkParam refuses session parameters snowsim does not simulate rather
-// than ignore them: its sessions run in UTC.
-func checkParam(name, value string) *Error {
-	if strings.EqualFold(name, "TIMEZONE") && !strings.EqualFold(value, "UTC") && value != "Etc/UTC" {
-		return sqlError(codeUnsupported, "0A000", "snowsim runs sessions in UTC: TIMEZONE '%s' is not simulated", value)
+// setParam validates a session parameter and sets it. TIMEZONE must be
+// a zone Go and DuckDB know; the session's DuckDB connection switches to
+// it, so TIMESTAMP_LTZ values and conversions are in that zone.
+func (sess *session) setParam(ctx context.Context, name, value string) *Error {
+	name = strings.ToUpper(name)
+	if name == "TIMEZONE" {
+		if value == "" {
+			value = cmp.Or(sess.defaultTZ, "UTC")
+		}
+		if _, err := time.LoadLocation(value); err != nil || strings.ContainsAny(value, "'\\") {
+			return sqlError(codeInvalidParam, "22023", "Invalid value [%s] for parameter 'TIMEZONE'", value)
+		}
+		if _, err := sess.conn.ExecContext(ctx, "SET TimeZone = '"+value+"'"); err != nil {
+			return sqlError(codeInvalidParam, "22023", "Invalid value [%s] for parameter 'TIMEZONE'", value)
+		}
 	}
+	sess.params[name] = value
 	return nil
+}
+
+// zone is the session's TIMEZONE.
+func (sess *session) zone() string {
+	if z := sess.params["TIMEZONE"]; z != "" {
+		return z
+	}
+	return "UTC"
+}
+
+// loginParameters are the session parameters a login answers with; the
+// driver takes them over (the time zone it renders TIMESTAMP_LTZ in,
+// whether it sends heartbeats).
+func (sess *session) loginParameters() []map[string]any {
+	keepAlive := strings.EqualFold(sess.params["CLIENT_SESSION_KEEP_ALIVE"], "true")
+	params := []map[string]any{
+		{"name": "TIMEZONE", "value": sess.zone()},
+		{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
+		{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": keepAlive},
+		{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
+	}
+	if f, err := strconv.Atoi(sess.params["CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY"]); err == nil {
+		params = append(params, map[string]any{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": f})
+	}
+	return params
 }

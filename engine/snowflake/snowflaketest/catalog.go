@@ -40,15 +40,25 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		// loses its quotes, a JSON null is NULL. typeof folds at bind
 		// time, so other types never reach the JSON branch.
 		`CREATE MACRO SF_TEXT(a) AS CASE WHEN typeof(a) = 'JSON' THEN json_extract_string(CAST(a AS JSON), '$') ELSE CAST(a AS VARCHAR) END`,
+		// Text cast to BINARY is read in Snowflake's default
+		// BINARY_INPUT_FORMAT, HEX; a BINARY stays as it is.
+		`CREATE MACRO SF_BINARY(a) AS CASE WHEN typeof(a) = 'BLOB' THEN CAST(a AS BLOB)
+			WHEN regexp_full_match(CAST(a AS VARCHAR), '([0-9A-Fa-f]{2})*') THEN unhex(CAST(a AS VARCHAR))
+			ELSE error('The following string is not a legal hex-encoded value: ''' || CAST(a AS VARCHAR) || '''') END`,
+		// RANDSTR(length, gen): a random alphanumeric string of that length
+		// (hex digits here; the generator is ignored).
+		`CREATE MACRO SF_RANDSTR(n, g) AS left(repeat(md5(CAST(random() AS VARCHAR)), CAST(ceil(n / 32.0) AS BIGINT)), CAST(n AS BIGINT))`,
+		`CREATE MACRO SF_CURRENT_TIME() AS CAST(CAST(now() AS TIMESTAMP) AS TIME), (p) AS CAST(CAST(now() AS TIMESTAMP) AS TIME)`,
+		`CREATE MACRO SF_AS_ARRAY(a) AS CASE WHEN json_type(CAST(a AS JSON)) = 'ARRAY' THEN CAST(a AS JSON) END`,
+		`CREATE MACRO SF_AS_OBJECT(a) AS CASE WHEN json_type(CAST(a AS JSON)) = 'OBJECT' THEN CAST(a AS JSON) END`,
 		`CREATE MACRO SF_UUID_STRING() AS CAST(uuid() AS VARCHAR)`,
 		`CREATE MACRO SF_SYSDATE() AS CAST(timezone('UTC', now()) AS TIMESTAMP)`,
 		`CREATE MACRO SF_CURRENT_TIMESTAMP() AS now(), (p) AS now()`,
 		// CONVERT_TIMEZONE(zone, t) is a TIMESTAMP_TZ at zone's offset
-		// then; the session's zone is UTC, so a TIMESTAMP's wall clock
-		// minus the instant as UTC wall clock is that offset.
+		// then: the wall clock in zone minus the UTC wall clock.
 		`CREATE MACRO SF_CONVERT_TIMEZONE(tz, ts) AS CAST(struct_pack(
 				utc := CAST(ts AS TIMESTAMPTZ),
-				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(CAST(CAST(ts AS TIMESTAMPTZ) AS TIMESTAMP))) / 60 AS SMALLINT))
+				off := CAST((epoch(timezone(tz, CAST(ts AS TIMESTAMPTZ))) - epoch(timezone('UTC', CAST(ts AS TIMESTAMPTZ)))) / 60 AS SMALLINT))
 			AS ` + tzType + `),
 			(src, tz, ts) AS timezone(tz, timezone(src, CAST(ts AS TIMESTAMP)))`,
 		// TIMEZONE_HOUR and _MINUTE of an offset in minutes: both carry

@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -79,10 +82,12 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 	p := &stmt{toks: toks, src: text}
 	var e *Error
 	switch {
+	case systemWait(toks) >= 0:
+		e = s.wait(ctx, res, systemWait(toks))
 	case p.accept("USE"):
 		e = s.useStmt(res, sess, p)
 	case p.accept("ALTER", "SESSION"):
-		e = s.alterSession(res, sess, p)
+		e = s.alterSession(ctx, res, sess, p)
 	case p.accept("BEGIN") || p.accept("START", "TRANSACTION"):
 		e = s.txn(ctx, res, sess, "BEGIN TRANSACTION", true, "Statement executed successfully.")
 	case p.accept("COMMIT"):
@@ -156,7 +161,7 @@ func (s *Server) useStmt(res *result, sess *session, p *stmt) *Error {
 	return nil
 }
 
-func (s *Server) alterSession(res *result, sess *session, p *stmt) *Error {
+func (s *Server) alterSession(ctx context.Context, res *result, sess *session, p *stmt) *Error {
 	switch {
 	case p.accept("SET"):
 		for !p.done() {
@@ -172,17 +177,22 @@ func (s *Server) alterSession(res *result, sess *session, p *stmt) *Error {
 			if v.Kind == sqlscan.String {
 				val, _ = unquoteString(v.Text)
 			}
-			if e := checkParam(key, val); e != nil {
+			if e := sess.setParam(ctx, key, val); e != nil {
 				return e
 			}
-			sess.params[key] = val
 			if isPunct(p.peek(), ",") {
 				p.i++
 			}
 		}
 	case p.accept("UNSET"):
 		for !p.done() {
-			delete(sess.params, strings.ToUpper(p.peek().Text))
+			if key := strings.ToUpper(p.peek().Text); key == "TIMEZONE" {
+				if e := sess.setParam(ctx, key, ""); e != nil {
+					return e
+				}
+			} else {
+				delete(sess.params, key)
+			}
 			p.i++
 			if isPunct(p.peek(), ",") {
 				p.i++
@@ -1059,6 +1069,8 @@ func (s *Server) show(ctx context.Context, res *result, sess *session, p *stmt) 
 		return s.showKeys(ctx, res, sess, p, "PRIMARY KEY")
 	case p.accept("UNIQUE", "KEYS"):
 		return s.showKeys(ctx, res, sess, p, "UNIQUE")
+	case p.accept("PARAMETERS"):
+		return s.showParameters(ctx, res, sess, p)
 	}
 	if !p.accept("TABLES") {
 		return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim supports SHOW TABLES, SHOW PRIMARY KEYS and SHOW UNIQUE KEYS only")
@@ -1190,4 +1202,108 @@ func (s *Server) databases(ctx context.Context, sess *session) []string {
 		out = append(out, d)
 	}
 	return out
+}
+
+// parameterDefaults are the session parameters SHOW PARAMETERS lists,
+// with the account's defaults.
+var parameterDefaults = map[string]string{
+	"TIMEZONE": "UTC", "CLIENT_SESSION_KEEP_ALIVE": "false", "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY": "3600",
+	"QUERY_TAG": "", "MULTI_STATEMENT_COUNT": "1", "AUTOCOMMIT": "true", "BINARY_INPUT_FORMAT": "HEX",
+	"BINARY_OUTPUT_FORMAT": "HEX", "DATE_OUTPUT_FORMAT": "YYYY-MM-DD", "TIME_OUTPUT_FORMAT": "HH24:MI:SS",
+	"TIMESTAMP_OUTPUT_FORMAT": "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM", "TIMESTAMP_NTZ_OUTPUT_FORMAT": "",
+	"TIMESTAMP_LTZ_OUTPUT_FORMAT": "", "TIMESTAMP_TZ_OUTPUT_FORMAT": "", "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ",
+	"CLIENT_VALIDATE_DEFAULT_PARAMETERS": "true",
+}
+
+// showParameters answers SHOW PARAMETERS [LIKE 'pattern'] [IN SESSION]:
+// the session's parameters, each with its value, default and level.
+func (s *Server) showParameters(ctx context.Context, res *result, sess *session, p *stmt) *Error {
+	pattern := "%"
+	if p.accept("LIKE") {
+		pattern, _ = unquoteString(p.peek().Text)
+		p.i++
+	}
+	keys := map[string]bool{}
+	for k := range parameterDefaults {
+		keys[k] = true
+	}
+	for k := range sess.params {
+		keys[k] = true
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var rows []string
+	var args []any
+	for _, k := range names {
+		v, set := sess.params[k]
+		def := parameterDefaults[k]
+		if !set {
+			v = def
+		}
+		level := ""
+		if set && v != def {
+			level = "SESSION"
+		}
+		typ := "STRING"
+		switch def {
+		case "true", "false":
+			typ = "BOOLEAN"
+			v = strings.ToLower(v)
+		}
+		rows = append(rows, "(?, ?, ?, ?, '', ?)")
+		args = append(args, k, v, def, level, typ)
+	}
+	args = append(args, pattern)
+	q := `SELECT "key", "value", "default", "level", "description", "type" FROM (VALUES ` + strings.Join(rows, ", ") +
+		`) AS p("key", "value", "default", "level", "description", "type") WHERE "key" ILIKE ? ORDER BY "key"`
+	s.query(ctx, res, sess, q, args, false)
+	return nil
+}
+
+// systemWait reads CALL SYSTEM$WAIT(n [, 'unit']) or SELECT SYSTEM$WAIT(...)
+// as a duration in milliseconds, or -1 for another statement.
+func systemWait(toks []sqlscan.Token) time.Duration {
+	if len(toks) < 5 || !isWord(toks[0], "CALL", "SELECT") || !isWord(toks[1], "SYSTEM$WAIT") || !isPunct(toks[2], "(") ||
+		toks[3].Kind != sqlscan.Number {
+		return -1
+	}
+	n, err := strconv.ParseFloat(toks[3].Text, 64)
+	if err != nil {
+		return -1
+	}
+	unit, k := time.Second, 4
+	if isPunct(toks[k], ",") && k+1 < len(toks) && toks[k+1].Kind == sqlscan.String {
+		u, _ := unquoteString(toks[k+1].Text)
+		switch strings.ToUpper(u) {
+		case "MILLISECONDS":
+			unit = time.Millisecond
+		case "MINUTES":
+			unit = time.Minute
+		case "HOURS":
+			unit = time.Hour
+		}
+		k += 2
+	}
+	if k != len(toks)-1 || !isPunct(toks[k], ")") {
+		return -1
+	}
+	return time.Duration(n * float64(unit))
+}
+
+// wait answers SYSTEM$WAIT: it returns after d, or fails when the query
+// is canceled.
+func (s *Server) wait(ctx context.Context, res *result, d time.Duration) *Error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return sqlError(codeQueryCancelled, "57014", "SQL execution canceled")
+	}
+	res.statementType = typeSelect
+	res.setStatus("SYSTEM$WAIT", "waited "+strconv.FormatFloat(d.Seconds(), 'f', -1, 64)+" seconds")
+	return nil
 }

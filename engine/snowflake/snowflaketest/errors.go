@@ -40,6 +40,7 @@ const (
 	codeGeneric           = 2000   // SQL compilation error, anything else
 	codeUnsupported       = 2      // unsupported feature
 	codeTooLong           = 100074 // string too long for VARCHAR(n)
+	codeInvalidParam      = 1008   // invalid value for a parameter
 
 	codeBadCredentials = 390100 // incorrect username or password
 	codeBadJWT         = 390144 // JWT token is invalid
@@ -47,6 +48,8 @@ const (
 	codeMasterExpired  = 390114 // master token expired: log in again
 	codeSessionGone    = 390111 // session no longer exists
 	codeUserDisabled   = 390101 // user is disabled or locked
+	codeDefaultMissing = 390201 // the login's database, schema or warehouse does not exist
+	codeRoleMissing    = 390189 // the login's role does not exist
 )
 
 func sqlError(code int, state, format string, args ...any) *Error {

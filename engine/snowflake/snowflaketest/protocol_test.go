@@ -583,26 +583,58 @@ func TestTemporaryTables(t *testing.T) {
 	}
 }
 
-// snowsim's sessions run in UTC: a session that asks for another zone is
-// refused, at login or by ALTER SESSION, rather than silently run in UTC.
+// A session runs in the TIMEZONE it asks for, at login or by ALTER
+// SESSION: TIMESTAMP_LTZ values are rendered in it and NTZ values
+// converted to LTZ are read there. An unknown zone is refused.
 func TestSessionTimezone(t *testing.T) {
 	s := Start(t, Options{})
 	cfg := s.Config("sluice", "sluice")
 	la := "America/Los_Angeles"
 	cfg.Params = map[string]*string{"TIMEZONE": &la}
 	db := Open(cfg)
-	var sfErr *sf.SnowflakeError
-	if err := db.Ping(); !errors.As(err, &sfErr) || !strings.Contains(sfErr.Message, "UTC") {
-		t.Errorf("login in %s: %v, want a refusal naming UTC", la, err)
-	}
-	db.Close()
-	db = Open(s.Config("sluice", "sluice"))
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'UTC'"); err != nil {
-		t.Errorf("ALTER SESSION SET TIMEZONE = 'UTC': %v", err)
+	var ltz time.Time
+	if err := db.QueryRow("SELECT '2024-01-02 03:04:05'::TIMESTAMP_NTZ::TIMESTAMP_LTZ").Scan(&ltz); err != nil {
+		t.Fatalf("login in %s: %v", la, err)
 	}
-	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'America/New_York'"); !errors.As(err, &sfErr) || sfErr.Number != 2 {
-		t.Errorf("ALTER SESSION SET TIMEZONE = 'America/New_York': %v, want error 000002", err)
+	if got, want := ltz.UTC(), time.Date(2024, 1, 2, 11, 4, 5, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("NTZ 03:04:05 as LTZ in %s = %v, want %v", la, got, want)
+	}
+	if ltz.Location().String() != la {
+		t.Errorf("LTZ rendered in %v, want %s", ltz.Location(), la)
+	}
+	var zone string
+	if err := db.QueryRow("SELECT current_setting('TimeZone')").Scan(&zone); err == nil && zone != la {
+		t.Errorf("DuckDB session zone %q, want %s", zone, la)
+	}
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'Asia/Kolkata'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT '2024-01-02 03:04:05+00:00'::TIMESTAMP_LTZ").Scan(&ltz); err != nil {
+		t.Fatal(err)
+	}
+	if ltz.Location().String() != "Asia/Kolkata" || ltz.Hour() != 8 || ltz.Minute() != 34 {
+		t.Errorf("LTZ after ALTER SESSION = %v, want 08:34 in Asia/Kolkata", ltz)
+	}
+	var tokyo time.Time
+	if err := db.QueryRow("SELECT CONVERT_TIMEZONE('Asia/Tokyo', '2024-01-02 03:04:05+00:00'::TIMESTAMP_LTZ)").Scan(&tokyo); err != nil {
+		t.Fatal(err)
+	}
+	if _, off := tokyo.Zone(); off != 9*3600 || tokyo.Hour() != 12 {
+		t.Errorf("CONVERT_TIMEZONE to Tokyo in a Kolkata session = %v, want 12:04 +09:00", tokyo)
+	}
+	var sfErr *sf.SnowflakeError
+	if _, err := db.Exec("ALTER SESSION SET TIMEZONE = 'Mars/Olympus'"); !errors.As(err, &sfErr) {
+		t.Errorf("ALTER SESSION SET TIMEZONE = 'Mars/Olympus': %v, want an error", err)
+	}
+	if _, err := db.Exec("ALTER SESSION UNSET TIMEZONE"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT '2024-01-02 03:04:05+00:00'::TIMESTAMP_LTZ").Scan(&ltz); err != nil {
+		t.Fatal(err)
+	}
+	if ltz.Location().String() != "UTC" || ltz.Hour() != 3 {
+		t.Errorf("LTZ after UNSET = %v, want 03:04 UTC", ltz)
 	}
 }

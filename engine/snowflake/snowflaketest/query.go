@@ -54,6 +54,22 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	requestID := r.URL.Query().Get("requestId")
+	if prev := sess.request(requestID); prev != nil {
+		// Snowflake runs a request once per session: the same request id
+		// again (the driver's retry after a lost response) gets the first
+		// execution's result.
+		if req.AsyncExec {
+			writeAsync(w, prev.id)
+			return
+		}
+		<-prev.done
+		if s.lookup(prev.id) == nil {
+			writeFailure(w, sqlError(codeGeneric, "XX000", "Result of request %s is no longer available.", requestID), nil)
+			return
+		}
+		s.respond(w, prev, sess)
+		return
+	}
 	tag := sess.params["QUERY_TAG"]
 	if t, ok := req.Parameters["QUERY_TAG"].(string); ok {
 		tag = t
@@ -68,6 +84,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 	id := s.newQueryID()
 	res := &result{id: id, done: make(chan struct{}), session: sess}
 	s.store(res)
+	sess.remember(requestID, res)
 	if want != 0 && len(stmts) != want {
 		res.err = sqlError(codeStatementCount, "0A000", "Actual statement count %d did not match the desired statement count %d.", len(stmts), want)
 		s.finish(res, sess, req.SQLText, tag)
@@ -102,15 +119,51 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 	sess.setCancel(requestID, cancel)
 	if req.AsyncExec {
 		go func() { defer cancel(); defer sess.setCancel(requestID, nil); run(ctx) }()
-		code := "333334"
-		msg := "Asynchronous execution in progress. Use provided query id to perform query monitoring and management."
-		writeJSON(w, response{Data: map[string]any{"queryId": id, "getResultUrl": "/queries/" + id + "/result"}, Code: &code, Message: &msg, Success: true})
+		writeAsync(w, id)
 		return
 	}
 	defer cancel()
 	defer sess.setCancel(requestID, nil)
 	run(ctx)
 	s.respond(w, res, sess)
+}
+
+// writeAsync answers a request to run a query asynchronously.
+func writeAsync(w http.ResponseWriter, id string) {
+	code := "333334"
+	msg := "Asynchronous execution in progress. Use provided query id to perform query monitoring and management."
+	writeJSON(w, response{Data: map[string]any{"queryId": id, "getResultUrl": "/queries/" + id + "/result"}, Code: &code, Message: &msg, Success: true})
+}
+
+// maxRequests bounds the request ids a session remembers.
+const maxRequests = 256
+
+// remember records the result of a session's request id.
+func (sess *session) remember(requestID string, res *result) {
+	if requestID == "" {
+		return
+	}
+	sess.cmu.Lock()
+	defer sess.cmu.Unlock()
+	if sess.requests == nil {
+		sess.requests = map[string]*result{}
+	}
+	if len(sess.requestOrder) >= maxRequests {
+		delete(sess.requests, sess.requestOrder[0])
+		sess.requestOrder = sess.requestOrder[1:]
+	}
+	sess.requests[requestID] = res
+	sess.requestOrder = append(sess.requestOrder, requestID)
+}
+
+// request is the result of an earlier request with this id, or nil.
+func (sess *session) request(requestID string) *result {
+	if requestID == "" {
+		return nil
+	}
+	sess.cmu.Lock()
+	defer sess.cmu.Unlock()
+	return sess.requests[requestID]
 }
 
 func (sess *session) setCancel(requestID string, cancel context.CancelFunc) {
@@ -315,6 +368,9 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 		res.corrupt = s.faults.corruptRow(text) + 1
 	}
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
+	if res.err == nil {
+		applyLiterals(res.columns, selectLiterals(toks))
+	}
 }
 
 // execCount runs DML, once per row of array binds, and returns the rows
@@ -551,14 +607,16 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 		}
 		res.columns = append(res.columns, columnOf(f, alias, nil))
 	}
-	format := sess.params["GO_QUERY_RESULT_FORMAT"]
-	if format != "json" {
-		format = "arrow"
+	// The driver sends ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON,
+	// unquoted: parameter values are case-insensitive.
+	res.format = "arrow"
+	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
+		res.format = "json"
 	}
-	res.format = format
 	if res.corrupt > 0 {
 		corruptText(records, res.columns, res.corrupt-1)
 	}
+	records = prettyVariants(records, res.columns)
 	s.cut(res, records)
 }
 
@@ -631,7 +689,7 @@ func (s *Server) respond(w http.ResponseWriter, res *result, sess *session) {
 		rowtypes[i] = c.rowType()
 	}
 	data := map[string]any{
-		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": "UTC"}},
+		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": sess.zone()}},
 		"rowtype":            rowtypes,
 		"queryId":            res.id,
 		"statementTypeId":    res.statementType,
@@ -832,7 +890,15 @@ func bindValueOf(typ string, v any) (any, *Error) {
 		if err != nil {
 			return nil, bad()
 		}
-		return time.UnixMilli(ms).UTC(), nil
+		// The driver sends the instant's epoch milliseconds, time of day
+		// included; the date is the day it falls in, floored (before
+		// 1970 the milliseconds are negative).
+		const day = 86_400_000
+		days := ms / day
+		if ms%day < 0 {
+			days--
+		}
+		return time.UnixMilli(days * day).UTC(), nil
 	case "TIME":
 		ns, err := strconv.ParseInt(str, 10, 64)
 		if err != nil {

@@ -57,6 +57,15 @@ type Options struct {
 	SessionValidity time.Duration
 	// Logger receives one line per request; discarded when nil.
 	Logger *slog.Logger
+	// TimeZone is the account's default TIMEZONE, a session's zone until
+	// it sets its own; UTC when empty. (Snowflake's own default is
+	// America/Los_Angeles.)
+	TimeZone string
+	// Warehouses and Roles, when given, are the account's: a login naming
+	// another warehouse fails with 390201 (unless the client turns
+	// CLIENT_VALIDATE_DEFAULT_PARAMETERS off), another role with 390189.
+	// When empty, any name is accepted.
+	Warehouses, Roles []string
 	// Admin serves POST /snowsim/exec, which runs the Snowflake SQL in its
 	// body as an administrator, and POST /snowsim/query, which answers
 	// one query as tab-separated lines: for demos that change source data

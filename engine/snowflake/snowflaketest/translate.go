@@ -87,6 +87,7 @@ func (t *translator) run(end int) {
 			t.emit(quoteIdent(tok.Text))
 			t.i++
 		case sqlscan.String:
+			t.markPrimary()
 			text := sqlString(tok.Text)
 			if t.zonedLiteral() {
 				// Snowflake reads '2024-01-01 10:00:00 +05:00' as a
@@ -142,9 +143,9 @@ func (t *translator) punct(end int) {
 		if !ok {
 			return
 		}
-		if typ == "VARCHAR" && t.primary >= 0 && t.primary < len(t.out) {
+		if wrap := castMacros[typ]; wrap != "" && t.primary >= 0 && t.primary < len(t.out) {
 			base := strings.Join(t.out[t.primary:], "")
-			t.out = append(t.out[:t.primary], functionName("SF_TEXT")+"("+base+")")
+			t.out = append(t.out[:t.primary], functionName(wrap)+"("+base+")")
 			return
 		}
 		t.emit("::")
@@ -155,6 +156,7 @@ func (t *translator) punct(end int) {
 	case tok.Text == ":" && t.primary >= 0 && (t.peek(1).Kind == sqlscan.Ident || t.peek(1).Kind == sqlscan.QuotedIdent):
 		t.variantPath(end)
 	case tok.Text == "?":
+		t.primary = -1
 		t.binds++
 		t.emit("?")
 		t.i++
@@ -167,6 +169,11 @@ func (t *translator) punct(end int) {
 		t.i++
 	}
 }
+
+// castMacros are the casts (by DuckDB type) that are macros in snowsim,
+// as Snowflake's differ from DuckDB's: a VARIANT cast to text is its
+// value, not its JSON; text cast to BINARY is hex.
+var castMacros = map[string]string{"VARCHAR": "SF_TEXT", "BLOB": "SF_BINARY"}
 
 // variantPath turns base:a.b[0].c into json_extract(base, '$.a.b[0].c'),
 // or json_extract_string when a cast follows, so that v:plan::string is
@@ -289,7 +296,7 @@ var functions = map[string]string{
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
 	"SF_DIV": "SF_DIV", "IFF": "SF_IFF", "NVL2": "SF_NVL2", "ZEROIFNULL": "SF_ZEROIFNULL", "DIV0": "SF_DIV0", "DIV0NULL": "SF_DIV0NULL",
 	"NULLIFZERO": "SF_NULLIFZERO", "EQUAL_NULL": "SF_EQUAL_NULL", "CONVERT_TIMEZONE": "SF_CONVERT_TIMEZONE",
-	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_ZONE_PART": "SF_ZONE_PART",
+	"TO_VARIANT": "TO_JSON", "TO_JSON": "SF_TO_JSON", "SF_TEXT": "SF_TEXT", "SF_BINARY": "SF_BINARY", "RANDSTR": "SF_RANDSTR", "CURRENT_TIME": "SF_CURRENT_TIME", "LOCALTIME": "SF_CURRENT_TIME", "AS_ARRAY": "SF_AS_ARRAY", "AS_OBJECT": "SF_AS_OBJECT", "SF_ZONE_PART": "SF_ZONE_PART",
 	"DATEADD": "SF_DATEADD", "TIMESTAMPADD": "SF_DATEADD", "TIMEADD": "SF_DATEADD",
 	"DATE_TRUNC": "SF_DATE_TRUNC", "DATE_PART": "SF_DATE_PART",
 	"DATEDIFF": "DATE_DIFF", "TIMESTAMPDIFF": "DATE_DIFF", "TIMEDIFF": "DATE_DIFF",
@@ -369,6 +376,12 @@ func (t *translator) ident(end int) {
 		}
 		return
 	}
+	if name == "DUAL" && t.i > 0 && isWord(t.toks[t.i-1], "FROM") {
+		// FROM DUAL: one row of nothing.
+		t.emit("(SELECT 1) AS DUAL")
+		t.i++
+		return
+	}
 	if name == "WITHIN" && isWord(next, "GROUP") {
 		t.withinGroup(end)
 		return
@@ -444,7 +457,8 @@ func (t *translator) call(name string, end int) {
 		return
 	}
 	args := t.splitArgs(t.i+2, closeAt)
-	t.primary = len(t.out)
+	start := len(t.out)
+	t.primary = start
 	switch {
 	case name == "EXTRACT" && len(args) == 1 && len(args[0]) >= 3 && isWord(t.toks[args[0][1]], "FROM"):
 		// EXTRACT(part FROM x) is DATE_PART(part, x).
@@ -537,6 +551,9 @@ func (t *translator) call(name string, end int) {
 		}
 		t.emit(")")
 	}
+	// The call is the operand of a cast or variant path that follows,
+	// whatever its arguments marked.
+	t.primary = start
 	t.i = closeAt + 1
 }
 
