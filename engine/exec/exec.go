@@ -419,8 +419,10 @@ func (m *mapReader) Next() bool {
 		m.cur = nil
 	}
 	if m.err != nil || !m.in.Next() {
-		if m.err == nil {
-			m.err = m.in.Err()
+		if err := m.in.Err(); m.err == nil && err != nil {
+			// A value the source cannot read stops it before the mapping
+			// sees its row: name where, as a mapping error does.
+			m.err = fmt.Errorf("stream %s, window %s, reading the rows after row %d: %w", m.where.Stream, m.where.Window, m.where.Row, err)
 		}
 		return false
 	}

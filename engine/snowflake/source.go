@@ -390,7 +390,8 @@ func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	for i, sc := range r.cols {
 		c, err := canonicalColumn(r.alloc, rec.Column(i), r.schema.Field(i).Type, sc)
 		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err)
+			// A value that cannot be read is read so again: no retry.
+			return nil, engine.Permanent(fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err))
 		}
 		cols[i] = c
 	}
@@ -422,7 +423,9 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 			}
 			v, ok := integer(a, j)
 			if !ok {
-				return nil, fmt.Errorf("row %d: value out of Int64 range", j)
+				// A row number here would count within the chunk, not the
+				// window: the value names the row instead.
+				return nil, fmt.Errorf("%s is beyond Int64 (the result's type said it fits)", a.ValueStr(j))
 			}
 			b.UnsafeAppend(v)
 		}
@@ -484,7 +487,7 @@ func snowflakeTimes(mem memory.Allocator, a *array.Time64, scale int) (arrow.Arr
 		}
 		v := int64(a.Value(j))
 		if v < 0 || v >= 86_400*pow10[scale] {
-			return nil, fmt.Errorf("row %d: TIME(%d) value %d is not a time of day", j, scale, v)
+			return nil, fmt.Errorf("TIME(%d) value %d (in units of 10^-%d s) is not a time of day", scale, v, scale)
 		}
 		b.UnsafeAppend(arrow.Time64(v * mul))
 	}
@@ -551,14 +554,14 @@ func snowflakeTimestamps(mem memory.Allocator, a arrow.Array, t *arrow.Timestamp
 			per := pow10[digits]
 			div := pow10[9-digits]
 			at = func(j int) (int64, bool) {
-				if e[j] > math.MaxInt64/per-1 || e[j] < math.MinInt64/per+1 {
-					return 0, false
+				fr := num.FloorDiv(int64(f[j]), div)
+				if e[j] < math.MaxInt64/per && e[j] > math.MinInt64/per {
+					return e[j]*per + fr, true // |e*per| < 2^63 - per, and 0 <= fr < per
 				}
-				x, fr := e[j]*per, num.FloorDiv(int64(f[j]), div)
-				if fr > 0 && x > math.MaxInt64-fr || fr < 0 && x < math.MinInt64-fr {
-					return 0, false
-				}
-				return x + fr, true
+				// At the ends of int64: exactly.
+				x := new(big.Int).Mul(big.NewInt(e[j]), big.NewInt(per))
+				x.Add(x, big.NewInt(fr))
+				return x.Int64(), x.IsInt64()
 			}
 			epochOf = func(j int) (int64, int64) { return e[j], int64(f[j]) }
 		default:
@@ -578,8 +581,8 @@ func snowflakeTimestamps(mem memory.Allocator, a arrow.Array, t *arrow.Timestamp
 		v, fits := at(j)
 		if !fits {
 			sec, ns := epochOf(j)
-			return nil, true, fmt.Errorf("row %d: %s is outside the range a %s is read in at its precision, nanoseconds (%s to %s); "+
-				"select it as %s(6) to read it in microseconds", j+1, time.Unix(sec, ns).UTC().Format(time.RFC3339Nano), sc.typ.Plain(),
+			return nil, true, fmt.Errorf("%s is outside the range a %s is read in at its precision, nanoseconds (%s to %s); "+
+				"select it as %s(6) to read it in microseconds", time.Unix(sec, ns).UTC().Format(time.RFC3339Nano), sc.typ.Plain(),
 				time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano), sc.typ.Name())
 		}
 		b.UnsafeAppend(arrow.Timestamp(v))

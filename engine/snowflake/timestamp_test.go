@@ -135,8 +135,9 @@ func TestSnowflakeNanos(t *testing.T) {
 		out.Release()
 		in.Release()
 	}
-	epochs := []int64{1_709_251_199, -2_208_988_800, -1}
-	fracs := []int32{123_456_789, 987_654_321, 1}
+	// The last of them are int64 nanoseconds' own ends.
+	epochs := []int64{1_709_251_199, -2_208_988_800, -1, 9_223_372_036, -9_223_372_037}
+	fracs := []int32{123_456_789, 987_654_321, 1, 854_775_807, 145_224_192}
 	eb, fb := array.NewInt64Builder(mem), array.NewInt32Builder(mem)
 	eb.AppendValues(epochs, nil)
 	fb.AppendValues(fracs, nil)
@@ -157,10 +158,13 @@ func TestSnowflakeNanos(t *testing.T) {
 	st.Release()
 	e.Release()
 	f.Release()
-	// 9999-12-31 23:59:59.999999999 does not fit int64 nanoseconds.
+	// 9999-12-31 23:59:59.999999999 does not fit int64 nanoseconds, nor
+	// does the nanosecond after its end.
 	eb, fb = array.NewInt64Builder(mem), array.NewInt32Builder(mem)
 	eb.Append(253402300799)
 	fb.Append(999_999_999)
+	eb.Append(9_223_372_036)
+	fb.Append(854_775_808)
 	e, f = eb.NewArray(), fb.NewArray()
 	eb.Release()
 	fb.Release()
@@ -169,7 +173,7 @@ func TestSnowflakeNanos(t *testing.T) {
 	if out, _, err := snowflakeTimestamps(mem, st, target, sourceColumn{typ: ntz, scale: 9}); err == nil {
 		out.Release()
 		t.Fatal("9999-12-31 read in nanoseconds without an error")
-	} else if want := "row 1: 9999-12-31T23:59:59.999999999Z is outside the range a TIMESTAMP_NTZ(9) is read in"; !strings.HasPrefix(err.Error(), want) {
+	} else if want := "9999-12-31T23:59:59.999999999Z is outside the range a TIMESTAMP_NTZ(9) is read in"; !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %q, want it to start %q", err, want)
 	}
 }

@@ -39,7 +39,27 @@ func checkRange(col Column, v any) error {
 		return nil
 	}
 	r, ok := timeRange(col)
-	if !ok || !tm.Before(r.Earliest) && !tm.After(r.Latest) {
+	if !ok {
+		return nil
+	}
+	// The value as the column keeps it: an instant cut to the column's
+	// digits (allow_lossy), a day; the copying path compares it so too.
+	stored := tm
+	switch col.Type.Kind {
+	case sqltype.Timestamp:
+		if p := col.Type.Precision; p < 9 {
+			step := pow10i[9-max(p, 0)]
+			ns := tm.UnixNano()
+			if tm.Year() > 1677 && tm.Year() < 2262 {
+				stored = time.Unix(0, ns-((ns%step)+step)%step).UTC()
+			} else {
+				stored = time.Unix(tm.Unix(), int64(tm.Nanosecond())/step*step).UTC()
+			}
+		}
+	case sqltype.Date:
+		stored = time.Date(tm.Year(), tm.Month(), tm.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if !stored.Before(r.Earliest) && !stored.After(r.Latest) {
 		return nil
 	}
 	return errors.New(outOfRange(col, r, tm))
