@@ -56,7 +56,7 @@ soak: deps ## serve 500 pipelines on a one-minute schedule for 10 ticks, on one 
 	SLUICE_SOAK_PIPELINES=$${SLUICE_SOAK_PIPELINES:-500} SLUICE_SOAK_TICKS=$${SLUICE_SOAK_TICKS:-10} SLUICE_SOAK_SCHEDULE="$${SLUICE_SOAK_SCHEDULE:-* * * * *}" \
 		$(GO) test -tags $(TAGS) -count=1 -timeout 90m -run '^TestServeSoak$$' -v ./cmd/sluice
 
-differential: deps ## pull SLUICE_DIFF_ROWS (2000) random values a type of seed SLUICE_DIFF_SEED (the time) and every edge through every mapping; prints case counts
+differential: deps ## pull SLUICE_DIFF_ROWS (2000) random values a type of seed SLUICE_DIFF_SEED (the time) and every edge through every mapping (SLUICE_DIFF_REFUSALS=all runs every refusal); prints case counts
 	SLUICE_DIFF_ROWS=$${SLUICE_DIFF_ROWS:-2000} SLUICE_DIFF_SEED=$${SLUICE_DIFF_SEED:-$$(date +%s)} \
 		$(GO) test -tags $(TAGS) -count=1 -timeout 60m -run '^TestDifferential$$' -v ./cmd/sluice
 

@@ -63,7 +63,14 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			}
 			v := int64(src.Value(i))
 			if from > to {
-				v *= int64(from / to)
+				mul := int64(from / to)
+				if v > math.MaxInt64/mul || v < math.MinInt64/mul {
+					// Into nanoseconds from 2262 on: it would wrap.
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s is outside the range %s holds in nanoseconds (%s to %s)",
+						src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit).UTC().Format(time.RFC3339Nano), col.Type.Plain(),
+						time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano))}
+				}
+				v *= mul
 			} else if from < to {
 				v = num.FloorDiv(v, int64(to/from))
 			}

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // nanos is a one-column batch TS of nanosecond timestamps (a Snowflake
@@ -84,5 +86,35 @@ func TestNanosecondTimestamps(t *testing.T) {
 		if strings.HasPrefix(tc.want, "error: ") && !strings.HasSuffix(got, "row 1: "+strings.TrimPrefix(tc.want, "error: ")) || !strings.HasPrefix(tc.want, "error: ") && got != tc.want {
 			t.Errorf("%s by %s (allow_lossy %v): %q\nwant %q", tc.typ, tc.path, tc.lossy, got, tc.want)
 		}
+	}
+}
+
+// TestNanosecondOverflow: a push of a ClickHouse DateTime64(3) from 2262
+// on into a Snowflake TIMESTAMP_NTZ(9), which travels in nanoseconds,
+// stops at the value instead of wrapping to 1677.
+func TestNanosecondOverflow(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Millisecond}, Nullable: true}}, nil)
+	b := array.NewRecordBuilder(mem, schema)
+	b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(time.Date(2262, 4, 11, 23, 47, 16, 854_000_000, time.UTC).UnixMilli()))
+	b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(time.Date(2290, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()))
+	rec := b.NewRecordBatch()
+	b.Release()
+	defer rec.Release()
+	ty, err := sqltype.ParseSnowflake("TIMESTAMP_NTZ(9)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(schema, []Column{{Name: "AT", Type: ty, From: "at"}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := prog.Apply(mem, rec, Where{Stream: "s", Window: "w"})
+	if out != nil {
+		out.Release()
+	}
+	if want := "row 2: 2290-01-01T00:00:00Z is outside the range TIMESTAMP_NTZ(9) holds in nanoseconds"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error containing %q", err, want)
 	}
 }
