@@ -5,6 +5,7 @@ package snowflaketest
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,11 @@ func TestPrecision(t *testing.T) {
 		INSERT INTO D.S.T VALUES ('12:34:56.123456789', '12:34:56.123456789', '1969-07-20 20:17:40.987654321',
 			'1969-07-20 20:17:40.987654321', '2024-02-29 12:34:56.123456789', '2024-02-29 12:34:56.123456789')`); err != nil {
 		t.Fatal(err)
+	}
+	// Functions that take microsecond types take the nanosecond ones.
+	if _, rows, err := s.Query(context.Background(), "SELECT DATEDIFF(day, N0, N9), DATE_TRUNC('day', N9)::DATE, DATEADD(hour, 1, N9)::DATE, HOUR(T9) FROM D.S.T"); err != nil || len(rows) != 1 ||
+		strings.Join(rows[0], " ") != "19947 2024-02-29 2024-02-29 12" {
+		t.Errorf("functions of TIMESTAMP_NTZ(9) and TIME(9): %v %v", rows, err)
 	}
 	clock := func(ns int64) time.Time { return time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(ns)) }
 	moon := time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)

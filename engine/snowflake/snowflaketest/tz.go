@@ -178,7 +178,8 @@ func registerTZ(ctx context.Context, conn *sql.Conn) error {
 		type copyCastAt struct {
 			types    [2]C.duckdb_logical_type
 			base     int
-			implicit bool
+			implicit int64 // the implicit cast's cost, 0 for none
+			micros   bool  // nanoseconds to microseconds, not a copy
 		}
 		var identity []copyCastAt
 		for i, c := range tzCasts {
@@ -205,8 +206,22 @@ func registerTZ(ctx context.Context, conn *sql.Conn) error {
 			for _, x := range names {
 				for _, y := range names {
 					if x != y {
-						identity = append(identity, copyCastAt{[2]C.duckdb_logical_type{aliasedType(base, x), aliasedType(base, y)}, base, y == ""})
+						c := copyCastAt{types: [2]C.duckdb_logical_type{aliasedType(base, x), aliasedType(base, y)}, base: base}
+						if y == "" {
+							c.implicit = 1
+						}
+						identity = append(identity, c)
 					}
+				}
+				// An alias of a nanosecond type passes where the
+				// microsecond one is wanted (DATEDIFF, DATE_TRUNC take
+				// TIMESTAMP and TIME), as the type itself would.
+				if x != "" && (base == duckTimestampNS || base == duckTimeNS) {
+					to := duckTimestamp
+					if base == duckTimeNS {
+						to = duckTime
+					}
+					identity = append(identity, copyCastAt{types: [2]C.duckdb_logical_type{aliasedType(base, x), logicalType(to)}, base: base, implicit: 2, micros: true})
 				}
 			}
 		}
@@ -214,13 +229,17 @@ func registerTZ(ctx context.Context, conn *sql.Conn) error {
 			f := C.duckdb_create_cast_function()
 			C.duckdb_cast_function_set_source_type(f, pair.types[0])
 			C.duckdb_cast_function_set_target_type(f, pair.types[1])
-			if pair.implicit {
+			if pair.implicit > 0 {
 				// An alias passes where its type is wanted (a function's
 				// argument), as the type itself would.
-				C.duckdb_cast_function_set_implicit_cast_cost(f, 1)
+				C.duckdb_cast_function_set_implicit_cast_cost(f, C.int64_t(pair.implicit))
 			}
 			C.duckdb_cast_function_set_function(f, C.sf_cast_fn())
-			C.sf_set_cast_index(f, C.int(len(tzCasts)))
+			index := len(tzCasts) // copyCast
+			if pair.micros {
+				index++ // microsCast
+			}
+			C.sf_set_cast_index(f, C.int(index))
 			state := C.duckdb_register_cast_function(con, f)
 			C.duckdb_destroy_cast_function(&f)
 			C.duckdb_destroy_logical_type(&pair.types[0])
@@ -303,8 +322,11 @@ func rawConnection(dc any) (C.duckdb_connection, error) {
 //export sfCast
 func sfCast(info C.duckdb_function_info, count C.idx_t, input, output C.duckdb_vector) C.bool {
 	i := int(C.sf_cast_index(info))
-	if i == len(tzCasts) {
+	switch i {
+	case len(tzCasts):
 		return C.bool(copyCast(input, output, int(count)))
+	case len(tzCasts) + 1:
+		return C.bool(microsCast(input, output, int(count)))
 	}
 	c := tzCasts[i]
 	try := C.duckdb_cast_function_get_cast_mode(info) == 1
@@ -336,6 +358,20 @@ func copyCast(in, out C.duckdb_vector, n int) bool {
 			continue
 		}
 		dst[i] = src.data[i]
+	}
+	return true
+}
+
+// microsCast turns n nanosecond values into microseconds, rounding down.
+func microsCast(in, out C.duckdb_vector, n int) bool {
+	src := view[int64](in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		dst[i] = num.FloorDiv(src.data[i], 1000)
 	}
 	return true
 }
