@@ -49,12 +49,7 @@ func checkRange(col Column, v any) error {
 	case sqltype.Timestamp:
 		if p := col.Type.Precision; p < 9 {
 			step := pow10i[9-max(p, 0)]
-			ns := tm.UnixNano()
-			if tm.Year() > 1677 && tm.Year() < 2262 {
-				stored = time.Unix(0, ns-((ns%step)+step)%step).UTC()
-			} else {
-				stored = time.Unix(tm.Unix(), int64(tm.Nanosecond())/step*step).UTC()
-			}
+			stored = time.Unix(tm.Unix(), int64(tm.Nanosecond())/step*step).UTC() // Unix rounds down, Nanosecond is >= 0
 		}
 	case sqltype.Date:
 		stored = time.Date(tm.Year(), tm.Month(), tm.Day(), 0, 0, 0, 0, time.UTC)
