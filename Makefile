@@ -14,7 +14,7 @@ TAGS := duckdb_arrow,minicore_disabled
 export CHDB_VERSION := 26.7.3-stable.1
 export CHDB_DIR ?= $(HOME)/.cache/sluice/chdb-$(CHDB_VERSION)
 
-.PHONY: help build test check fuzz bench soak demo deps fmt vet clean driver-suite
+.PHONY: help build test check fuzz bench soak differential demo deps fmt vet clean driver-suite
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ soak: deps ## serve 500 pipelines on a one-minute schedule for 10 ticks, on one 
 
 driver-suite: ## run the Snowflake driver's own tests against snowsim, loopback only (root, ~25 min); rewrites testdata/driver-suite/results.txt
 	@scripts/driver-suite
+
+differential: deps ## pull SLUICE_DIFF_ROWS (2000) random values a type of seed SLUICE_DIFF_SEED (the time) and every edge through every mapping (SLUICE_DIFF_REFUSALS=all runs every refusal); prints case counts
+	SLUICE_DIFF_ROWS=$${SLUICE_DIFF_ROWS:-2000} SLUICE_DIFF_SEED=$${SLUICE_DIFF_SEED:-$$(date +%s)} \
+		$(GO) test -tags $(TAGS) -count=1 -timeout 60m -run '^TestDifferential$$' -v ./cmd/sluice
 
 demo: build deps ## validate and plan the example pipeline, offline and against a live clickhouse-server
 	@scripts/demo

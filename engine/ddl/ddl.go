@@ -150,19 +150,27 @@ func mustCH(name string, like sqltype.Type) sqltype.Type {
 // DateTime64 columns are created as DateTime; from 21.1 to 22.7 Date32
 // and DateTime64 span 1925 to 2283.
 func (v ClickHouseVersion) TimeRanges() map[string]sqltype.TimeRange {
+	// A Date32 column is created as Date before 21.9 (ClickHouseType):
+	// it stores what Date does there.
 	switch {
 	case !v.AtLeast(21, 1):
 		dt := sqltype.TimeRange{Earliest: time.Unix(0, 0).UTC(), Latest: time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)}
+		date := sqltype.TimeRange{Earliest: time.Unix(0, 0).UTC(), Latest: time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)}
 		return map[string]sqltype.TimeRange{
-			"Date":       {Earliest: time.Unix(0, 0).UTC(), Latest: time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)},
+			"Date":       date,
+			"Date32":     date,
 			"DateTime":   dt,
 			"DateTime64": dt,
 		}
 	case !v.AtLeast(22, 8):
-		return map[string]sqltype.TimeRange{
+		r := map[string]sqltype.TimeRange{
 			"Date32":     {Earliest: time.Date(1925, 1, 1, 0, 0, 0, 0, time.UTC), Latest: time.Date(2283, 11, 11, 0, 0, 0, 0, time.UTC)},
 			"DateTime64": {Earliest: time.Date(1925, 1, 1, 0, 0, 0, 0, time.UTC), Latest: time.Date(2283, 11, 11, 23, 59, 59, 999999999, time.UTC)},
 		}
+		if !v.Has(Date32) {
+			r["Date32"], _ = mustCH("Date", sqltype.Type{}).TimeRange()
+		}
+		return r
 	}
 	return nil
 }

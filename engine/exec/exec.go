@@ -437,7 +437,9 @@ func (m *mapReader) Next() bool {
 	}
 	if m.err != nil || !m.in.Next() {
 		if err := m.in.Err(); m.err == nil && err != nil {
-			m.err = fmt.Errorf("stream %s, window %s: reading: %w", m.where.Stream, m.where.Window, err)
+			// A value the source cannot read stops it before the mapping
+			// sees its row: name where, as a mapping error does.
+			m.err = fmt.Errorf("stream %s, window %s, reading the rows after row %d: %w", m.where.Stream, m.where.Window, m.where.Row, err)
 		}
 		m.done = true
 		return false

@@ -3,6 +3,7 @@ package snowflake
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"sort"
 	"strings"
@@ -74,14 +75,51 @@ func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[st
 		return nil, err
 	}
 	cols := make([]plan.LiveColumn, len(types))
+	var scales []int
 	for i, ct := range types {
 		t, err := typeOf(ct)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", ct.Name(), err)
 		}
-		cols[i] = plan.LiveColumn{Name: ct.Name(), Type: t}
+		if t.Kind == sqltype.Timestamp && scales == nil {
+			// database/sql does not report a timestamp's precision: the
+			// row types do. Without them TIMESTAMP_* is its default, (9).
+			if scales = c.describeScales(ctx, q, args); scales == nil {
+				scales = []int{}
+			}
+		}
+		cols[i] = plan.LiveColumn{Name: ct.Name(), Type: withScale(t, scales, i)}
 	}
 	return cols, nil
+}
+
+// describeScales describes q again at the driver's level for the scales
+// of its columns (see describedScales); nil when they cannot be read.
+func (c *Catalog) describeScales(ctx context.Context, q string, args []any) []int {
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	var scales []int
+	conn.Raw(func(dc any) error {
+		named := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return nil
+		}
+		rows, err := qc.QueryContext(sf.WithDescribeOnly(ctx), q, named)
+		if err != nil {
+			return nil
+		}
+		defer rows.Close()
+		scales = describedScales(rows)
+		return nil
+	})
+	return scales
 }
 
 // typeOf maps a result column's rowtype to a Snowflake type.

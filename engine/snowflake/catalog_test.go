@@ -120,7 +120,10 @@ func TestCatalog(t *testing.T) {
 	}
 
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	cols, err = cat.DescribeQuery(ctx, `SELECT CONTACT_ID, LOWER(EMAIL) AS EMAIL, CUSTOM:plan::string AS PLAN, SCORE * 2 AS DOUBLED
+	// A timestamp's precision comes from the row types (database/sql
+	// reports none for it).
+	cols, err = cat.DescribeQuery(ctx, `SELECT CONTACT_ID, LOWER(EMAIL) AS EMAIL, CUSTOM:plan::string AS PLAN, SCORE * 2 AS DOUBLED,
+		UPDATED_AT, UPDATED_AT::TIMESTAMP_NTZ(3) AS U3, UPDATED_AT::TIMESTAMP_NTZ AS U9
 		FROM CONTACTS WHERE UPDATED_AT >= :window_start AND UPDATED_AT < :window_end`,
 		map[string]any{"window_start": start, "window_end": start.AddDate(0, 1, 0)})
 	if err != nil {
@@ -130,7 +133,7 @@ func TestCatalog(t *testing.T) {
 	for _, c := range cols {
 		got = append(got, c.Name+" "+c.Type.Plain())
 	}
-	if strings.Join(got, ", ") != "CONTACT_ID NUMBER(38,0), EMAIL VARCHAR, PLAN VARCHAR, DOUBLED FLOAT" {
+	if strings.Join(got, ", ") != "CONTACT_ID NUMBER(38,0), EMAIL VARCHAR, PLAN VARCHAR, DOUBLED FLOAT, UPDATED_AT TIMESTAMP_NTZ(6), U3 TIMESTAMP_NTZ(3), U9 TIMESTAMP_NTZ(9)" {
 		t.Errorf("DescribeQuery: %s", strings.Join(got, ", "))
 	}
 	if _, err := cat.DescribeQuery(ctx, "SELECT NOPE FROM CONTACTS", nil); err == nil || !strings.Contains(err.Error(), "invalid identifier") {

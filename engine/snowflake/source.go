@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"reflect"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,8 +27,8 @@ import (
 )
 
 // Source reads Snowflake query results as Arrow record batches, through
-// the driver's Arrow batches with higher precision and microsecond
-// timestamps, fetching chunks in parallel.
+// the driver's Arrow batches with higher precision and timestamps at
+// their declared precision, fetching chunks in parallel.
 type Source struct {
 	db    *sql.DB
 	alloc memory.Allocator
@@ -46,7 +49,8 @@ var _ engine.Source = (*Source)(nil)
 // Read runs r and returns its result in its canonical Arrow schema: each
 // column in the Arrow type of its Snowflake type (sqltype's mapping:
 // NUMBER(p<=18,0) as int64, other NUMBERs as decimal128(p,s), timestamps
-// in microseconds, TIMESTAMP_TZ and _LTZ in UTC), however the driver
+// of precision up to 6 in microseconds and above in nanoseconds,
+// TIMESTAMP_TZ and _LTZ in UTC, TIME in nanoseconds), however the driver
 // encoded each chunk.
 func (s *Source) Read(ctx context.Context, r engine.Read) (array.RecordReader, error) {
 	rr, err := s.read(ctx, r)
@@ -79,7 +83,7 @@ func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, e
 	}
 	q, args := Bind(r.SQL, r.Params)
 	// Timestamps come in Snowflake's own encoding and are read with
-	// integer arithmetic (snowflakeMicros), not a time.Time a value.
+	// integer arithmetic (snowflakeTimestamps), not a time.Time a value.
 	qctx := arrowbatches.WithTimestampOption(sf.WithHigherPrecision(arrowbatches.WithArrowBatches(ctx)), arrowbatches.UseOriginalTimestamp)
 	qctx = sf.WithArrowAllocator(qctx, s.alloc)
 	if r.Tag != "" {
@@ -111,7 +115,7 @@ func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, e
 		conn.Close()
 		return nil, err
 	}
-	schema, cols, err := canonicalSchema(rows.(sf.SnowflakeRows), q)
+	schema, cols, err := canonicalSchema(rows.(sf.SnowflakeRows), rowScales(rows, batches))
 	if err != nil {
 		rows.Close()
 		conn.Close()
@@ -131,7 +135,7 @@ func (s *Source) read(ctx context.Context, r engine.Read) (array.RecordReader, e
 		refs: 1, schema: schema, cols: cols, alloc: s.alloc, chunks: chunks,
 		close: func() { rows.Close(); conn.Close() },
 	}
-	// Fetches keep the query's options (higher precision, microseconds).
+	// Fetches keep the query's options (higher precision, original timestamps).
 	rd.start(qctx, max(1, s.Prefetch))
 	return rd, nil
 }
@@ -143,7 +147,59 @@ type sourceColumn struct {
 	scale int
 }
 
-func canonicalSchema(rows sf.SnowflakeRows, q string) (*arrow.Schema, []sourceColumn, error) {
+// rowScales are the scales of a result's columns as its row types give
+// them: the declared precision of a TIME or TIMESTAMP_*, which
+// database/sql does not report for timestamps. Nil when unknown.
+func rowScales(rows any, batches []*arrowbatches.ArrowBatch) []int {
+	if len(batches) > 0 {
+		rts := batches[0].GetRowTypes()
+		out := make([]int, len(rts))
+		for i, rt := range rts {
+			out[i] = int(rt.Scale)
+		}
+		return out
+	}
+	return describedScales(rows)
+}
+
+// describedScales reads the row types' scales of rows that have no
+// batches (a describe-only request, an empty result) through the
+// driver's batch data, which GetArrowBatches would have wrapped in
+// batches. Nil when the driver does not offer it.
+func describedScales(rows any) []int {
+	m := reflect.ValueOf(rows).MethodByName("GetArrowBatches")
+	if !m.IsValid() || m.Type().NumIn() != 0 || m.Type().NumOut() != 2 {
+		return nil
+	}
+	out := m.Call(nil)
+	if !out[1].IsNil() || out[0].IsNil() {
+		return nil
+	}
+	rts := out[0].Elem().FieldByName("RowTypes")
+	if rts.Kind() != reflect.Slice {
+		return nil
+	}
+	scales := make([]int, rts.Len())
+	for i := range scales {
+		f := rts.Index(i).FieldByName("Scale")
+		if !f.CanInt() {
+			return nil
+		}
+		scales[i] = int(f.Int())
+	}
+	return scales
+}
+
+// withScale gives a TIME or TIMESTAMP_* type its declared precision,
+// the column's scale in the row type.
+func withScale(t sqltype.Type, scales []int, i int) sqltype.Type {
+	if (t.Kind == sqltype.Time || t.Kind == sqltype.Timestamp) && i < len(scales) && scales[i] >= 0 && scales[i] <= 9 {
+		t.Precision = scales[i]
+	}
+	return t
+}
+
+func canonicalSchema(rows sf.SnowflakeRows, scales []int) (*arrow.Schema, []sourceColumn, error) {
 	types, ok := rows.(interface {
 		ColumnTypeDatabaseTypeName(int) string
 		ColumnTypePrecisionScale(int) (int64, int64, bool)
@@ -173,6 +229,10 @@ func canonicalSchema(rows sf.SnowflakeRows, q string) (*arrow.Schema, []sourceCo
 		}
 		if n, ok := types.ColumnTypeNullable(i); ok {
 			t.Nullable = n
+		}
+		t = withScale(t, scales, i)
+		if t.Kind == sqltype.Time || t.Kind == sqltype.Timestamp {
+			sc = int64(t.Precision)
 		}
 		cols[i] = sourceColumn{typ: t, scale: int(sc)}
 		fields[i] = arrow.Field{Name: name, Type: t.Arrow(), Nullable: true}
@@ -390,7 +450,8 @@ func (r *reader) convert(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	for i, sc := range r.cols {
 		c, err := canonicalColumn(r.alloc, rec.Column(i), r.schema.Field(i).Type, sc)
 		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err)
+			// A value that cannot be read is read so again: no retry.
+			return nil, engine.Permanent(fmt.Errorf("column %s: %w", r.schema.Field(i).Name, err))
 		}
 		cols[i] = c
 	}
@@ -404,6 +465,9 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 	scale := sc.scale
 	if s, ok := a.(*array.String); ok && sc.typ.Kind == sqltype.JSON {
 		return compactJSON(mem, s)
+	}
+	if tm, ok := a.(*array.Time64); ok && sc.typ.Kind == sqltype.Time {
+		return snowflakeTimes(mem, tm, scale)
 	}
 	if arrow.TypeEqual(a.DataType(), target) {
 		a.Retain()
@@ -422,7 +486,9 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 			}
 			v, ok := integer(a, j)
 			if !ok {
-				return nil, fmt.Errorf("row %d: value out of Int64 range", j)
+				// A row number here would count within the chunk, not the
+				// window: the value names the row instead.
+				return nil, fmt.Errorf("%s is beyond Int64 (the result's type said it fits)", a.ValueStr(j))
 			}
 			b.UnsafeAppend(v)
 		}
@@ -455,58 +521,117 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 			defer data.Release()
 			return array.MakeFromData(data), nil
 		}
-		if t.Unit == arrow.Microsecond {
-			if out, ok := snowflakeMicros(mem, a, t, sc); ok {
-				return out, nil
+		if t.Unit == arrow.Microsecond || t.Unit == arrow.Nanosecond {
+			if out, ok, err := snowflakeTimestamps(mem, a, t, sc); ok || err != nil {
+				return out, err
 			}
 		}
 	}
 	return nil, fmt.Errorf("cannot read %s as %s", a.DataType(), target)
 }
 
-// snowflakeMicros reads timestamps in Snowflake's own Arrow encoding (the
-// driver's original-timestamp option) as microseconds, with integer
-// arithmetic rather than a time.Time a value: an int64 scaled by
-// 10^scale, a struct of epoch seconds and nanoseconds, or for
-// TIMESTAMP_TZ a scaled int64 or epoch and fraction beside the offset.
-// Instants round down to the microsecond, as the driver's own conversion
-// does.
-func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType, sc sourceColumn) (arrow.Array, bool) {
-	n := a.Len()
-	var at func(j int) int64
-	scaled := func(v []int64) func(int) int64 {
-		if sc.scale <= 6 {
-			mul := pow10[6-sc.scale]
-			return func(j int) int64 { return v[j] * mul }
-		}
-		div := pow10[sc.scale-6]
-		return func(j int) int64 { return num.FloorDiv(v[j], div) }
+// snowflakeTimes corrects the driver's TIME values. Snowflake sends a
+// TIME(p) as an integer scaled by 10^p, and the driver's Arrow batches
+// cast that integer to time64[ns] unchanged, so a TIME(3) of 12:00:00.5
+// arrives as 43.2005 seconds; only TIME(9) is right as it comes.
+func snowflakeTimes(mem memory.Allocator, a *array.Time64, scale int) (arrow.Array, error) {
+	if scale >= 9 || scale < 0 {
+		a.Retain()
+		return a, nil
 	}
+	mul := pow10[9-scale]
+	b := array.NewTime64Builder(mem, arrow.FixedWidthTypes.Time64ns.(*arrow.Time64Type))
+	defer b.Release()
+	b.Reserve(a.Len())
+	for j := 0; j < a.Len(); j++ {
+		if a.IsNull(j) {
+			b.UnsafeAppendBoolToBitmap(false)
+			continue
+		}
+		v := int64(a.Value(j))
+		if v < 0 || v >= 86_400*pow10[scale] {
+			return nil, fmt.Errorf("TIME(%d) value %d (in units of 10^-%d s) is not a time of day", scale, v, scale)
+		}
+		b.UnsafeAppend(arrow.Time64(v * mul))
+	}
+	return b.NewArray(), nil
+}
+
+// snowflakeTimestamps reads timestamps in Snowflake's own Arrow encoding
+// (the driver's original-timestamp option) in the target's unit,
+// microseconds or nanoseconds, with integer arithmetic rather than a
+// time.Time a value: an int64 scaled by 10^scale, a struct of epoch
+// seconds and nanoseconds, or for TIMESTAMP_TZ a scaled int64 or epoch
+// and fraction beside the offset. Into microseconds, instants round down
+// (the source types of precision above 6 travel in nanoseconds, so only
+// digits that are zero are dropped). An instant beyond what int64
+// nanoseconds hold is an error: it cannot be carried at its precision.
+// ok is false for an encoding it does not know.
+func snowflakeTimestamps(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType, sc sourceColumn) (out arrow.Array, ok bool, err error) {
+	n := a.Len()
+	digits := 6
+	if t.Unit == arrow.Nanosecond {
+		digits = 9
+	}
+	// at returns the instant in the target unit, and false when it does
+	// not fit in an int64 of it.
+	var at func(j int) (int64, bool)
+	scaled := func(v []int64) func(int) (int64, bool) {
+		if sc.scale <= digits {
+			mul := pow10[digits-sc.scale]
+			return func(j int) (int64, bool) {
+				x := v[j]
+				if x > math.MaxInt64/mul || x < math.MinInt64/mul {
+					return 0, false
+				}
+				return x * mul, true
+			}
+		}
+		div := pow10[sc.scale-digits]
+		return func(j int) (int64, bool) { return num.FloorDiv(v[j], div), true }
+	}
+	var epochOf func(j int) (int64, int64) // seconds and nanoseconds, for messages
 	switch c := a.(type) {
 	case *array.Int64:
-		at = scaled(c.Int64Values())
+		v := c.Int64Values()
+		at = scaled(v)
+		epochOf = func(j int) (int64, int64) { return splitScaled(v[j], sc.scale) }
 	case *array.Struct:
 		tz := sc.typ.Zone == sqltype.Offset
 		switch {
 		case tz && c.NumField() == 2:
-			v, ok := c.Field(0).(*array.Int64)
+			f, ok := c.Field(0).(*array.Int64)
 			if !ok {
-				return nil, false
+				return nil, false, nil
 			}
-			at = scaled(v.Int64Values())
+			v := f.Int64Values()
+			at = scaled(v)
+			epochOf = func(j int) (int64, int64) { return splitScaled(v[j], sc.scale) }
 		case c.NumField() >= 2:
 			epoch, ok1 := c.Field(0).(*array.Int64)
 			frac, ok2 := c.Field(1).(*array.Int32)
 			if !ok1 || !ok2 {
-				return nil, false
+				return nil, false, nil
 			}
 			e, f := epoch.Int64Values(), frac.Int32Values()
-			at = func(j int) int64 { return e[j]*1_000_000 + num.FloorDiv(int64(f[j]), 1000) }
+			per := pow10[digits]
+			div := pow10[9-digits]
+			at = func(j int) (int64, bool) {
+				fr := num.FloorDiv(int64(f[j]), div)
+				if e[j] < math.MaxInt64/per && e[j] > math.MinInt64/per {
+					return e[j]*per + fr, true // |e*per| < 2^63 - per, and 0 <= fr < per
+				}
+				// At the ends of int64: exactly.
+				x := new(big.Int).Mul(big.NewInt(e[j]), big.NewInt(per))
+				x.Add(x, big.NewInt(fr))
+				return x.Int64(), x.IsInt64()
+			}
+			epochOf = func(j int) (int64, int64) { return e[j], int64(f[j]) }
 		default:
-			return nil, false
+			return nil, false, nil
 		}
 	default:
-		return nil, false
+		return nil, false, nil
 	}
 	b := array.NewTimestampBuilder(mem, t)
 	defer b.Release()
@@ -516,9 +641,24 @@ func snowflakeMicros(mem memory.Allocator, a arrow.Array, t *arrow.TimestampType
 			b.UnsafeAppendBoolToBitmap(false)
 			continue
 		}
-		b.UnsafeAppend(arrow.Timestamp(at(j)))
+		v, fits := at(j)
+		if !fits {
+			sec, ns := epochOf(j)
+			return nil, true, fmt.Errorf("%s is outside the range a %s is read in at its precision, nanoseconds (%s to %s); "+
+				"select it as %s(6) to read it in microseconds", time.Unix(sec, ns).UTC().Format(time.RFC3339Nano), sc.typ.Plain(),
+				time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano), sc.typ.Name())
+		}
+		b.UnsafeAppend(arrow.Timestamp(v))
 	}
-	return b.NewArray(), true
+	return b.NewArray(), true, nil
+}
+
+// splitScaled splits a value scaled by 10^scale into epoch seconds and
+// nanoseconds.
+func splitScaled(v int64, scale int) (int64, int64) {
+	p := pow10[scale]
+	sec := num.FloorDiv(v, p)
+	return sec, (v - sec*p) * pow10[9-scale]
 }
 
 var pow10 = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000}

@@ -69,7 +69,7 @@ func TestSourceCanonicalTypes(t *testing.T) {
 				types = append(types, f.Name+" "+f.Type.String())
 			}
 			wantTypes := "ID int64, BIG decimal(38, 0), AMOUNT decimal(12, 2), RATIO float64, NAME utf8, OK bool, DAY date32, " +
-				"NTZ timestamp[us], TZ timestamp[us, tz=UTC], LTZ timestamp[us, tz=UTC], DOC utf8, BIN binary"
+				"NTZ timestamp[ns], TZ timestamp[ns, tz=UTC], LTZ timestamp[ns, tz=UTC], DOC utf8, BIN binary"
 			if strings.Join(types, ", ") != wantTypes {
 				t.Errorf("schema:\n got %s\nwant %s", strings.Join(types, ", "), wantTypes)
 			}

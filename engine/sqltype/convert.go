@@ -200,11 +200,7 @@ func convertValues(src, dst Type) Conversion {
 	case Timestamp:
 		switch src.Kind {
 		case Timestamp:
-			srcP := src.Precision
-			if src.Dialect == Snowflake {
-				srcP = min(srcP, 6) // read in microseconds
-			}
-			if srcP > dst.Precision {
+			if src.Precision > dst.Precision {
 				return lossy("sub-second digits beyond %d are dropped (%s into %s)", dst.Precision, src.Plain(), dst.Plain())
 			}
 			if src.Zone == Offset && dst.Zone != Offset {

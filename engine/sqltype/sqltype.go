@@ -9,6 +9,7 @@ package sqltype
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -111,8 +112,10 @@ func (t Type) NotNull() Type {
 }
 
 // Arrow returns the Arrow type values of t travel as between source and
-// destination. Snowflake timestamps travel in microseconds whatever their
-// declared precision, the unit the source reads them in.
+// destination. Snowflake timestamps travel in microseconds up to
+// precision 6 (every instant of years 1 to 9999 fits) and in nanoseconds
+// above it, so no declared digit is dropped (the source refuses an
+// instant beyond what int64 nanoseconds hold, 1677-09-21 to 2262-04-11).
 func (t Type) Arrow() arrow.DataType {
 	switch t.Kind {
 	case Int, UInt:
@@ -148,6 +151,8 @@ func (t Type) Arrow() arrow.DataType {
 		unit := arrow.Microsecond
 		if t.Dialect == ClickHouse {
 			unit = unitOf(t.Precision)
+		} else if t.Precision > 6 {
+			unit = arrow.Nanosecond
 		}
 		tz := ""
 		switch t.Zone {
@@ -231,11 +236,15 @@ var clickHouseRanges = map[string]TimeRange{
 
 // TimeRange is the span a date or time type stores in a current release,
 // when the type bounds it (Snowflake's dates and times reach years 0001
-// to 9999 and Arrow's hold those).
+// to 9999 and Arrow's hold those). DateTime64(9) ends where Int64
+// nanoseconds do, 2262-04-11 23:47:16.854775807 UTC.
 func (t Type) TimeRange() (TimeRange, bool) {
 	if t.Dialect != ClickHouse {
 		return TimeRange{}, false
 	}
 	r, ok := clickHouseRanges[t.name]
+	if ok && t.name == "DateTime64" && t.Precision >= 9 {
+		r.Latest = time.Unix(0, math.MaxInt64).UTC()
+	}
 	return r, ok
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -145,8 +146,13 @@ func castColumn(mem memory.Allocator, a arrow.Array, col Column, keep []int) (ar
 			continue
 		}
 		v := scalar(a, i)
-		if _, isDate := a.(*array.Date32); isDate && col.Type.Kind == sqltype.String {
-			v = v.(time.Time).Format(time.DateOnly) // a DATE as text is its date, not midnight UTC
+		if col.Type.Kind == sqltype.String {
+			switch a.(type) {
+			case *array.Date32:
+				v = v.(time.Time).Format(time.DateOnly) // a DATE as text is its date, not midnight UTC
+			case *array.Timestamp:
+				v = timestampText(v.(time.Time))
+			}
 		}
 		if err := checkRange(col, v); err != nil {
 			b.AppendNull()
@@ -422,6 +428,10 @@ func appendValue(b array.Builder, col Column, v any) error {
 			b.AppendNull()
 			return err
 		}
+		if msg := precisionLoss(col, tm); msg != "" {
+			b.AppendNull()
+			return errors.New(msg)
+		}
 		b.Append(ts)
 		return nil
 	case *array.Time64Builder:
@@ -533,6 +543,14 @@ func toDecimal(v any, precision, scale int32, t sqltype.Type, round bool) (*big.
 	return q, nil
 }
 
+// timestampText is a timestamp as text, YYYY-MM-DD HH:MM:SS and the
+// fraction it has (as clockText): an instant (TIMESTAMP_LTZ and _TZ,
+// which arrive in UTC) as its UTC clock. Every digit of any precision is
+// kept, and the texts sort as the timestamps do.
+func timestampText(tm time.Time) string {
+	return tm.UTC().Format("2006-01-02 15:04:05.999999999")
+}
+
 // clockText is a time of day as HH:MM:SS with the fraction it has.
 func clockText(d time.Duration) string {
 	return time.Unix(0, 0).UTC().Add(d).Format("15:04:05.999999999")
@@ -570,7 +588,7 @@ func toString(v any) (string, error) {
 	case decimal:
 		return v.String(), nil
 	case time.Time:
-		return v.Format(time.RFC3339Nano), nil
+		return timestampText(v), nil
 	case time.Duration: // a TIME: the clock, as Snowflake writes it
 		return clockText(v), nil
 	}

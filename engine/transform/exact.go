@@ -400,6 +400,10 @@ var exactFunctions = map[string]func(args ...any) (any, error){
 		if err := arity("string", args, 1, 1); err != nil || args[0] == nil {
 			return nil, err // NULL stays NULL, not the text "<nil>"
 		}
+		switch v := args[0].(type) {
+		case time.Time, time.Duration, float64, []byte:
+			return toString(v) // the text a copied column gets
+		}
 		return fmt.Sprint(args[0]), nil
 	},
 	"round": func(args ...any) (any, error) { return rounding("round", args) },

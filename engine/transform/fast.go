@@ -3,6 +3,7 @@ package transform
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine/internal/num"
+	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // fastCast converts the common column pairs a loop at a time, without
@@ -43,6 +45,13 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		to := unitDuration(dt.Unit)
 		r, bounded := timeRange(col)
 		lo, hi := unitBounds(r, dt.Unit)
+		// grain is how many source units make the column's smallest
+		// step; a value off the grain would lose digits.
+		var grain int64 = 1
+		if step := time.Duration(pow10i[9-min(max(col.Type.Precision, 0), 9)]); col.Type.Kind == sqltype.Timestamp && step > from {
+			grain = int64(step / from)
+		}
+		checkDigits := grain > 1 && !col.AllowLossy
 		b := array.NewTimestampBuilder(mem, dt)
 		defer b.Release()
 		b.Reserve(n)
@@ -54,12 +63,22 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			}
 			v := int64(src.Value(i))
 			if from > to {
-				v *= int64(from / to)
+				mul := int64(from / to)
+				if v > math.MaxInt64/mul || v < math.MinInt64/mul {
+					// Into nanoseconds from 2262 on: it would wrap.
+					return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s is outside the range %s holds in nanoseconds (%s to %s)",
+						src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit).UTC().Format(time.RFC3339Nano), col.Type.Plain(),
+						time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano))}
+				}
+				v *= mul
 			} else if from < to {
 				v = num.FloorDiv(v, int64(to/from))
 			}
 			if bounded && (v < lo || v > hi) {
 				return nil, true, &cellError{row: k, msg: outOfRange(col, r, src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit))}
+			}
+			if checkDigits && int64(src.Value(i))-num.FloorDiv(int64(src.Value(i)), grain)*grain != 0 {
+				return nil, true, &cellError{row: k, msg: precisionLoss(col, src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit))}
 			}
 			b.UnsafeAppend(arrow.Timestamp(v))
 		}

@@ -79,7 +79,7 @@ func TestApply(t *testing.T) {
 		{Name: "email", Type: ch(t, "String"), Expr: "lower(trim(EMAIL ?? ''))"},
 		{Name: "plan", Type: ch(t, "LowCardinality(String)"), Expr: "nil", Default: &free},
 		{Name: "doubled", Type: ch(t, "Nullable(Float64)"), Expr: "AMOUNT == nil ? nil : AMOUNT * 2"},
-		{Name: "ts", Type: ch(t, "DateTime('UTC')"), From: "TS"},
+		{Name: "ts", Type: ch(t, "DateTime('UTC')"), From: "TS", AllowLossy: true},
 	}, "ID != 2 || EMAIL == nil")
 	if err != nil {
 		t.Fatal(err)

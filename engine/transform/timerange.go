@@ -39,7 +39,22 @@ func checkRange(col Column, v any) error {
 		return nil
 	}
 	r, ok := timeRange(col)
-	if !ok || !tm.Before(r.Earliest) && !tm.After(r.Latest) {
+	if !ok {
+		return nil
+	}
+	// The value as the column keeps it: an instant cut to the column's
+	// digits (allow_lossy), a day; the copying path compares it so too.
+	stored := tm
+	switch col.Type.Kind {
+	case sqltype.Timestamp:
+		if p := col.Type.Precision; p < 9 {
+			step := pow10i[9-max(p, 0)]
+			stored = time.Unix(tm.Unix(), int64(tm.Nanosecond())/step*step).UTC() // Unix rounds down, Nanosecond is >= 0
+		}
+	case sqltype.Date:
+		stored = time.Date(tm.Year(), tm.Month(), tm.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	if !stored.Before(r.Earliest) && !stored.After(r.Latest) {
 		return nil
 	}
 	return errors.New(outOfRange(col, r, tm))
@@ -63,3 +78,20 @@ func countIn(t time.Time, unit arrow.TimeUnit) int64 {
 	}
 	return sec*n + int64(t.Nanosecond())/per
 }
+
+// precisionLoss is the one wording of an instant with more sub-second
+// digits than its column keeps, unless the column says allow_lossy (the
+// plan grades such a column lossy; this stops a value that would
+// otherwise lose digits all the same). "" when nothing is lost.
+func precisionLoss(col Column, tm time.Time) string {
+	if col.AllowLossy || col.Type.Kind != sqltype.Timestamp || col.Type.Precision >= 9 {
+		return ""
+	}
+	if int64(tm.Nanosecond())%pow10i[9-col.Type.Precision] == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s has sub-second digits beyond the %d %s keeps (set allow_lossy: true to drop them)",
+		tm.UTC().Format(time.RFC3339Nano), col.Type.Precision, col.Type.Plain())
+}
+
+var pow10i = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000}

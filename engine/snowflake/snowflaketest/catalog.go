@@ -425,7 +425,7 @@ func snowflakeTypeOf(duck string) sqltype.Type {
 		text = "BOOLEAN"
 	case d == "DATE":
 		text = "DATE"
-	case d == "TIME":
+	case d == "TIME" || d == "TIME_NS":
 		text = "TIME(9)"
 	case d == "TIMESTAMP" || d == "TIMESTAMP_NS" || d == "TIMESTAMP_MS" || d == "TIMESTAMP_S":
 		text = "TIMESTAMP_NTZ(9)"

@@ -944,7 +944,10 @@ func resolveTZBinds(ctx context.Context, sess *session, q string, args []any) ([
 	if !slices.ContainsFunc(args, hasTime) {
 		return args, nil
 	}
-	asText := make([]bool, len(args))
+	// The text layout of each argument DuckDB cannot bind a time.Time
+	// to: SF_TIMESTAMP_TZ, and TIME(7..9), DuckDB's TIME_NS; "" binds
+	// the value itself.
+	asText := make([]string, len(args))
 	err := sess.conn.Raw(func(dc any) error {
 		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 		if err != nil {
@@ -953,16 +956,22 @@ func resolveTZBinds(ctx context.Context, sess *session, q string, args []any) ([
 		defer st.Close()
 		for i := range args {
 			t, err := st.(*duckdb.Stmt).ParamType(i + 1)
-			asText[i] = err == nil && t == duckdb.TYPE_STRUCT
+			switch {
+			case err != nil:
+			case t == duckdb.TYPE_STRUCT:
+				asText[i] = "2006-01-02 15:04:05.999999999 -07:00"
+			case t == duckTimeNS:
+				asText[i] = "15:04:05.999999999"
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	value := func(v any, text bool) any {
-		if t, ok := v.(time.Time); ok && text {
-			return t.Format("2006-01-02 15:04:05.999999999 -07:00")
+	value := func(v any, layout string) any {
+		if t, ok := v.(time.Time); ok && layout != "" {
+			return t.Format(layout)
 		}
 		return v
 	}

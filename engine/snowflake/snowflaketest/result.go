@@ -174,6 +174,50 @@ func writeJSONRow(b *bytes.Buffer, row []*string) {
 	b.WriteByte(']')
 }
 
+// The DuckDB types a Snowflake TIME(p), TIMESTAMP_NTZ(p) and
+// TIMESTAMP_LTZ(p) are stored as: aliases named by the precision, so a
+// column or a cast reports its scale to the driver, as Snowflake does.
+// TIME and TIMESTAMP_NTZ of precision 7 to 9 are DuckDB's nanosecond
+// types (TIMESTAMP_NS holds 1677-09-21 to 2262-04-11 only; Snowflake
+// holds years 1 to 9999); TIMESTAMPTZ holds microseconds, so an LTZ's
+// digits beyond 6 are zero. Values are cut to the scale when a result is
+// encoded (Snowflake truncates the extra digits on the way in).
+const (
+	timeAlias = "SF_TIME_"
+	ntzAlias  = "SF_NTZ_"
+	ltzAlias  = "SF_LTZ_"
+)
+
+// A scaleAlias is one alias and the DuckDB type id it names.
+type scaleAlias struct {
+	name string
+	base int
+}
+
+// scaleAliases are the aliases of every precision.
+func scaleAliases() []scaleAlias {
+	var out []scaleAlias
+	for p := 0; p <= 9; p++ {
+		tm, ntz := duckTime, duckTimestamp
+		if p > 6 {
+			tm, ntz = duckTimeNS, duckTimestampNS
+		}
+		out = append(out, scaleAlias{fmt.Sprintf("%s%d", timeAlias, p), tm},
+			scaleAlias{fmt.Sprintf("%s%d", ntzAlias, p), ntz},
+			scaleAlias{fmt.Sprintf("%s%d", ltzAlias, p), duckTimestampTZ})
+	}
+	return out
+}
+
+// scaleOf is the scale an alias names, and 9 (Snowflake's default) for a
+// value of no alias: an expression's result.
+func scaleOf(alias, prefix string) int {
+	if p, ok := strings.CutPrefix(strings.ToUpper(alias), prefix); ok && len(p) == 1 && p[0] >= '0' && p[0] <= '9' {
+		return int(p[0] - '0')
+	}
+	return 9
+}
+
 // columnOf maps a DuckDB Arrow field to the Snowflake column it is
 // reported as. alias is DuckDB's type alias (JSON for semi-structured).
 func columnOf(f arrow.Field, alias string, declared *column) column {
@@ -196,13 +240,13 @@ func columnOf(f arrow.Field, alias string, declared *column) column {
 	case *arrow.Date32Type, *arrow.Date64Type:
 		c.Kind = kDate
 	case *arrow.Time32Type, *arrow.Time64Type:
-		c.Kind, c.Scale = kTime, 9
+		c.Kind, c.Scale = kTime, scaleOf(alias, timeAlias)
 	case *arrow.TimestampType:
 		// DuckDB's TIMESTAMPTZ is an instant shown in the session's
 		// zone: Snowflake's TIMESTAMP_LTZ.
-		c.Kind, c.Scale = kNTZ, 9
+		c.Kind, c.Scale = kNTZ, scaleOf(alias, ntzAlias)
 		if t.TimeZone != "" {
-			c.Kind = kLTZ
+			c.Kind, c.Scale = kLTZ, scaleOf(alias, ltzAlias)
 		}
 	case *arrow.StructType:
 		c.Kind = kText
@@ -461,7 +505,12 @@ func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arr
 			b.Append(timeNanos(a, j) / pow10(9-c.Scale))
 		}
 		return b.NewArray(), nil
-	case kNTZ, kLTZ, kTZ:
+	case kNTZ, kLTZ:
+		if c.Scale <= 7 {
+			return encodeScaled(mem, a, c)
+		}
+		return encodeTimestamps(mem, a, c)
+	case kTZ:
 		return encodeTimestamps(mem, a, c)
 	case kText, kVariant, kObject, kArray:
 		if _, ok := a.(*array.String); !ok {
@@ -608,6 +657,27 @@ func epochNanos(a *array.Timestamp, j int) (int64, int32) {
 	return sec, int32(rem * unit)
 }
 
+// encodeScaled writes TIMESTAMP_NTZ and _LTZ values of scales up to 7
+// as Snowflake does: an int64 of the instant in units of 10^-scale
+// seconds (years 1 to 9999 fit), rounded down.
+func encodeScaled(mem memory.Allocator, a arrow.Array, c column) (arrow.Array, error) {
+	ts, _, err := timestampsOf(a)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	for j := 0; j < ts.Len(); j++ {
+		if a.IsNull(j) {
+			b.AppendNull()
+			continue
+		}
+		sec, frac := epochNanos(ts, j)
+		b.Append(sec*pow10(c.Scale) + int64(frac)/pow10(9-c.Scale))
+	}
+	return b.NewArray(), nil
+}
+
 // encodeTimestamps writes timestamps as Snowflake does at scale 9: a
 // struct of epoch seconds and nanosecond fraction, plus the time zone
 // offset (minutes + 1440) for TIMESTAMP_TZ.
@@ -639,13 +709,15 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	unit := ts.DataType().(*arrow.TimestampType).Unit
 	perSec := int64(time.Second / unit.Multiplier())
 	nanos := int64(unit.Multiplier())
+	cut := int64(pow10(9 - c.Scale)) // the column's scale: digits below it are cut
 	for j, v := range ts.TimestampValues() {
 		sec, rem := int64(v)/perSec, int64(v)%perSec
 		if rem < 0 {
 			sec--
 			rem += perSec
 		}
-		epochs[j], fracs[j] = sec, int32(rem*nanos)
+		frac := rem * nanos
+		epochs[j], fracs[j] = sec, int32(frac-frac%cut)
 	}
 	if valid == nil {
 		all := make([]bool, n)
@@ -748,6 +820,7 @@ func jsonValue(a arrow.Array, j int, c column) (string, error) {
 		}
 	case kTime:
 		ns := timeNanos(a, j)
+		ns -= ns % pow10(9-c.Scale)
 		return fmt.Sprintf("%d.%09d", ns/1e9, ns%1e9), nil
 	case kNTZ, kLTZ, kTZ:
 		ts, offsets, err := timestampsOf(a)
@@ -755,6 +828,7 @@ func jsonValue(a arrow.Array, j int, c column) (string, error) {
 			return "", err
 		}
 		sec, frac := epochNanos(ts, j)
+		frac -= frac % int32(pow10(9-c.Scale))
 		s := fmt.Sprintf("%d.%09d", sec, frac)
 		if c.Kind == kTZ {
 			s += " " + strconv.Itoa(int(1440+offsetOf(offsets, j)))

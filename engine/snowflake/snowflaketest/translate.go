@@ -271,15 +271,15 @@ func duckType(t sqltype.Type) string {
 	case sqltype.Date:
 		return "DATE"
 	case sqltype.Time:
-		return "TIME"
+		return fmt.Sprintf("%s%d", timeAlias, t.Precision)
 	case sqltype.Timestamp:
 		switch t.Zone {
 		case sqltype.NoZone:
-			return "TIMESTAMP"
+			return fmt.Sprintf("%s%d", ntzAlias, t.Precision)
 		case sqltype.Offset:
 			return tzType
 		}
-		return "TIMESTAMPTZ"
+		return fmt.Sprintf("%s%d", ltzAlias, t.Precision)
 	case sqltype.JSON:
 		return "JSON"
 	}

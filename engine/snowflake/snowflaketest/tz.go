@@ -96,7 +96,9 @@ const (
 	duckDate        = 13
 	duckTime        = 14
 	duckVarchar     = 17
+	duckTimestampNS = 22
 	duckTimestampTZ = 31
+	duckTimeNS      = 39
 )
 
 // A tzCast is one cast to or from SF_TIMESTAMP_TZ; its index in tzCasts
@@ -133,6 +135,13 @@ var tzCasts = []tzCast{
 	{from: tz, to: duckTime, run: fromTZ(func(us int64, off int16) int64 {
 		return wallMicros(us, off) - num.FloorDiv(wallMicros(us, off), dayMicros)*dayMicros
 	})},
+	// TIMESTAMP_NTZ(7..9) and TIME(7..9) are DuckDB's nanosecond types
+	// (see duckType); the zoned value itself holds microseconds.
+	{from: duckTimestampNS, to: tz, run: toTZ(func(ns int64) int64 { return num.FloorDiv(ns, 1000) })},
+	{from: tz, to: duckTimestampNS, run: fromTZ(func(us int64, off int16) int64 { return wallMicros(us, off) * 1000 })},
+	{from: tz, to: duckTimeNS, run: fromTZ(func(us int64, off int16) int64 {
+		return (wallMicros(us, off) - num.FloorDiv(wallMicros(us, off), dayMicros)*dayMicros) * 1000
+	})},
 }
 
 // registerTZ creates SF_TIMESTAMP_TZ and its casts in the database of
@@ -148,9 +157,101 @@ func registerTZ(ctx context.Context, conn *sql.Conn) error {
 		if C.duckdb_register_logical_type(con, typ, nil) != 0 {
 			return fmt.Errorf("snowsim: registering %s failed", tzType)
 		}
+		for _, a := range scaleAliases() {
+			t := C.duckdb_create_logical_type(C.int(a.base))
+			name := C.CString(a.name)
+			C.duckdb_logical_type_set_alias(t, name)
+			state := C.duckdb_register_logical_type(con, t, nil)
+			C.free(unsafe.Pointer(name))
+			C.duckdb_destroy_logical_type(&t)
+			if state != 0 {
+				return fmt.Errorf("snowsim: registering %s failed", a.name)
+			}
+		}
+		// A cast is registered for its types and for every precision's
+		// alias of them (DuckDB matches a cast's types by alias).
+		type castAt struct {
+			i        int
+			from, to string // "" for the type itself, else an alias
+		}
+		var all []castAt
+		type copyCastAt struct {
+			types    [2]C.duckdb_logical_type
+			base     int
+			implicit int64 // the implicit cast's cost, 0 for none
+			micros   bool  // nanoseconds to microseconds, not a copy
+		}
+		var identity []copyCastAt
 		for i, c := range tzCasts {
+			all = append(all, castAt{i: i})
+			for _, a := range scaleAliases() {
+				if a.base == c.from {
+					all = append(all, castAt{i: i, from: a.name})
+				}
+				if a.base == c.to {
+					all = append(all, castAt{i: i, to: a.name})
+				}
+			}
+		}
+		// DuckDB casts a type into itself by no function, and so fails
+		// between a type and its alias, or two aliases of one type:
+		// those casts copy the value.
+		for _, base := range []int{duckTime, duckTimeNS, duckTimestamp, duckTimestampNS, duckTimestampTZ} {
+			names := []string{""}
+			for _, a := range scaleAliases() {
+				if a.base == base {
+					names = append(names, a.name)
+				}
+			}
+			for _, x := range names {
+				for _, y := range names {
+					if x != y {
+						c := copyCastAt{types: [2]C.duckdb_logical_type{aliasedType(base, x), aliasedType(base, y)}, base: base}
+						if y == "" {
+							c.implicit = 1
+						}
+						identity = append(identity, c)
+					}
+				}
+				// An alias of a nanosecond type passes where the
+				// microsecond one is wanted (DATEDIFF, DATE_TRUNC take
+				// TIMESTAMP and TIME), as the type itself would.
+				if x != "" && (base == duckTimestampNS || base == duckTimeNS) {
+					to := duckTimestamp
+					if base == duckTimeNS {
+						to = duckTime
+					}
+					identity = append(identity, copyCastAt{types: [2]C.duckdb_logical_type{aliasedType(base, x), logicalType(to)}, base: base, implicit: 2, micros: true})
+				}
+			}
+		}
+		for _, pair := range identity {
 			f := C.duckdb_create_cast_function()
-			from, to := logicalType(c.from), logicalType(c.to)
+			C.duckdb_cast_function_set_source_type(f, pair.types[0])
+			C.duckdb_cast_function_set_target_type(f, pair.types[1])
+			if pair.implicit > 0 {
+				// An alias passes where its type is wanted (a function's
+				// argument), as the type itself would.
+				C.duckdb_cast_function_set_implicit_cast_cost(f, C.int64_t(pair.implicit))
+			}
+			C.duckdb_cast_function_set_function(f, C.sf_cast_fn())
+			index := len(tzCasts) // copyCast
+			if pair.micros {
+				index++ // microsCast
+			}
+			C.sf_set_cast_index(f, C.int(index))
+			state := C.duckdb_register_cast_function(con, f)
+			C.duckdb_destroy_cast_function(&f)
+			C.duckdb_destroy_logical_type(&pair.types[0])
+			C.duckdb_destroy_logical_type(&pair.types[1])
+			if state != 0 {
+				return fmt.Errorf("snowsim: registering a cast between aliases of type %d failed", pair.base)
+			}
+		}
+		for _, ca := range all {
+			i, c := ca.i, tzCasts[ca.i]
+			f := C.duckdb_create_cast_function()
+			from, to := aliasedType(c.from, ca.from), aliasedType(c.to, ca.to)
 			C.duckdb_cast_function_set_source_type(f, from)
 			C.duckdb_cast_function_set_target_type(f, to)
 			if c.implicit > 0 {
@@ -186,6 +287,17 @@ func newTZType() C.duckdb_logical_type {
 	return typ
 }
 
+// aliasedType is logicalType(id) under alias, when alias is not "".
+func aliasedType(id int, alias string) C.duckdb_logical_type {
+	t := logicalType(id)
+	if alias != "" {
+		name := C.CString(alias)
+		C.duckdb_logical_type_set_alias(t, name)
+		C.free(unsafe.Pointer(name))
+	}
+	return t
+}
+
 func logicalType(id int) C.duckdb_logical_type {
 	if id == tz {
 		return newTZType()
@@ -209,7 +321,14 @@ func rawConnection(dc any) (C.duckdb_connection, error) {
 
 //export sfCast
 func sfCast(info C.duckdb_function_info, count C.idx_t, input, output C.duckdb_vector) C.bool {
-	c := tzCasts[int(C.sf_cast_index(info))]
+	i := int(C.sf_cast_index(info))
+	switch i {
+	case len(tzCasts):
+		return C.bool(copyCast(input, output, int(count)))
+	case len(tzCasts) + 1:
+		return C.bool(microsCast(input, output, int(count)))
+	}
+	c := tzCasts[i]
 	try := C.duckdb_cast_function_get_cast_mode(info) == 1
 	failed := false
 	rowError := func(row int, msg string) {
@@ -226,6 +345,35 @@ func sfCast(info C.duckdb_function_info, count C.idx_t, input, output C.duckdb_v
 	}
 	ok := c.run(input, output, int(count), rowError)
 	return C.bool(ok && !failed)
+}
+
+// copyCast copies n 64-bit values (times and timestamps of one DuckDB
+// type under two names).
+func copyCast(in, out C.duckdb_vector, n int) bool {
+	src := view[int64](in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		dst[i] = src.data[i]
+	}
+	return true
+}
+
+// microsCast turns n nanosecond values into microseconds, rounding down.
+func microsCast(in, out C.duckdb_vector, n int) bool {
+	src := view[int64](in, n)
+	dst := view[int64](out, n).data
+	for i := range n {
+		if !src.valid(i) {
+			setNull(out, i, 0)
+			continue
+		}
+		dst[i] = num.FloorDiv(src.data[i], 1000)
+	}
+	return true
 }
 
 // vec is a flat vector's data and validity.

@@ -43,7 +43,7 @@ func registerTZFunctions(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	plain := map[string]duckdb.Type{"TIMESTAMP": duckdb.TYPE_TIMESTAMP, "TIMESTAMPTZ": duckdb.TYPE_TIMESTAMP_TZ,
-		"DATE": duckdb.TYPE_DATE, "TIME": duckdb.TYPE_TIME}
+		"DATE": duckdb.TYPE_DATE, "TIME": duckdb.TYPE_TIME, "TIMESTAMP_NS": duckdb.TYPE_TIMESTAMP_NS}
 	infos := map[string]duckdb.TypeInfo{}
 	for name, t := range plain {
 		if infos[name], err = duckdb.NewTypeInfo(t); err != nil {
