@@ -163,3 +163,62 @@ connections:
 		t.Errorf("recording over a fixture: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestRecordFixtureQuotedNames: --record finds, samples and records the
+// tables of a query that names them in double quotes (mixed case, a
+// space, a quote inside, a reserved word), and sluice test creates them on
+// snowsim with the same exact names, so the recorded fixture passes.
+func TestRecordFixtureQuotedNames(t *testing.T) {
+	sluice := withSnowsim(t)
+	live := snowflaketest.Start(t, snowflaketest.Options{})
+	if err := live.Exec(context.Background(), `CREATE DATABASE ACME; CREATE SCHEMA ACME."Crm";
+		CREATE TABLE ACME."Crm"."My ""Big"" Table" ("Activity Id" VARCHAR(40) NOT NULL, "Contact" NUMBER(18,0) NOT NULL, "Kind" NUMBER(3,0), SUBJECT VARCHAR(200), "At" TIMESTAMP_NTZ(6));
+		INSERT INTO ACME."Crm"."My ""Big"" Table" SELECT 'act-' || SEQ4(), SEQ4() % 7 + 1, SEQ4() % 3, 'Subject ' || SEQ4(),
+			DATEADD(minute, SEQ4() * 90, '2024-02-01 08:00:00.125'::TIMESTAMP_NTZ) FROM TABLE(GENERATOR(ROWCOUNT => 20));
+		CREATE TABLE ACME.PUBLIC."select" ("Id" NUMBER(3,0), "type" VARCHAR(20));
+		INSERT INTO ACME.PUBLIC."select" VALUES (0, 'Call'), (1, 'Email'), (2, 'Meeting')`); err != nil {
+		t.Fatal(err)
+	}
+	dir := copyExample(t)
+	os.Remove(filepath.Join(dir, "tests", "crm_activity.yaml"))
+	writeFiles(t, dir, map[string]string{"sql/crm_activity.sql": `SELECT
+    a."Activity Id" AS ACTIVITY_ID,
+    a."Contact"     AS CONTACT_ID,
+    LOWER(k."type") AS ACTIVITY_TYPE,
+    a.SUBJECT,
+    a."At"          AS ACTIVITY_AT
+FROM ACME."Crm"."My ""Big"" Table" a
+JOIN "select" k ON k."Id" = a."Kind"
+WHERE a."At" >= :window_start
+  AND a."At" <  :window_end
+`})
+	writeFiles(t, filepath.Dir(dir), map[string]string{"connections.yaml": fmt.Sprintf(`version: 1
+connections:
+  acme_snowflake: {kind: snowflake, access: read_only, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+                   database: ACME, auth: {method: password, password: {env: SF_PASSWORD}}}
+  acme_snowflake_rw: {kind: snowflake, access: read_write, account: SNOWSIM, host: 127.0.0.1, port: %d, protocol: http, user: SLUICE,
+                   database: ANALYTICS, auth: {method: password, password: {env: SF_PASSWORD}}}
+  hs_clickhouse: {kind: clickhouse, access: read_write, host: 127.0.0.1, auth: {method: none}}
+`, live.Port, live.Port)})
+	t.Setenv("SF_PASSWORD", "sluice")
+	out, errOut, code := sluice("test", "--record", "--stream", "crm_activity", "--limit", "12", dir)
+	if code != 0 {
+		t.Fatalf("record: exit %d\n%s%s", code, out, errOut)
+	}
+	recorded := mustRead(t, filepath.Join(dir, "tests", "crm_activity.yaml"))
+	for _, want := range []string{`ACME."Crm"."My ""Big"" Table":`, `'"select"':`, "Activity Id: act-0", "type: Meeting", "activity_type: meeting"} {
+		if !strings.Contains(recorded, want) {
+			t.Errorf("the recorded fixture lacks %q:\n%s", want, recorded)
+		}
+	}
+	if strings.Count(recorded, "Activity Id: act-") != 12 {
+		t.Errorf("want 12 sampled rows:\n%s", recorded)
+	}
+	if out, errOut, code := sluice("test", "--stream", "crm_activity", dir); code != 0 {
+		t.Fatalf("the recorded fixture fails: exit %d\n%s%s", code, out, errOut)
+	}
+	edit(t, filepath.Join(dir, "sql", "crm_activity.sql"), "a.SUBJECT,", "UPPER(a.SUBJECT) AS SUBJECT,")
+	if out, _, code := sluice("test", "--stream", "crm_activity", dir); code != 1 || !strings.Contains(out, `column subject: want "Subject 1", got "SUBJECT 1"`) {
+		t.Errorf("a changed mapping: exit %d\n%s", code, out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/fixture"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/snowflake"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -52,8 +53,9 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 	if inc := s.Incremental; inc != nil {
 		fx.Start, fx.End = inc.Start, time.Now().UTC().Truncate(time.Second)
 	}
-	for _, table := range sqlscan.Tables(s.Source.SQL) {
-		cols, err := cat.DescribeTable(ctx, table)
+	for _, name := range sqlscan.Tables(s.Source.SQL) {
+		table := name.String()
+		cols, err := describe(ctx, cat, c, name)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "sluice test --record: describing %s: %v\n", table, err)
 			return exitProblems
@@ -64,7 +66,7 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 			typ.Nullable = true
 			t.Columns = append(t.Columns, fixture.Column{Name: lc.Name, Type: typ.String()})
 		}
-		if t.Rows, err = sampleTable(ctx, db, table, t.Columns, limit); err != nil {
+		if t.Rows, err = sampleTable(ctx, db, name, t.Columns, limit); err != nil {
 			fmt.Fprintf(e.stderr, "sluice test --record: sampling %s: %v\n", table, err)
 			return exitProblems
 		}
@@ -102,13 +104,35 @@ func record(e *env, l loaded, dir, stream string, limit int) int {
 	return exitOK
 }
 
+// describe reads the columns of a table a query reads, named as Snowflake
+// keeps it; the connection's database and schema, as its file writes them,
+// complete a name with fewer than three parts.
+func describe(ctx context.Context, cat *snowflake.Catalog, c *config.Connection, name sqlscan.Name) ([]plan.LiveColumn, error) {
+	schema := c.Schema
+	if schema == "" {
+		schema = "PUBLIC"
+	}
+	parts := []string(name)
+	if len(parts) < 3 {
+		defaults, err := sqlscan.ParseName(c.Database + "." + schema)
+		if c.Database == "" || err != nil || len(defaults) != 2 {
+			return nil, fmt.Errorf("no database (name it as DATABASE.SCHEMA.TABLE or set the connection's database)")
+		}
+		parts = append(defaults[:3-len(parts)], parts...)
+	}
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("want at most three parts, DATABASE.SCHEMA.TABLE")
+	}
+	return cat.Columns(ctx, parts[0], parts[1], parts[2])
+}
+
 // sampleTable reads the first rows of a table, each value as text.
-func sampleTable(ctx context.Context, db *sql.DB, table string, cols []fixture.Column, limit int) ([]fixture.Row, error) {
+func sampleTable(ctx context.Context, db *sql.DB, table sqlscan.Name, cols []fixture.Column, limit int) ([]fixture.Row, error) {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.Name
 	}
-	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s LIMIT %d", ddl.QuoteSnowflakeList(names), ddl.QuoteSnowflakeName(table), limit))
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s LIMIT %d", ddl.QuoteSnowflakeList(names), table.Quoted(), limit))
 	if err != nil {
 		return nil, err
 	}

@@ -170,7 +170,7 @@ func produce(ctx context.Context, sim simulator, l loaded, fx *fixture.Fixture) 
 		return nil, p, err
 	}
 	for _, d := range dbs {
-		if err := sim.Exec(ctx, "DROP DATABASE IF EXISTS "+ddl.QuoteSnowflakeName(d)); err != nil {
+		if err := sim.Exec(ctx, "DROP DATABASE IF EXISTS "+ddl.QuoteSnowflake(d)); err != nil {
 			return nil, p, err
 		}
 	}

@@ -36,7 +36,8 @@ func (l *loader) order(p *Pipeline) {
 			}
 			up[a] = true
 		}
-		for _, table := range sqlscan.Tables(s.Source.SQL) {
+		for _, name := range sqlscan.Tables(s.Source.SQL) {
+			table := name.String()
 			for _, w := range p.Streams {
 				if w != s && w.Destination.ConnectionKind == s.Source.ConnectionKind && w.Destination.Table != "" && sameTable(table, w.Destination.Table) {
 					up[w.Name] = true

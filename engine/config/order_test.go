@@ -58,6 +58,11 @@ func TestStreamOrder(t *testing.T) {
 	if order, _, _ := loadOrder(t, "", "SELECT sum(amount) AS total FROM deals d JOIN x ON 1"); !cmp.Equal(order, []string{"b_deals", "a_export", "c_audit"}) {
 		t.Errorf("bare name: order %v", order)
 	}
+	// A quoted name matches ignoring case as before, and reads as written.
+	if order, _, p := loadOrder(t, "", "SELECT sum(amount) AS total FROM \"crm\".`deals`"); !cmp.Equal(order, []string{"b_deals", "a_export", "c_audit"}) ||
+		p.Streams[1].Reads[0].String() != `"crm"."deals" (written by b_deals)` {
+		t.Errorf("quoted name: order %v, reads %v", order, p.Streams[1].Reads)
+	}
 	// Nothing read, nothing waited for: name order.
 	if order, _, _ := loadOrder(t, "", "SELECT 1 AS total FROM other.t"); !cmp.Equal(order, []string{"a_export", "b_deals", "c_audit"}) {
 		t.Errorf("independent: order %v", order)

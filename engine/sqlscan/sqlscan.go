@@ -5,6 +5,7 @@
 package sqlscan
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -251,44 +252,167 @@ func endsExpr(src string, i int) bool {
 	return IsIdentPart(p) || p == ']' || p == ')' || p == '"' || p == ':' || p == '`'
 }
 
-// Tables lists the tables a query reads, upper-cased and dotted as
-// written: the names after FROM and JOIN that are not its own common
-// table expressions, each once, in order of first use.
-func Tables(q string) []string {
+// Tables lists the tables a query reads: the names after FROM and JOIN
+// that are not its own common table expressions, each once, in order of
+// first use, each part as Snowflake keeps it (see Name).
+func Tables(q string) []Name {
 	toks := Scan(q)
 	ctes := map[string]bool{}
 	for i := 0; i+2 < len(toks); i++ {
-		if toks[i].Kind == Ident && strings.EqualFold(toks[i+1].Text, "AS") && toks[i+2].Text == "(" {
-			ctes[strings.ToUpper(toks[i].Text)] = true
+		if (toks[i].Kind == Ident || toks[i].Kind == QuotedIdent) && strings.EqualFold(toks[i+1].Text, "AS") && toks[i+2].Text == "(" {
+			ctes[Name{part(toks[i])}.String()] = true
 		}
 	}
-	var out []string
+	var out []Name
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(toks); i++ {
 		if !strings.EqualFold(toks[i].Text, "FROM") && !strings.EqualFold(toks[i].Text, "JOIN") || toks[i].Kind != Ident {
 			continue
 		}
-		var parts []string
+		var name Name
 		j := i + 1
 		for j < len(toks) && (toks[j].Kind == Ident || toks[j].Kind == QuotedIdent) {
-			parts = append(parts, toks[j].Text)
+			name = append(name, part(toks[j]))
 			if j+1 < len(toks) && toks[j+1].Text == "." {
 				j += 2
 				continue
 			}
 			break
 		}
-		if len(parts) == 0 || strings.EqualFold(parts[0], "TABLE") || strings.EqualFold(parts[0], "LATERAL") {
+		if len(name) == 0 || toks[i+1].Kind == Ident && (name[0] == "TABLE" || name[0] == "LATERAL") {
 			continue
 		}
-		name := strings.ToUpper(strings.Join(parts, "."))
-		if ctes[name] || seen[name] {
+		key := name.String()
+		if len(name) == 1 && ctes[key] || seen[key] {
 			continue
 		}
-		seen[name] = true
+		seen[key] = true
 		out = append(out, name)
 	}
 	return out
+}
+
+// part is an identifier token as Snowflake keeps it: upper-cased when
+// unquoted, exact when quoted.
+func part(t Token) string {
+	if t.Kind == QuotedIdent {
+		return t.Text
+	}
+	return strings.ToUpper(t.Text)
+}
+
+// Name is a dotted Snowflake name, each part as Snowflake keeps it: an
+// unquoted part upper-cased, a double-quoted one exactly as written
+// inside the quotes ("" read as ").
+type Name []string
+
+// String writes the name as pipeline files and fixtures spell it: a part
+// that reads the same unquoted (upper case letters, digits, _ and $) plain,
+// any other in double quotes. ParseName reads it back. It is not safe as
+// SQL (a part may be a reserved word): use Quoted there.
+func (n Name) String() string {
+	parts := make([]string, len(n))
+	for i, p := range n {
+		if plainUpper(p) {
+			parts[i] = p
+		} else {
+			parts[i] = quote(p)
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// Quoted writes the name as Snowflake SQL, every part double-quoted.
+func (n Name) Quoted() string {
+	parts := make([]string, len(n))
+	for i, p := range n {
+		parts[i] = quote(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+func quote(p string) string { return `"` + strings.ReplaceAll(p, `"`, `""`) + `"` }
+
+// plainUpper reports whether p reads the same unquoted in Snowflake.
+func plainUpper(p string) bool {
+	if p == "" || p[0] != '_' && (p[0] < 'A' || p[0] > 'Z') {
+		return false
+	}
+	for _, r := range p {
+		if !(r == '_' || r == '$' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseName reads a dotted name as pipeline files and fixtures write it:
+// a part in double quotes is exact ("" for a quote inside); any other part
+// is upper-cased when it is a plain identifier, as Snowflake reads it
+// unquoted, and otherwise kept as written (as ddl.QuoteSnowflakeName does).
+func ParseName(s string) (Name, error) {
+	var n Name
+	i := 0
+	for {
+		if i < len(s) && s[i] == '"' {
+			var b strings.Builder
+			j := i + 1
+			for {
+				if j >= len(s) {
+					return nil, fmt.Errorf("name %s: unterminated quote", s)
+				}
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						b.WriteByte('"')
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			n = append(n, b.String())
+			i = j + 1
+			if i < len(s) && s[i] != '.' {
+				return nil, fmt.Errorf("name %s: want a dot after the quoted part %s", s, quote(b.String()))
+			}
+		} else {
+			j := strings.IndexByte(s[i:], '.')
+			if j < 0 {
+				j = len(s) - i
+			}
+			p := s[i : i+j]
+			if strings.ContainsRune(p, '"') {
+				return nil, fmt.Errorf("name %s: quote the whole part %s, or none of it", s, p)
+			}
+			if plainIdent(p) {
+				p = strings.ToUpper(p)
+			}
+			n = append(n, p)
+			i += j
+		}
+		if p := n[len(n)-1]; p == "" {
+			return nil, fmt.Errorf("name %s: empty part", s)
+		}
+		if i >= len(s) {
+			return n, nil
+		}
+		i++ // the dot
+	}
+}
+
+// plainIdent reports whether p is an identifier Snowflake reads unquoted.
+func plainIdent(p string) bool {
+	if p == "" || !IsIdentStart(rune(p[0])) {
+		return false
+	}
+	for _, r := range p {
+		if !IsIdentPart(r) {
+			return false
+		}
+	}
+	return true
 }
 
 var controlEscapes = map[byte]byte{'a': '\a', 'b': '\b', 'e': 0x1b, 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', '0': 0}
