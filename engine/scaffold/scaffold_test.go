@@ -182,7 +182,7 @@ func TestProposeValidatesAndPlans(t *testing.T) {
 			}
 			if v.AtLeast(20, 1) {
 				for _, want := range []string{`updated_at: {type: DateTime64(6)}`, `payload: {type: Nullable(String)} # VARIANT; JSON text`, `flag: {type: Nullable(Bool)}`, `born: {type: Nullable(Date32)}`,
-					`closed_at: {type: 'Nullable(DateTime64(6, ''UTC''))'} # TIMESTAMP_TZ(9)`} {
+					`closed_at: {type: 'Nullable(DateTime64(9, ''UTC''))'} # TIMESTAMP_TZ(9)`} {
 					if !strings.Contains(y, want) {
 						t.Errorf("pipeline.yaml lacks %q", want)
 					}

@@ -142,7 +142,7 @@ func TestReaderReleasesEveryRecord(t *testing.T) {
 		// The chunk's first record converts; its second does not.
 		name:     "a record fails to convert mid-chunk",
 		chunks:   []fakeChunk{{recs: [][]int64{{1, 2}}, inline: true}, {recs: [][]int64{{3}, {-1}}}, {recs: [][]int64{{6}}}},
-		prefetch: 1, want: "1 2", wantErr: "column N: row 0: value out of Int64 range",
+		prefetch: 1, want: "1 2", wantErr: "column N: 1180591620717411303424 is beyond Int64",
 	}, {
 		// The chunks after the failing one are downloaded by then.
 		name:     "a chunk fails while later ones download",

@@ -29,9 +29,11 @@ func ClickHouseFor(t Type) (Type, error) {
 	case Date:
 		s = "Date32"
 	case Timestamp:
-		s = "DateTime64(6)"
+		// Every declared digit kept: TIMESTAMP_*(9), Snowflake's default,
+		// is DateTime64(9), whose range ends in 2262 (checked per row).
+		s = fmt.Sprintf("DateTime64(%d)", t.Precision)
 		if t.Zone != NoZone {
-			s = "DateTime64(6, 'UTC')"
+			s = fmt.Sprintf("DateTime64(%d, 'UTC')", t.Precision)
 		}
 	default:
 		return Type{}, fmt.Errorf("no ClickHouse type holds %s values unchanged", t.Plain())
