@@ -249,9 +249,8 @@ func (s *snowflakeConn) DB() *sql.DB { return s.db }
 
 // clickhouseConn is our ClickHouse.
 type clickhouseConn struct {
-	conn   chdriver.Conn
-	c      *config.Connection
-	getenv func(string) string
+	conn chdriver.Conn
+	c    *config.Connection
 }
 
 func openClickHouse(ctx context.Context, c *config.Connection, opts Options) (Conn, error) {
@@ -259,19 +258,12 @@ func openClickHouse(ctx context.Context, c *config.Connection, opts Options) (Co
 	if err != nil {
 		return nil, err
 	}
-	return &clickhouseConn{conn: conn, c: c, getenv: opts.Getenv}, nil
+	return &clickhouseConn{conn: conn, c: c}, nil
 }
 
 func (h *clickhouseConn) Catalog() plan.Catalog { return clickhouse.NewCatalog(h.conn, h.c.Database) }
 func (h *clickhouseConn) Source() engine.Source { return clickhouse.NewSource(h.conn, nil) }
 func (h *clickhouseConn) Sink(ps *plan.Stream) (engine.Sink, error) {
-	sink, err := clickhouse.NewSink(h.conn, ps)
-	if err != nil {
-		return nil, err
-	}
-	// The Native encoder is opt-in until a crash of 18.16 seen in full
-	// test runs since it came is understood (the stop-12 note).
-	sink.GoValues = h.getenv("SLUICE_NATIVE_ENCODER") != "1"
-	return sink, nil
+	return clickhouse.NewSink(h.conn, ps)
 }
 func (h *clickhouseConn) Close() { h.conn.Close() }
