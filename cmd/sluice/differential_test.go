@@ -203,20 +203,7 @@ func TestDifferential(t *testing.T) {
 	// A server of its own: with it the package's shared 18.16 server
 	// died, silently, in a later test's query (TestExactNumbersEndToEnd
 	// after TestCrashRecovery and this one; not understood yet).
-	srv, err := clickhousetest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	conn, err := srv.Connect("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch := &clickhousetest.DB{Server: srv, Name: "differential", Conn: conn}
-	if err := conn.Exec(context.Background(), "CREATE DATABASE differential"); err != nil {
-		t.Fatal(err)
-	}
+	ch := clickhousetest.NewPrivateDB(t, "differential")
 	ctx := context.Background()
 	dir := t.TempDir()
 	t.Setenv("SF_PASSWORD", "sluice")

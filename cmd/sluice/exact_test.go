@@ -41,20 +41,7 @@ func TestExactNumbersEndToEnd(t *testing.T) {
 	// read a window's digest (toString over Decimal128 edge values), and
 	// every later test failed to connect. Not reproduced alone, in the
 	// same sequence, or under load; see the stop-12 note.
-	srv, err := clickhousetest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	conn, err := srv.Connect("default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ch := &clickhousetest.DB{Server: srv, Name: "exact", Conn: conn}
-	if err := conn.Exec(context.Background(), "CREATE DATABASE exact"); err != nil {
-		t.Fatal(err)
-	}
+	ch := clickhousetest.NewPrivateDB(t, "exact")
 	ctx := context.Background()
 	nines := func(n int) string { return strings.Repeat("9", n) }
 	type row struct{ a, b, c, d string } // "" is NULL

@@ -387,3 +387,24 @@ func (s *Server) Queries() ([]string, error) {
 	}
 	return out, nil
 }
+
+// NewPrivateDB is NewDB on a server of the test's own, started for it
+// and stopped when it ends: for a test that must not share a server's
+// fate with the package's other tests.
+func NewPrivateDB(tb testing.TB, name string) *DB {
+	tb.Helper()
+	s, err := Start()
+	if err != nil {
+		tb.Fatalf("clickhousetest: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	conn, err := s.Connect("default")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	if err := conn.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("creating database: %v", err)
+	}
+	return &DB{Server: s, Name: name, Conn: conn}
+}
