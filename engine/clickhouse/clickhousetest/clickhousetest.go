@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"regexp"
 	"strconv"
 	"strings"
@@ -212,13 +213,33 @@ func (s *Server) launch() error {
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// The server dies with the test process, even when that is killed.
+	// Pdeathsig fires when the OS thread that started the child exits,
+	// not the process (go.dev/issue/27505), and the Go runtime ends a
+	// thread when a goroutine locked to it returns without unlocking. A
+	// server started from an ordinary test goroutine was killed that way
+	// mid-test whenever some other code on its thread did so. So the
+	// server is started, and waited for, from a goroutine that holds its
+	// thread until the server has exited.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			out.Close()
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+		out.Close()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("starting clickhouse-server: %w", err)
 	}
-	exited := make(chan struct{})
 	s.cmd, s.exited = cmd, exited
-	go func() { cmd.Wait(); out.Close(); close(exited) }()
 	if err := s.wait(30 * time.Second); err != nil {
 		logs, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
 		s.Stop()
@@ -234,12 +255,25 @@ func (s *Server) Kill(sig syscall.Signal) error {
 	if s.cmd == nil {
 		return fmt.Errorf("clickhousetest: the server at %s was not started here", s.Addr)
 	}
+	if s.hasExited() {
+		return nil // its pid may already be another process's
+	}
 	syscall.Kill(-s.cmd.Process.Pid, sig)
 	select {
 	case <-s.exited:
 		return nil
 	case <-time.After(60 * time.Second):
 		return fmt.Errorf("clickhouse-server did not exit within a minute of %v", sig)
+	}
+}
+
+// hasExited reports whether the server process has been waited for.
+func (s *Server) hasExited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -326,7 +360,7 @@ func ProcessCPU(pid int) (time.Duration, bool) {
 
 // Stop kills the server and removes its data.
 func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
+	if s.cmd != nil && s.cmd.Process != nil && !s.hasExited() {
 		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		select {
 		case <-s.exited:
