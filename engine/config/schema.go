@@ -125,7 +125,11 @@ func (s *schema) report(d *doc, e *jsonschema.ValidationError) {
 		if len(e.InstanceLocation) > 0 {
 			where = describePath(e.InstanceLocation) + ": "
 		}
+		allowed := s.properties(e.SchemaURL)
 		for _, m := range k.Missing {
+			if misspelled(obj, allowed, m) {
+				continue // one root cause, one error: the unknown field names it
+			}
 			d.errorf(at, "%smissing required field %q", where, m)
 		}
 		return
@@ -231,6 +235,22 @@ func depth(e *jsonschema.ValidationError) int {
 
 // properties returns the names a schema's "properties" allows, the schema
 // found at url's fragment in the raw document.
+// misspelled reports whether obj has a key that is not one of allowed
+// and is a likely misspelling of field: the unknown-field error about it
+// already says "did you mean", so field's absence is not reported again.
+func misspelled(obj *yaml.Node, allowed []string, field string) bool {
+	if obj == nil || obj.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(obj.Content); i += 2 {
+		k := obj.Content[i].Value
+		if !slices.Contains(allowed, k) && diag.Suggest(k, allowed) == field {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *schema) properties(url string) []string {
 	_, frag, _ := strings.Cut(url, "#")
 	var cur any = s.raw
