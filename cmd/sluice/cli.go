@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/engine/pipeline"
 	"github.com/hockeystack/sluice/engine/plan"
 )
 
@@ -145,6 +144,12 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// fail reports err, after prefix, and returns the problems exit code.
+func (e *env) fail(prefix string, err error) int {
+	fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
+	return exitProblems
+}
+
 // usageError reports a usage problem and returns the usage exit code.
 func usageError(e *env, fs *flag.FlagSet, format string, args ...any) int {
 	fmt.Fprintf(e.stderr, "sluice %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
@@ -158,52 +163,11 @@ func connectionsFlag(fs *flag.FlagSet) *string {
 }
 
 // loaded is a pipeline folder loaded with its connections.
-type loaded struct {
-	pipeline    *config.Pipeline
-	connections *config.Connections
-	diags       diag.Diagnostics
-	sources     diag.Sources
-}
+type loaded = pipeline.Folder
 
-// load loads the connections file for dir and then the pipeline folder. A
-// connections file found in a folder (not named by --connections or
-// $SLUICE_CONNECTIONS) must not lead out of that folder.
+// load loads the connections file for dir and then the pipeline folder.
 func load(e *env, dir, connectionsPath string) loaded {
-	path := config.FindConnections(connectionsPath, e.getenv("SLUICE_CONNECTIONS"), dir)
-	within := ""
-	if path != "" && connectionsPath == "" && e.getenv("SLUICE_CONNECTIONS") == "" {
-		within = filepath.Dir(path)
-	}
-	return loadFolder(e, dir, path, within)
-}
-
-// loadFolder loads the connections file at path, which must stay inside
-// within unless that is "", and then the pipeline folder dir.
-func loadFolder(e *env, dir, path, within string) loaded {
-	var out loaded
-	out.sources = diag.Sources{}
-	if path == "" {
-		// One root cause, one error: without connections every stream's
-		// direction and every type's dialect are unknown.
-		abs, _ := filepath.Abs(dir)
-		out.diags.Errorf(diag.Pos{File: dir}, 0, "no connections file: pass --connections, set SLUICE_CONNECTIONS, or put %s in %s or a folder above it (looked in every one up to /)", config.ConnectionsFileName, abs)
-		out.pipeline = &config.Pipeline{}
-		return out
-	}
-	conns, src, ds := config.LoadConnections(path, config.ConnectionsOptions{Within: within})
-	out.connections = conns
-	out.diags.Add(ds...)
-	for k, v := range src {
-		out.sources[k] = v
-	}
-	p, ds := config.Load(dir, config.Options{Connections: out.connections})
-	out.pipeline = p
-	out.diags.Add(ds...)
-	for k, v := range p.Files {
-		out.sources[k] = v
-	}
-	out.diags = out.diags.Sort()
-	return out
+	return pipeline.Load(dir, connectionsPath, e.getenv)
 }
 
 // report renders diagnostics and a one-line summary to stderr.
@@ -252,11 +216,9 @@ func uniqueSorted(in []string) []string {
 }
 
 // liveStreams narrows a loaded pipeline to one stream when only is set,
-// connects to its databases and plans it against the live catalogs, so
-// that a destination that does not accept the rows (a missing table or
-// column, a type too narrow) stops the command before any row moves. It
-// reports problems itself and returns a non-zero exit code with them; the
-// caller closes the links.
+// connects to its databases and plans it against the live catalogs (see
+// pipeline.Live). It reports problems itself and returns a non-zero exit
+// code with them; the caller closes the links.
 func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*connect.Links, *plan.Plan, int) {
 	k, p, _, code := liveStreamsWhy(ctx, e, l, dir, only)
 	return k, p, code
@@ -265,42 +227,21 @@ func liveStreams(ctx context.Context, e *env, l *loaded, dir, only string) (*con
 // liveStreamsWhy is liveStreams that also returns, when it fails, the
 // first error as one line (for the run history).
 func liveStreamsWhy(ctx context.Context, e *env, l *loaded, dir, only string) (*connect.Links, *plan.Plan, error, int) {
-	if l.diags.HasErrors() {
-		report(e, l.diags, l.sources)
-		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
-		return nil, nil, firstError(l.diags), exitProblems
+	if l.Diags.HasErrors() {
+		report(e, l.Diags, l.Sources)
+		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.Diags))
+		return nil, nil, l.Diags.First(), exitProblems
 	}
-	var streams []*config.Stream
-	for _, s := range l.pipeline.Streams {
-		if only == "" || s.Name == only {
-			streams = append(streams, s)
-		}
+	if err := l.Only(only); err != nil {
+		fmt.Fprintf(e.stderr, "sluice: %v in %s\n", err, dir)
+		return nil, nil, err, exitUsage
 	}
-	if len(streams) == 0 {
-		fmt.Fprintf(e.stderr, "sluice: no stream %s in %s\n", only, dir)
-		return nil, nil, fmt.Errorf("no stream %s", only), exitUsage
-	}
-	p := *l.pipeline
-	p.Streams = streams
-	l.pipeline = &p
-	k := openLinks(ctx, e, *l)
-	pl, ds := plan.Compile(ctx, l.pipeline, plan.Options{Connections: l.connections, Catalogs: k.Catalogs()})
-	all := append(l.diags, ds...).Sort()
-	report(e, all, l.sources)
+	k, p, ds := pipeline.Live(ctx, *l, linkOptions(e))
+	all := append(l.Diags, ds...).Sort()
+	report(e, all, l.Sources)
 	if ds.HasErrors() {
-		k.Close()
 		fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(all))
-		return nil, nil, firstError(ds), exitProblems
+		return nil, nil, ds.First(), exitProblems
 	}
-	return k, pl, nil, exitOK
-}
-
-// firstError is the first error of ds, with its position.
-func firstError(ds diag.Diagnostics) error {
-	for _, d := range ds.Sort() {
-		if d.Severity == diag.Error {
-			return errors.New(d.Error())
-		}
-	}
-	return errors.New("problems")
+	return k, p, nil, exitOK
 }

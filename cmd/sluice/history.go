@@ -26,10 +26,9 @@ func runHistory(e *env, args []string) int {
 		return code
 	}
 	defer st.Close()
-	runs, err := st.Runs(context.Background(), l.pipeline.Name, *limit)
+	runs, err := st.Runs(context.Background(), l.Pipeline.Name, *limit)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice history: %v\n", err)
-		return exitProblems
+		return e.fail("sluice history", err)
 	}
 	if *asJSON {
 		type run struct {
@@ -55,7 +54,7 @@ func runHistory(e *env, args []string) int {
 		enc.Encode(out)
 		return exitOK
 	}
-	fmt.Fprintf(e.stdout, "Runs of %s, newest first\n", l.pipeline.Name)
+	fmt.Fprintf(e.stdout, "Runs of %s, newest first\n", l.Pipeline.Name)
 	for _, r := range runs {
 		took := "running"
 		if !r.Finished.IsZero() {

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/connect"
 	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/pipeline"
 	"github.com/hockeystack/sluice/engine/scaffold"
 )
 
@@ -112,59 +111,28 @@ func runInit(e *env, args []string) int {
 		o.Server = "ClickHouse " + v + " (" + dc.Name + ", read live)"
 	}
 
-	var facts []scaffold.Table
-	for _, n := range names {
-		t, err := k.TableFacts(ctx, sc.Name, n)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", n, err)
-			return exitProblems
-		}
-		facts = append(facts, t)
-	}
-	streams, err := scaffold.ProposeAll(facts, o)
+	f, err := scaffold.Extend(dir, names, o, func(n scaffold.TableName) (scaffold.Table, error) { return k.TableFacts(ctx, sc.Name, n) })
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
-		return exitProblems
-	}
-
-	yamlPath := filepath.Join(dir, "pipeline.yaml")
-	old, err := os.ReadFile(yamlPath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
-		return exitProblems
-	}
-	abs, _ := filepath.Abs(dir)
-	f, err := scaffold.Merge(old, scaffold.StreamName(filepath.Base(abs)), streams, o, func(p string) (string, bool) {
-		path := filepath.Join(dir, filepath.FromSlash(p))
-		if config.CheckWritable(dir, path) != nil {
-			return "", false // outside the folder: never read, never written
-		}
-		b, err := os.ReadFile(path)
-		return string(b), err == nil
-	})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice init: %s: %v\n", yamlPath, err)
-		return exitProblems
+		return e.fail("sluice init", err)
 	}
 	if len(f.Changes) == 0 {
 		fmt.Fprintf(e.stdout, "%s: nothing to add\n", dir)
 		return exitOK
 	}
-	if err := writeFolder(dir, f); err != nil {
-		fmt.Fprintf(e.stderr, "sluice init: %v\n", err)
-		return exitProblems
+	if err := f.Write(dir); err != nil {
+		return e.fail("sluice init", err)
 	}
 	for _, c := range f.Changes {
 		fmt.Fprintf(e.stdout, "%s: %s\n", dir, c)
 	}
-	fmt.Fprintf(e.stdout, "next: read the CHECK comments in %s, then sluice validate %s and sluice plan --live %s\n", yamlPath, dir, dir)
+	fmt.Fprintf(e.stdout, "next: read the CHECK comments in %s, then sluice validate %s and sluice plan --live %s\n", filepath.Join(dir, config.PipelineFileName), dir, dir)
 	if !*rec || *push {
 		return exitOK
 	}
 	code := exitOK
-	l := loadFolder(e, dir, cpath, "")
-	if l.diags.HasErrors() {
-		report(e, l.diags, l.sources)
+	l := pipeline.LoadWith(dir, cpath, "")
+	if l.Diags.HasErrors() {
+		report(e, l.Diags, l.Sources)
 		return exitProblems
 	}
 	for _, s := range f.Added {
@@ -176,29 +144,4 @@ func runInit(e *env, args []string) int {
 		}
 	}
 	return code
-}
-
-// writeFolder writes pipeline.yaml and the new or changed SQL files,
-// never through a symlink leading out of the folder.
-func writeFolder(dir string, f scaffold.Folder) error {
-	if err := os.MkdirAll(filepath.Join(dir, "sql"), 0o755); err != nil {
-		return err
-	}
-	files := map[string][]byte{"pipeline.yaml": f.Pipeline}
-	for p, s := range f.SQL {
-		files[filepath.FromSlash(p)] = []byte(s)
-	}
-	for p, b := range files {
-		path := filepath.Join(dir, p)
-		if err := config.CheckWritable(dir, path); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }

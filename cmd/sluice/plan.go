@@ -32,21 +32,21 @@ func runPlan(e *env, args []string) int {
 		opts.ClickHouse = v
 	}
 	l := load(e, dirs[0], *conns)
-	if l.diags.HasErrors() {
-		report(e, l.diags, l.sources)
-		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(l.diags))
+	if l.Diags.HasErrors() {
+		report(e, l.Diags, l.Sources)
+		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(l.Diags))
 		return exitProblems
 	}
-	opts.Connections = l.connections
+	opts.Connections = l.Connections
 	ctx := context.Background()
 	if *live {
 		k := openLinks(ctx, e, l)
 		defer k.Close()
 		opts.Catalogs = k.Catalogs()
 	}
-	p, ds := plan.Compile(ctx, l.pipeline, opts)
-	all := append(l.diags, ds...).Sort()
-	report(e, all, l.sources)
+	p, ds := plan.Compile(ctx, l.Pipeline, opts)
+	all := append(l.Diags, ds...).Sort()
+	report(e, all, l.Sources)
 	if ds.HasErrors() {
 		fmt.Fprintf(e.stderr, "%s: %s\n", dirs[0], errorSummary(all))
 		return exitProblems
@@ -57,8 +57,7 @@ func runPlan(e *env, args []string) int {
 		err = p.WriteText(e.stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice plan: %v\n", err)
-		return exitProblems
+		return e.fail("sluice plan", err)
 	}
 	return exitOK
 }

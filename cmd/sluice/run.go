@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hockeystack/sluice/engine"
 	"github.com/hockeystack/sluice/engine/exec"
+	"github.com/hockeystack/sluice/engine/pipeline"
 	"github.com/hockeystack/sluice/engine/state"
 )
 
@@ -62,7 +61,7 @@ func runBackfill(e *env, args []string) int {
 		return usageError(e, fs, "want one pipeline folder and --from")
 	}
 	l := load(e, dirs[0], *conns)
-	loc := l.pipeline.Location
+	loc := l.Pipeline.Location
 	if loc == nil {
 		loc = time.UTC // the folder has errors; execute reports them
 	}
@@ -93,18 +92,17 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var st *state.Store
-	if l.pipeline.Name != "" {
+	if l.Pipeline.Name != "" {
 		var err error
 		if st, err = state.Open(statePath); err != nil {
-			fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-			return exitProblems
+			return e.fail("sluice", err)
 		}
 		defer st.Close()
 	}
 	began := time.Now()
 	failed := func(why error) {
 		if st != nil {
-			st.FailedStart(context.WithoutCancel(ctx), l.pipeline.Name, began, fmt.Errorf("did not start: %w", why))
+			st.FailedStart(context.WithoutCancel(ctx), l.Pipeline.Name, began, fmt.Errorf("did not start: %w", why))
 		}
 	}
 	k, p, why, code := liveStreamsWhy(ctx, e, &l, dir, only)
@@ -120,18 +118,17 @@ func execute(e *env, dir, connsPath, statePath, only string, opts exec.Options, 
 		return exitProblems
 	}
 	prog := newProgress(e)
-	r := exec.NewRunner(l.pipeline.Name, st)
+	r := exec.NewRunner(l.Pipeline.Name, st)
 	r.Parallel, r.Planned, r.Progress, r.Hook = parallel, prog.planned, prog.window, crashHook(e)
 	r.Log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: prog.logLevel()}))
 	start := time.Now()
 	sum, err := r.Run(ctx, streams, opts)
 	prog.done()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	elapsed := time.Since(start)
-	fmt.Fprintf(e.stdout, "%s: %d windows, %d rows in %s\n", l.pipeline.Name, sum.Windows, sum.Rows, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "%s: %d windows, %d rows in %s\n", l.Pipeline.Name, sum.Windows, sum.Rows, elapsed.Round(time.Millisecond))
 	return exitOK
 }
 
@@ -153,12 +150,11 @@ func runState(e *env, args []string) int {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	ws, err := st.Windows(ctx, l.pipeline.Name, "")
+	ws, err := st.Windows(ctx, l.Pipeline.Name, "")
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
-	fmt.Fprintf(e.stdout, "Pipeline %s (state %s)\n\nWindows:\n", l.pipeline.Name, *statePath)
+	fmt.Fprintf(e.stdout, "Pipeline %s (state %s)\n\nWindows:\n", l.Pipeline.Name, *statePath)
 	for _, w := range ws {
 		mark := ""
 		if !w.Complete {
@@ -170,23 +166,21 @@ func runState(e *env, args []string) int {
 		}
 		fmt.Fprintln(e.stdout, line)
 	}
-	wms, err := st.Watermarks(ctx, l.pipeline.Name)
+	wms, err := st.Watermarks(ctx, l.Pipeline.Name)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	fmt.Fprintln(e.stdout, "\nWatermarks (end of the newest committed window):")
-	for _, s := range l.pipeline.Streams {
+	for _, s := range l.Pipeline.Streams {
 		for _, wm := range wms {
 			if wm.Stream == s.Name {
 				fmt.Fprintf(e.stdout, "  %-22s %s\n", s.Name, wm.End.Format(time.RFC3339))
 			}
 		}
 	}
-	runs, err := st.Runs(ctx, l.pipeline.Name, 10)
+	runs, err := st.Runs(ctx, l.Pipeline.Name, 10)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	fmt.Fprintln(e.stdout, "\nRecent runs:")
 	for _, r := range runs {
@@ -205,8 +199,8 @@ func runState(e *env, args []string) int {
 // the caller closes the state.
 func openPipelineState(e *env, dir, conns, statePath, prefix string) (loaded, *state.Store, int) {
 	l := load(e, dir, conns)
-	if l.pipeline.Name == "" {
-		report(e, l.diags, l.sources)
+	if l.Pipeline.Name == "" {
+		report(e, l.Diags, l.Sources)
 		return l, nil, exitProblems
 	}
 	st, err := state.Open(statePath)
@@ -217,27 +211,5 @@ func openPipelineState(e *env, dir, conns, statePath, prefix string) (loaded, *s
 	return l, st, exitOK
 }
 
-// crashHook reads SLUICE_TEST_CRASH=point:n, a test facility: the process
-// kills itself (SIGKILL, no cleanup) the n-th time it reaches point, so
-// tests can check that a run after a crash anywhere inside a window ends
-// with exact results.
-func crashHook(e *env) engine.Hook {
-	spec := e.getenv("SLUICE_TEST_CRASH")
-	if spec == "" {
-		return nil
-	}
-	point, nth, _ := strings.Cut(spec, ":")
-	want := 1
-	fmt.Sscan(nth, &want)
-	seen := 0
-	return func(p engine.HookPoint) error {
-		if string(p) != point {
-			return nil
-		}
-		if seen++; seen == want {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {}
-		}
-		return nil
-	}
-}
+// crashHook is $SLUICE_TEST_CRASH's hook (pipeline.CrashHook).
+func crashHook(e *env) engine.Hook { return pipeline.CrashHook(e.getenv("SLUICE_TEST_CRASH")) }

@@ -19,13 +19,13 @@ func runValidate(e *env, args []string) int {
 	code := exitOK
 	for _, dir := range dirs {
 		l := load(e, dir, *conns)
-		report(e, l.diags, l.sources)
-		if l.diags.HasErrors() {
-			fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.diags))
+		report(e, l.Diags, l.Sources)
+		if l.Diags.HasErrors() {
+			fmt.Fprintf(e.stderr, "%s: %s\n", dir, errorSummary(l.Diags))
 			code = exitProblems
 			continue
 		}
-		n := len(l.pipeline.Streams)
+		n := len(l.Pipeline.Streams)
 		fmt.Fprintf(e.stdout, "%s: ok (%d stream%s)\n", dir, n, plural(n))
 	}
 	return code

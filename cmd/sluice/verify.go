@@ -37,19 +37,16 @@ func runVerify(e *env, args []string) int {
 	defer k.Close()
 	st, err := state.Open(*statePath)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	defer st.Close()
 	streams, err := k.Streams(p)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
-	drift, err := verifyStreams(ctx, e, st, l.pipeline.Name, streams)
+	drift, err := verifyStreams(ctx, e, st, l.Pipeline.Name, streams)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	if len(drift) == 0 {
 		return exitOK
@@ -58,7 +55,7 @@ func runVerify(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%d window(s) differ from the ledger; sluice verify --repair runs them again\n", len(drift))
 		return exitProblems
 	}
-	r := exec.NewRunner(l.pipeline.Name, st)
+	r := exec.NewRunner(l.Pipeline.Name, st)
 	r.Log = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for _, d := range drift {
 		opts := exec.Options{Force: true}
@@ -71,10 +68,9 @@ func runVerify(e *env, args []string) int {
 		}
 	}
 	fmt.Fprintf(e.stdout, "ran %d window(s) again; verifying them\n", len(drift))
-	left, err := verifyStreams(ctx, e, st, l.pipeline.Name, driftStreams(drift))
+	left, err := verifyStreams(ctx, e, st, l.Pipeline.Name, driftStreams(drift))
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sluice: %v\n", err)
-		return exitProblems
+		return e.fail("sluice", err)
 	}
 	if len(left) > 0 {
 		fmt.Fprintf(e.stdout, "%d window(s) still differ after the repair\n", len(left))

@@ -42,7 +42,7 @@ func (c *Catalog) Server(ctx context.Context) (string, string, error) {
 }
 
 // DescribeTable reads a table's columns from system.columns.
-func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveColumn, error) {
+func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.TypedColumn, error) {
 	db, name := c.database, table
 	if i := strings.IndexByte(table, '.'); i >= 0 {
 		db, name = table[:i], table[i+1:]
@@ -52,13 +52,13 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 
 // Columns reads the columns of table db.name (spelled exactly) from
 // system.columns.
-func (c *Catalog) Columns(ctx context.Context, db, name string) ([]plan.LiveColumn, error) {
+func (c *Catalog) Columns(ctx context.Context, db, name string) ([]plan.TypedColumn, error) {
 	rows, err := c.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading system.columns: %w", err)
 	}
 	defer rows.Close()
-	var cols []plan.LiveColumn
+	var cols []plan.TypedColumn
 	for rows.Next() {
 		var n, t string
 		if err := rows.Scan(&n, &t); err != nil {
@@ -68,7 +68,7 @@ func (c *Catalog) Columns(ctx context.Context, db, name string) ([]plan.LiveColu
 		if err != nil {
 			return nil, fmt.Errorf("column %s: type %s: %w", n, t, err)
 		}
-		cols = append(cols, plan.LiveColumn{Name: n, Type: typ})
+		cols = append(cols, plan.TypedColumn{Name: n, Type: typ})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -81,20 +81,20 @@ func (c *Catalog) Columns(ctx context.Context, db, name string) ([]plan.LiveColu
 
 // DescribeQuery returns a query's result columns by running it with
 // LIMIT 0, which reads no rows. Placeholders are bound as parameters.
-func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.LiveColumn, error) {
+func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.TypedColumn, error) {
 	sql, args := Bind(query, params)
 	rows, err := c.conn.Query(ctx, "SELECT * FROM (\n"+sql+"\n) LIMIT 0", args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var cols []plan.LiveColumn
+	var cols []plan.TypedColumn
 	for _, ct := range rows.ColumnTypes() {
 		typ, err := sqltype.ParseClickHouse(ct.DatabaseTypeName())
 		if err != nil {
 			return nil, fmt.Errorf("column %s: type %s: %w", ct.Name(), ct.DatabaseTypeName(), err)
 		}
-		cols = append(cols, plan.LiveColumn{Name: ct.Name(), Type: typ})
+		cols = append(cols, plan.TypedColumn{Name: ct.Name(), Type: typ})
 	}
 	return cols, rows.Err()
 }

@@ -15,7 +15,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(clickhousetest.Main(m)) }
 
-func describe(cols []plan.LiveColumn) []string {
+func describe(cols []plan.TypedColumn) []string {
 	var out []string
 	for _, c := range cols {
 		out = append(out, c.Name+" "+c.Type.String())

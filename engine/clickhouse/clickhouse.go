@@ -23,7 +23,7 @@ import (
 // password through getenv (os.Getenv outside tests). The password never
 // appears in errors.
 func Open(ctx context.Context, c *config.Connection, getenv func(string) string) (driver.Conn, error) {
-	if c.Kind != "clickhouse" {
+	if c.Kind != config.ClickHouse {
 		return nil, fmt.Errorf("connection %s is %s, not clickhouse", c.Name, c.Kind)
 	}
 	auth := clickhouse.Auth{Database: c.Database, Username: c.User}

@@ -207,10 +207,10 @@ func (k *Links) Streams(p *plan.Plan) ([]exec.Stream, error) {
 type unreachable struct{ err error }
 
 func (u unreachable) Server(context.Context) (string, string, error) { return "", "", u.err }
-func (u unreachable) DescribeQuery(context.Context, string, map[string]any) ([]plan.LiveColumn, error) {
+func (u unreachable) DescribeQuery(context.Context, string, map[string]any) ([]plan.TypedColumn, error) {
 	return nil, u.err
 }
-func (u unreachable) DescribeTable(context.Context, string) ([]plan.LiveColumn, error) {
+func (u unreachable) DescribeTable(context.Context, string) ([]plan.TypedColumn, error) {
 	return nil, u.err
 }
 

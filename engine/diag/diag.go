@@ -5,6 +5,7 @@ package diag
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -150,6 +151,18 @@ func (ds Diagnostics) Err() error {
 		return nil
 	}
 	return ds
+}
+
+// First is the first error of ds in order, with its position, as an
+// error of its own: one line for a history or a job's failure. nil when
+// ds has no error.
+func (ds Diagnostics) First() error {
+	for _, d := range ds.Sort() {
+		if d.Severity == Error {
+			return errors.New(d.Error())
+		}
+	}
+	return nil
 }
 
 // Error joins the diagnostics one per line.

@@ -194,7 +194,7 @@ func (c *compiler) windows(inc *config.Incremental) *Windows {
 // query the database rejects. It returns nil offline, and nil with why
 // when the query reads a table that an earlier stream of the run creates
 // and that does not exist yet.
-func (c *compiler) liveSource(s *config.Stream) ([]LiveColumn, string) {
+func (c *compiler) liveSource(s *config.Stream) ([]TypedColumn, string) {
 	cat := c.opts.Catalogs[s.Source.Connection]
 	if cat == nil || s.Source.SQL == "" {
 		return nil, ""
@@ -214,12 +214,12 @@ func (c *compiler) liveSource(s *config.Stream) ([]LiveColumn, string) {
 		return nil, ""
 	}
 	if inc := s.Incremental; inc != nil {
-		if _, ok := findLive(cols, inc.Cursor, s.Source.ConnectionKind == "snowflake"); !ok {
+		if _, ok := findLive(cols, inc.Cursor, s.Source.ConnectionKind == config.Snowflake); !ok {
 			c.ds.Errorf(inc.CursorPos, len(inc.Cursor), "cursor %s is not a column of %s%s", inc.Cursor, s.Source.QueryFile, diag.DidYouMean(inc.Cursor, liveNames(cols)))
 		}
 	}
 	if cols == nil {
-		cols = []LiveColumn{}
+		cols = []TypedColumn{}
 	}
 	return cols, ""
 }
@@ -244,7 +244,7 @@ func (c *compiler) notYetCreated(s *config.Stream) string {
 	return ""
 }
 
-func findLive(cols []LiveColumn, name string, foldCase bool) (LiveColumn, bool) {
+func findLive(cols []TypedColumn, name string, foldCase bool) (TypedColumn, bool) {
 	for _, c := range cols {
 		if c.Name == name {
 			return c, true
@@ -257,10 +257,10 @@ func findLive(cols []LiveColumn, name string, foldCase bool) (LiveColumn, bool) 
 			}
 		}
 	}
-	return LiveColumn{}, false
+	return TypedColumn{}, false
 }
 
-func liveNames(cols []LiveColumn) []string {
+func liveNames(cols []TypedColumn) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
 		out[i] = c.Name
@@ -271,7 +271,7 @@ func liveNames(cols []LiveColumn) []string {
 // column compiles one column mapping and grades its conversions: from the
 // live source type, when known, into the declared type, and from the
 // declared type into the type the target server creates.
-func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.ClickHouseVersion, live []LiveColumn) Column {
+func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.ClickHouseVersion, live []TypedColumn) Column {
 	out := Column{
 		Name:  col.Name,
 		Type:  col.Type.String(),
@@ -290,7 +290,7 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 			fit = conv
 		}
 	}
-	if s.Destination.ConnectionKind == "clickhouse" {
+	if s.Destination.ConnectionKind == config.ClickHouse {
 		created, conv, err := ddl.ClickHouseType(col.Type, chVersion)
 		if err != nil {
 			c.ds.Errorf(col.TypePos, len(col.TypeText), "column %s: %v", col.Name, err)
@@ -323,7 +323,7 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 	case col.Expr != nil:
 		// An expression's fit is its inferred type's, never assumed.
 		inf, err := transform.Infer(col.Expr.Text, func(name string) (sqltype.Type, bool) {
-			lc, ok := findLive(live, name, s.Source.ConnectionKind == "snowflake")
+			lc, ok := findLive(live, name, s.Source.ConnectionKind == config.Snowflake)
 			return lc.Type, ok
 		})
 		switch {
@@ -347,7 +347,7 @@ func (c *compiler) column(s *config.Stream, col *config.Column, chVersion ddl.Cl
 			note(sqltype.Conversion{Fit: sqltype.Checked, Reason: inf.Checked})
 		}
 	case live != nil:
-		src, ok := findLive(live, col.From, s.Source.ConnectionKind == "snowflake")
+		src, ok := findLive(live, col.From, s.Source.ConnectionKind == config.Snowflake)
 		if !ok {
 			c.ds.Errorf(col.FromPos, len(col.From), "column %s: %s has no column %s%s", col.Name, s.Source.QueryFile, col.From, diag.DidYouMean(col.From, liveNames(live)))
 		} else {
@@ -393,10 +393,10 @@ func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.Cl
 		defs[i] = ddl.Column{Name: col.Name, Type: t}
 	}
 	switch d.ConnectionKind {
-	case "clickhouse":
+	case config.ClickHouse:
 		out.Server = "ClickHouse " + chVersion.String()
 		c.clickhouseDestination(s, &out, defs, chVersion)
-	case "snowflake":
+	case config.Snowflake:
 		out.Server = "Snowflake"
 		c.snowflakeDestination(s, &out, defs)
 	}
@@ -406,7 +406,7 @@ func (c *compiler) destination(s *config.Stream, cols []Column, chVersion ddl.Cl
 	c.liveDestination(s, &out)
 	if d.Mode == config.Append && s.Incremental != nil {
 		fix := "upsert"
-		if d.ConnectionKind == "snowflake" {
+		if d.ConnectionKind == config.Snowflake {
 			fix = "merge"
 		}
 		out.CursorMoves = fmt.Sprintf("a row is kept in the window its %s fell in when that window was read; if its %s changes to a later window, the row is written again there and its old copy stays until the old window is read again (a lookback or a backfill); rows are not deduplicated by key: mode %s keeps one row per key", s.Incremental.Cursor, s.Incremental.Cursor, fix)
@@ -601,7 +601,7 @@ func (c *compiler) liveDestination(s *config.Stream, out *Destination) {
 		return
 	}
 	out.Exists = "yes"
-	snowflake := d.ConnectionKind == "snowflake"
+	snowflake := d.ConnectionKind == config.Snowflake
 	mapped := map[string]bool{}
 	for _, col := range s.Columns {
 		lc, ok := findLive(live, col.Name, snowflake)

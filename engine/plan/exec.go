@@ -43,7 +43,8 @@ type Exec struct {
 	Columns []TypedColumn
 }
 
-// TypedColumn is a destination column and its type on the server.
+// TypedColumn is a column and its type: one read from a live database,
+// or a destination column with its type on the server.
 type TypedColumn struct {
 	Name string
 	Type sqltype.Type

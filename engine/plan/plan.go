@@ -13,7 +13,6 @@ import (
 	"errors"
 
 	"github.com/hockeystack/sluice/engine/diag"
-	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // FormatVersion is the version of the plan's JSON form. It changes when a
@@ -184,15 +183,9 @@ type Catalog interface {
 	Server(ctx context.Context) (kind, version string, err error)
 	// DescribeQuery returns the result columns of a query without running
 	// it; params bind its placeholders.
-	DescribeQuery(ctx context.Context, sql string, params map[string]any) ([]LiveColumn, error)
+	DescribeQuery(ctx context.Context, sql string, params map[string]any) ([]TypedColumn, error)
 	// DescribeTable returns a table's columns, or ErrNoTable.
-	DescribeTable(ctx context.Context, table string) ([]LiveColumn, error)
-}
-
-// LiveColumn is a column read from a live database.
-type LiveColumn struct {
-	Name string
-	Type sqltype.Type
+	DescribeTable(ctx context.Context, table string) ([]TypedColumn, error)
 }
 
 // ErrNoTable is returned by DescribeTable for a table that does not exist.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/plan"
 )
 
@@ -229,7 +230,7 @@ func compareStreams(b, h *plan.Stream) []Change {
 	}
 	if !slices.Equal(bd.Key, hd.Key) || bd.Version != hd.Version {
 		br, impact := migrate(h, "rebuild the table on the new key (its ORDER BY and deduplication change)", true)
-		if hd.Kind == "snowflake" {
+		if hd.Kind == string(config.Snowflake) {
 			br, impact = false, "merges match rows on the new key from the next run"
 		}
 		out = append(out, Change{Kind: KeyChanged, Before: keyText(bd), After: keyText(hd), Breaking: br, Impact: impact})

@@ -2,11 +2,15 @@ package scaffold
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
 
+	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/sqlscan"
 )
@@ -352,4 +356,65 @@ func addColumn(table string, m Mapping, push bool) string {
 		return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", ddl.QuoteSnowflakeName(table), ddl.QuoteSnowflake(m.Name), t)
 	}
 	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", ddl.QuoteClickHouseName(table), ddl.QuoteClickHouse(m.Name), m.Type)
+}
+
+// Extend proposes a stream for each of the tables named, from the facts
+// facts reads of it, and merges them into the folder dir's pipeline.yaml
+// (new when there is none). It writes nothing: Write does.
+func Extend(dir string, names []TableName, o Options, facts func(TableName) (Table, error)) (Folder, error) {
+	var tables []Table
+	for _, n := range names {
+		t, err := facts(n)
+		if err != nil {
+			return Folder{}, fmt.Errorf("%s: %w", n, err)
+		}
+		tables = append(tables, t)
+	}
+	streams, err := ProposeAll(tables, o)
+	if err != nil {
+		return Folder{}, err
+	}
+	yamlPath := filepath.Join(dir, config.PipelineFileName)
+	old, err := os.ReadFile(yamlPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Folder{}, err
+	}
+	abs, _ := filepath.Abs(dir)
+	f, err := Merge(old, StreamName(filepath.Base(abs)), streams, o, func(p string) (string, bool) {
+		path := filepath.Join(dir, filepath.FromSlash(p))
+		if config.CheckWritable(dir, path) != nil {
+			return "", false // outside the folder: never read, never written
+		}
+		b, err := os.ReadFile(path)
+		return string(b), err == nil
+	})
+	if err != nil {
+		return Folder{}, fmt.Errorf("%s: %w", yamlPath, err)
+	}
+	return f, nil
+}
+
+// Write writes pipeline.yaml and the new or changed SQL files into dir,
+// never through a symlink leading out of the folder.
+func (f Folder) Write(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "sql"), 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{config.PipelineFileName: f.Pipeline}
+	for p, s := range f.SQL {
+		files[filepath.FromSlash(p)] = []byte(s)
+	}
+	for p, b := range files {
+		path := filepath.Join(dir, p)
+		if err := config.CheckWritable(dir, path); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -63,7 +63,7 @@ func Bind(query string, params map[string]any) (string, []any) {
 }
 
 // DescribeQuery returns a query's result columns without running it.
-func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.LiveColumn, error) {
+func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[string]any) ([]plan.TypedColumn, error) {
 	q, args := Bind(strings.TrimRight(strings.TrimSpace(query), ";"), params)
 	rows, err := c.db.QueryContext(sf.WithDescribeOnly(ctx), q, args...)
 	if err != nil {
@@ -74,7 +74,7 @@ func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[st
 	if err != nil {
 		return nil, err
 	}
-	cols := make([]plan.LiveColumn, len(types))
+	cols := make([]plan.TypedColumn, len(types))
 	var scales []int
 	for i, ct := range types {
 		t, err := typeOf(ct)
@@ -88,7 +88,7 @@ func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[st
 				scales = []int{}
 			}
 		}
-		cols[i] = plan.LiveColumn{Name: ct.Name(), Type: withScale(t, scales, i)}
+		cols[i] = plan.TypedColumn{Name: ct.Name(), Type: withScale(t, scales, i)}
 	}
 	return cols, nil
 }
@@ -156,7 +156,7 @@ func typeOf(ct *sql.ColumnType) (sqltype.Type, error) {
 
 // DescribeTable reads a table's columns from its database's
 // INFORMATION_SCHEMA, with their declared types.
-func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveColumn, error) {
+func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.TypedColumn, error) {
 	parts := strings.Split(table, ".")
 	for i, p := range parts {
 		parts[i] = strings.ToUpper(p)
@@ -177,7 +177,7 @@ func (c *Catalog) DescribeTable(ctx context.Context, table string) ([]plan.LiveC
 // Columns reads the columns of table db.schema.name, each part spelled
 // exactly as Snowflake keeps it (no quoting, case kept), from the
 // database's INFORMATION_SCHEMA, with their declared types.
-func (c *Catalog) Columns(ctx context.Context, db, schema, name string) ([]plan.LiveColumn, error) {
+func (c *Catalog) Columns(ctx context.Context, db, schema, name string) ([]plan.TypedColumn, error) {
 	q := fmt.Sprintf(`SELECT COLUMN_NAME, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
 		FROM %s.INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, ddl.QuoteSnowflake(db))
 	rows, err := c.db.QueryContext(ctx, q, schema, name)
@@ -185,7 +185,7 @@ func (c *Catalog) Columns(ctx context.Context, db, schema, name string) ([]plan.
 		return nil, fmt.Errorf("reading %s.INFORMATION_SCHEMA.COLUMNS: %w", db, err)
 	}
 	defer rows.Close()
-	var cols []plan.LiveColumn
+	var cols []plan.TypedColumn
 	for rows.Next() {
 		var col, dataType, isNull string
 		var length, prec, scale, dtPrec sql.NullInt64
@@ -212,7 +212,7 @@ func (c *Catalog) Columns(ctx context.Context, db, schema, name string) ([]plan.
 		if err != nil {
 			return nil, fmt.Errorf("column %s: type %s: %w", col, text, err)
 		}
-		cols = append(cols, plan.LiveColumn{Name: col, Type: t})
+		cols = append(cols, plan.TypedColumn{Name: col, Type: t})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

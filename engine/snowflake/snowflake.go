@@ -31,7 +31,7 @@ func init() {
 // secrets through getenv (os.Getenv outside tests). Errors name where a
 // secret was to come from, never the secret.
 func Config(c *config.Connection, getenv func(string) string) (*sf.Config, error) {
-	if c.Kind != "snowflake" {
+	if c.Kind != config.Snowflake {
 		return nil, fmt.Errorf("connection %s is %s, not snowflake", c.Name, c.Kind)
 	}
 	cfg := &sf.Config{

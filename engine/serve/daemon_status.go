@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hockeystack/sluice/engine/serve"
 )
 
 // stripWindows is how many of a stream's newest windows the status page
@@ -20,8 +18,8 @@ const stripWindows = 120
 
 // status gathers what the status page and /api/status show: every
 // pipeline's health, and for those on the page asked for (see
-// serve.Status.Filter) their ledger strips.
-func (s *server) status(ctx context.Context, q string, page, perPage int, strips bool) (*serve.Status, error) {
+// Status.Filter) their ledger strips.
+func (s *Daemon) status(ctx context.Context, q string, page, perPage int, strips bool) (*Status, error) {
 	now := s.now()
 	s.mu.Lock()
 	folders := make([]*served, 0, len(s.folders))
@@ -57,29 +55,29 @@ func (s *server) status(ctx context.Context, q string, page, perPage int, strips
 	if err != nil {
 		return nil, err
 	}
-	st := &serve.Status{Generated: now.UTC(), Problems: problems, Operator: s.operatorToken != ""}
+	st := &Status{Generated: now.UTC(), Problems: problems, Operator: s.operatorToken != ""}
 	for _, f := range folders {
-		p := f.l.pipeline
-		ps := serve.PipelineStatus{Name: p.Name, Schedule: p.Schedule + " (" + p.Timezone + ")", Health: "fresh"}
+		p := f.l.Pipeline
+		ps := PipelineStatus{Name: p.Name, Schedule: p.Schedule + " (" + p.Timezone + ")", Health: "fresh"}
 		if pause, paused := pauses[p.Name]; paused {
-			ps.Paused = &serve.Paused{Reason: pause.Reason, Since: pause.Since.UTC(), Resume: "sluice resume " + p.Name}
+			ps.Paused = &Paused{Reason: pause.Reason, Since: pause.Since.UTC(), Resume: "sluice resume " + p.Name}
 			ps.Health = "paused"
 		}
 		interval := f.sched.Interval(now)
 		for _, c := range p.Streams {
 			key := runKey{p.Name, c.Name}
-			ss := serve.StreamStatus{Name: c.Name, Watermark: marks[key].UTC(), Running: running[key], Failing: failing[key], Drifting: drift[key], Windows: map[string]int{}}
+			ss := StreamStatus{Name: c.Name, Watermark: marks[key].UTC(), Running: running[key], Failing: failing[key], Drifting: drift[key], Windows: map[string]int{}}
 			if !ss.Watermark.IsZero() {
 				ss.Lag = now.Sub(ss.Watermark).Seconds()
 			}
-			ss.Health = serve.Freshness(ss.Watermark, now, interval)
+			ss.Health = Freshness(ss.Watermark, now, interval)
 			if ss.Drifting != "" {
 				ss.Health = "drifting"
 			}
 			if ss.Failing != "" {
 				ss.Health = "failing"
 			}
-			ps.Health = serve.Worst(ps.Health, ss.Health)
+			ps.Health = Worst(ps.Health, ss.Health)
 			ps.Streams = append(ps.Streams, ss)
 		}
 		st.Pipelines = append(st.Pipelines, ps)
@@ -100,7 +98,7 @@ func (s *server) status(ctx context.Context, q string, page, perPage int, strips
 				ws = ws[len(ws)-stripWindows:]
 			}
 			for _, w := range ws {
-				ss.Strip = append(ss.Strip, serve.Cell{Start: w.Start.UTC(), End: w.End.UTC(), State: w.State, Rows: w.Rows, Error: oneLine(w.Error)})
+				ss.Strip = append(ss.Strip, Cell{Start: w.Start.UTC(), End: w.End.UTC(), State: w.State, Rows: w.Rows, Error: oneLine(w.Error)})
 			}
 		}
 	}
@@ -109,8 +107,8 @@ func (s *server) status(ctx context.Context, q string, page, perPage int, strips
 
 // statusHandlers serves the status page at / and its data at
 // /api/status; both read only.
-func (s *server) statusHandlers(mux *http.ServeMux) {
-	get := func(w http.ResponseWriter, r *http.Request) (*serve.Status, bool) {
+func (s *Daemon) statusHandlers(mux *http.ServeMux) {
+	get := func(w http.ResponseWriter, r *http.Request) (*Status, bool) {
 		pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
 		per := 50
 		if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 && n <= 1000 {
@@ -179,7 +177,7 @@ func (s *server) statusHandlers(mux *http.ServeMux) {
 
 // watchAlerts raises and clears the behind and paused alerts from the
 // state every interval (failures are raised where they happen).
-func (s *server) watchAlerts(ctx context.Context, every time.Duration) {
+func (s *Daemon) watchAlerts(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -194,7 +192,7 @@ func (s *server) watchAlerts(ctx context.Context, every time.Duration) {
 	}
 }
 
-func (s *server) checkAlerts(ctx context.Context) {
+func (s *Daemon) checkAlerts(ctx context.Context) {
 	if !s.alerts.Any() {
 		return
 	}
@@ -204,9 +202,9 @@ func (s *server) checkAlerts(ctx context.Context) {
 	}
 	for _, p := range st.Pipelines {
 		if p.Paused != nil {
-			s.alerts.Raise(p.Name, serve.AlertPaused, p.Paused.Reason+"; resume with "+p.Paused.Resume)
+			s.alerts.Raise(p.Name, AlertPaused, p.Paused.Reason+"; resume with "+p.Paused.Resume)
 		} else {
-			s.alerts.Clear(p.Name, serve.AlertPaused, "resumed")
+			s.alerts.Clear(p.Name, AlertPaused, "resumed")
 		}
 		var behind []string
 		for _, ss := range p.Streams {
@@ -216,9 +214,9 @@ func (s *server) checkAlerts(ctx context.Context) {
 			}
 		}
 		if len(behind) > 0 {
-			s.alerts.Raise(p.Name, serve.AlertBehind, behind[0])
+			s.alerts.Raise(p.Name, AlertBehind, behind[0])
 		} else {
-			s.alerts.Clear(p.Name, serve.AlertBehind, "every stream is within its schedule")
+			s.alerts.Clear(p.Name, AlertBehind, "every stream is within its schedule")
 		}
 	}
 }
@@ -226,12 +224,12 @@ func (s *server) checkAlerts(ctx context.Context) {
 // behindLimit is how old a pipeline's data may be before it is alerted
 // on: its own alerts.behind, else --alert-behind, else two schedule
 // intervals.
-func (s *server) behindLimit(pipeline string) time.Duration {
+func (s *Daemon) behindLimit(pipeline string) time.Duration {
 	s.mu.Lock()
 	f := s.folders[pipeline]
 	s.mu.Unlock()
-	if f != nil && f.l.pipeline.Alerts != nil && f.l.pipeline.Alerts.Behind > 0 {
-		return f.l.pipeline.Alerts.Behind
+	if f != nil && f.l.Pipeline.Alerts != nil && f.l.Pipeline.Alerts.Behind > 0 {
+		return f.l.Pipeline.Alerts.Behind
 	}
 	if s.alertBehind > 0 {
 		return s.alertBehind
@@ -240,7 +238,7 @@ func (s *server) behindLimit(pipeline string) time.Duration {
 }
 
 // interval is a pipeline's schedule interval now.
-func (s *server) interval(pipeline string) time.Duration {
+func (s *Daemon) interval(pipeline string) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f := s.folders[pipeline]; f != nil {
@@ -251,9 +249,9 @@ func (s *server) interval(pipeline string) time.Duration {
 
 // failedOrRecovered raises or clears the failed alert after a stream's
 // run: cleared only when no stream of the pipeline is failing.
-func (s *server) failedOrRecovered(pipeline, stream string, err error) {
+func (s *Daemon) failedOrRecovered(pipeline, stream string, err error) {
 	if err != nil {
-		s.alerts.Raise(pipeline, serve.AlertFailed, fmt.Sprintf("stream %s failed after its retries: %s", stream, oneLine(err.Error())))
+		s.alerts.Raise(pipeline, AlertFailed, fmt.Sprintf("stream %s failed after its retries: %s", stream, oneLine(err.Error())))
 		return
 	}
 	s.mu.Lock()
@@ -264,5 +262,5 @@ func (s *server) failedOrRecovered(pipeline, stream string, err error) {
 		}
 	}
 	s.mu.Unlock()
-	s.alerts.Clear(pipeline, serve.AlertFailed, "every stream runs again")
+	s.alerts.Clear(pipeline, AlertFailed, "every stream runs again")
 }

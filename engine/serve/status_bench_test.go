@@ -1,9 +1,10 @@
-package main
+package serve
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,7 +38,15 @@ streams:
 `, i, i)
 		files[fmt.Sprintf("p%03d/q.sql", i)] = `SELECT ID, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`
 	}
-	writeFiles(b, dir, files)
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
 	st, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
@@ -45,16 +54,15 @@ streams:
 	defer st.Close()
 	ctx := context.Background()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	e := &env{stderr: io.Discard, stdout: io.Discard, getenv: func(string) string { return "" }}
-	s := &server{e: e, connsPath: filepath.Join(dir, "connections.yaml"), st: st, now: time.Now, folders: map[string]*served{},
-		problems: map[string]string{}, failing: map[runKey]string{}, drift: map[runKey]string{}, running: map[runKey]bool{}}
+	s := New(Config{ConnectionsFile: filepath.Join(dir, "connections.yaml"), State: st})
+	defer s.Close()
 	for i := range pipelines {
 		f, err := s.loadFolder(filepath.Join(dir, fmt.Sprintf("p%03d", i)))
 		if err != nil {
 			b.Fatal(err)
 		}
-		s.folders[f.l.pipeline.Name] = f
-		name := f.l.pipeline.Name
+		s.folders[f.l.Pipeline.Name] = f
+		name := f.l.Pipeline.Name
 		run, err := st.StartRun(ctx, name, start.AddDate(0, 0, windows))
 		if err != nil {
 			b.Fatal(err)
