@@ -37,9 +37,7 @@ func (h *clickhouseConn) tableFacts(ctx context.Context, n scaffold.TableName) (
 	if err != nil {
 		return t, err
 	}
-	for _, lc := range cols {
-		t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
-	}
+	t.Columns = cols
 	key, err := cat.ReplacingKey(ctx, n.Database, n.Name)
 	if err != nil {
 		return t, err
@@ -58,9 +56,7 @@ func (s *snowflakeConn) tableFacts(ctx context.Context, n scaffold.TableName) (s
 	if err != nil {
 		return t, err
 	}
-	for _, lc := range cols {
-		t.Columns = append(t.Columns, scaffold.Column{Name: lc.Name, Type: lc.Type})
-	}
+	t.Columns = cols
 	keys, err := cat.Constraints(ctx, n.Database, n.Schema, n.Name)
 	if err != nil {
 		return t, err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
+	"github.com/hockeystack/sluice/engine/plan"
 	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
@@ -35,20 +36,13 @@ func (n TableName) String() string {
 	return strings.Join(parts, ".")
 }
 
-// Column is a source column as the catalog describes it, its type in the
-// source's dialect with its nullability.
-type Column struct {
-	Name string
-	Type sqltype.Type
-}
-
 // Span is the earliest and latest value of a column, when it holds any.
 type Span struct{ Min, Max time.Time }
 
 // Table is what init knows of one source table.
 type Table struct {
 	Name    TableName
-	Columns []Column
+	Columns []plan.TypedColumn
 	// Keys are the column sets the source declares unique: the primary
 	// key first, then unique constraints (Snowflake), or the sorting key
 	// of a ReplacingMergeTree (ClickHouse).
@@ -146,7 +140,7 @@ type Mapping struct {
 
 // Candidates are the columns of cols that could be a cursor: dates and
 // timestamps. Init reads their earliest and latest values.
-func Candidates(cols []Column) []string {
+func Candidates(cols []plan.TypedColumn) []string {
 	var out []string
 	for _, c := range cols {
 		if c.Type.Kind == sqltype.Timestamp || c.Type.Kind == sqltype.Date {
@@ -449,7 +443,7 @@ func count(n int64) string {
 // mapColumn maps one source column to its lossless destination type on
 // the destination server. role is "key" or "cursor" when the column must
 // not be Nullable there.
-func mapColumn(c Column, name string, o Options, role string) (Mapping, error) {
+func mapColumn(c plan.TypedColumn, name string, o Options, role string) (Mapping, error) {
 	m := Mapping{Name: name, From: c.Name, Select: quoteSource(c.Name, o.Push)}
 	if o.Push {
 		t, err := sqltype.SnowflakeFor(c.Type)
@@ -518,7 +512,7 @@ func mapColumn(c Column, name string, o Options, role string) (Mapping, error) {
 
 // offsetColumn is the README's recipe for keeping a TIMESTAMP_TZ's
 // offset: minutes east of UTC, selected as a column of its own.
-func offsetColumn(c Column, dest string, cols []Column, o Options) Mapping {
+func offsetColumn(c plan.TypedColumn, dest string, cols []plan.TypedColumn, o Options) Mapping {
 	src := uniqueName(c.Name+"_OFFSET", cols)
 	q := ddl.QuoteSnowflake(c.Name)
 	return Mapping{
@@ -528,7 +522,7 @@ func offsetColumn(c Column, dest string, cols []Column, o Options) Mapping {
 	}
 }
 
-func uniqueName(n string, cols []Column) string {
+func uniqueName(n string, cols []plan.TypedColumn) string {
 	for i := 2; ; i++ {
 		clash := false
 		for _, c := range cols {
@@ -615,7 +609,7 @@ var (
 // writes it. ClickHouse cannot keep some names in a table's key
 // (ddl.CheckClickHouseKeyName): a key or cursor column so named gets a _
 // appended.
-func destNames(cols []Column, push bool, inKey map[string]bool) []string {
+func destNames(cols []plan.TypedColumn, push bool, inKey map[string]bool) []string {
 	out := make([]string, len(cols))
 	used := map[string]bool{}
 	for _, c := range cols {

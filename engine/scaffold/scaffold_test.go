@@ -46,25 +46,25 @@ func day(s string) time.Time {
 // everyType is a Snowflake table with a column of every type, names that
 // need quoting, a primary key and an update time.
 func everyType(t *testing.T) Table {
-	cols := []Column{
-		{"ID", sf(t, "NUMBER(38,0) NOT NULL")},
-		{"SMALL", sf(t, "NUMBER(9,0)")},
-		{"AMOUNT", sf(t, "NUMBER(12,2)")},
-		{"RATIO", sf(t, "FLOAT")},
-		{"Mixed Case", sf(t, "VARCHAR(20)")},
-		{`say "hi"`, sf(t, "VARCHAR")},
-		{"ORDER", sf(t, "VARCHAR")},
-		{"null", sf(t, "VARCHAR")},
-		{"BLOB", sf(t, "BINARY")},
-		{"FLAG", sf(t, "BOOLEAN")},
-		{"BORN", sf(t, "DATE")},
-		{"AT_TIME", sf(t, "TIME")},
-		{"CREATED_AT", sf(t, "TIMESTAMP_NTZ(9)")},
-		{"CLOSED_AT", sf(t, "TIMESTAMP_TZ(9)")},
-		{"SEEN_AT", sf(t, "TIMESTAMP_LTZ(6)")},
-		{"PAYLOAD", sf(t, "VARIANT")},
-		{"TAGS", sf(t, "ARRAY")},
-		{"UPDATED_AT", sf(t, "TIMESTAMP_NTZ(6)")},
+	cols := []plan.TypedColumn{
+		{Name: "ID", Type: sf(t, "NUMBER(38,0) NOT NULL")},
+		{Name: "SMALL", Type: sf(t, "NUMBER(9,0)")},
+		{Name: "AMOUNT", Type: sf(t, "NUMBER(12,2)")},
+		{Name: "RATIO", Type: sf(t, "FLOAT")},
+		{Name: "Mixed Case", Type: sf(t, "VARCHAR(20)")},
+		{Name: `say "hi"`, Type: sf(t, "VARCHAR")},
+		{Name: "ORDER", Type: sf(t, "VARCHAR")},
+		{Name: "null", Type: sf(t, "VARCHAR")},
+		{Name: "BLOB", Type: sf(t, "BINARY")},
+		{Name: "FLAG", Type: sf(t, "BOOLEAN")},
+		{Name: "BORN", Type: sf(t, "DATE")},
+		{Name: "AT_TIME", Type: sf(t, "TIME")},
+		{Name: "CREATED_AT", Type: sf(t, "TIMESTAMP_NTZ(9)")},
+		{Name: "CLOSED_AT", Type: sf(t, "TIMESTAMP_TZ(9)")},
+		{Name: "SEEN_AT", Type: sf(t, "TIMESTAMP_LTZ(6)")},
+		{Name: "PAYLOAD", Type: sf(t, "VARIANT")},
+		{Name: "TAGS", Type: sf(t, "ARRAY")},
+		{Name: "UPDATED_AT", Type: sf(t, "TIMESTAMP_NTZ(6)")},
 	}
 	return Table{
 		Name:    TableName{"ACME", "CRM", "Contacts"},
@@ -218,12 +218,12 @@ func TestProposeValidatesAndPlans(t *testing.T) {
 // time without a key appends, no time at all replaces, a unique key with
 // an update time upserts.
 func TestCursorKeyMode(t *testing.T) {
-	base := func(cols ...Column) Table {
+	base := func(cols ...plan.TypedColumn) Table {
 		return Table{Name: TableName{"D", "S", "T"}, Columns: cols, Rows: 1000, Spans: map[string]Span{}}
 	}
-	id := Column{"ID", sf(t, "NUMBER(18,0) NOT NULL")}
-	created := Column{"CREATED", sf(t, "TIMESTAMP_NTZ(6)")}
-	modified := Column{"LAST_MODIFIED_DATE", sf(t, "DATE")}
+	id := plan.TypedColumn{Name: "ID", Type: sf(t, "NUMBER(18,0) NOT NULL")}
+	created := plan.TypedColumn{Name: "CREATED", Type: sf(t, "TIMESTAMP_NTZ(6)")}
+	modified := plan.TypedColumn{Name: "LAST_MODIFIED_DATE", Type: sf(t, "DATE")}
 	for _, c := range []struct {
 		name   string
 		table  Table
@@ -236,7 +236,7 @@ func TestCursorKeyMode(t *testing.T) {
 			tb.Spans["CREATED"] = Span{day("2026-11-01"), day("2026-11-30")}
 			return tb
 		}(), config.Append, "CREATED", "1mo"},
-		{"none", base(id, Column{"NAME", sf(t, "VARCHAR")}), config.Replace, "", ""},
+		{"none", base(id, plan.TypedColumn{Name: "NAME", Type: sf(t, "VARCHAR")}), config.Replace, "", ""},
 		{"date update, unique key", func() Table {
 			tb := base(id, modified)
 			tb.Keys = []Key{{Columns: []string{"ID"}, Why: "unique constraint U"}}
@@ -275,9 +275,9 @@ func TestWideTable(t *testing.T) {
 	tb := Table{Name: TableName{"D", "S", "WIDE"}, Rows: 10, Spans: map[string]Span{"UPDATED_AT": {day("2026-01-01"), day("2026-02-01")}}}
 	types := []string{"NUMBER(38,0)", "VARCHAR", "FLOAT", "BOOLEAN", "DATE", "TIMESTAMP_TZ(3)", "NUMBER(10,3)", "VARIANT", "BINARY", "TIMESTAMP_NTZ(9)"}
 	for i := 0; i < 299; i++ {
-		tb.Columns = append(tb.Columns, Column{fmt.Sprintf("C%03d", i), sf(t, types[i%len(types)])})
+		tb.Columns = append(tb.Columns, plan.TypedColumn{Name: fmt.Sprintf("C%03d", i), Type: sf(t, types[i%len(types)])})
 	}
-	tb.Columns = append(tb.Columns, Column{"UPDATED_AT", sf(t, "TIMESTAMP_NTZ(9)")})
+	tb.Columns = append(tb.Columns, plan.TypedColumn{Name: "UPDATED_AT", Type: sf(t, "TIMESTAMP_NTZ(9)")})
 	s, err := Propose(tb, Options{Source: "sf", Destination: "ch", ClickHouse: ddl.CurrentClickHouse, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -325,9 +325,9 @@ func TestMergeKeepsEdits(t *testing.T) {
 	compile(t, dir, ddl.CurrentClickHouse)
 
 	// The table grows a column; a second table is asked for.
-	tb.Columns = append(tb.Columns, Column{"NEW COL", sf(t, "NUMBER(5,0)")})
+	tb.Columns = append(tb.Columns, plan.TypedColumn{Name: "NEW COL", Type: sf(t, "NUMBER(5,0)")})
 	s, _ = Propose(tb, o)
-	other := Table{Name: TableName{"ACME", "CRM", "DEALS"}, Columns: []Column{{"DEAL_ID", sf(t, "VARCHAR NOT NULL")}}, Rows: 3}
+	other := Table{Name: TableName{"ACME", "CRM", "DEALS"}, Columns: []plan.TypedColumn{{Name: "DEAL_ID", Type: sf(t, "VARCHAR NOT NULL")}}, Rows: 3}
 	s2, err := Propose(other, o)
 	if err != nil {
 		t.Fatal(err)
@@ -372,13 +372,13 @@ func TestMergeKeepsEdits(t *testing.T) {
 // TestPush proposes a push stream from ClickHouse columns.
 func TestPush(t *testing.T) {
 	tb := Table{Name: TableName{Database: "hs", Name: "touchpoints"}, Rows: 10,
-		Columns: []Column{
-			{"touchpoint_id", ch(t, "String")},
-			{"contact_id", ch(t, "Nullable(Int64)")},
-			{"Revenue USD", ch(t, "Decimal(38, 2)")},
-			{"touched_at", ch(t, "DateTime('UTC')")},
-			{"updated_at", ch(t, "DateTime64(3)")},
-			{"tags", ch(t, "Array(String)")},
+		Columns: []plan.TypedColumn{
+			{Name: "touchpoint_id", Type: ch(t, "String")},
+			{Name: "contact_id", Type: ch(t, "Nullable(Int64)")},
+			{Name: "Revenue USD", Type: ch(t, "Decimal(38, 2)")},
+			{Name: "touched_at", Type: ch(t, "DateTime('UTC')")},
+			{Name: "updated_at", Type: ch(t, "DateTime64(3)")},
+			{Name: "tags", Type: ch(t, "Array(String)")},
 		},
 		Keys:  []Key{{Columns: []string{"touchpoint_id"}, Why: "the sorting key of a ReplacingMergeTree"}},
 		Spans: map[string]Span{"updated_at": {day("2026-01-01"), day("2026-11-01")}},
@@ -428,7 +428,7 @@ func TestParseTables(t *testing.T) {
 // TestSameNames: tables of the same name in two schemas get streams
 // named after their schemas.
 func TestSameNames(t *testing.T) {
-	col := []Column{{"ID", sf(t, "NUMBER(18,0) NOT NULL")}}
+	col := []plan.TypedColumn{{Name: "ID", Type: sf(t, "NUMBER(18,0) NOT NULL")}}
 	ss, err := ProposeAll([]Table{{Name: TableName{"D", "CRM", "USERS"}, Columns: col}, {Name: TableName{"D", "APP", "USERS"}, Columns: col}, {Name: TableName{"D", "APP", "X"}, Columns: col}}, Options{ClickHouse: ddl.CurrentClickHouse, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -443,7 +443,7 @@ func TestSameNames(t *testing.T) {
 // (with from: the source name), so the folder still validates.
 func TestKeyNamesClickHouseCannotKeep(t *testing.T) {
 	tb := Table{Name: TableName{"D", "S", "T"}, Rows: 2,
-		Columns: []Column{{"NOT", sf(t, "NUMBER(18,0) NOT NULL")}, {"NULL", sf(t, "VARCHAR")}, {"UPDATED_AT", sf(t, "TIMESTAMP_NTZ(6)")}},
+		Columns: []plan.TypedColumn{{Name: "NOT", Type: sf(t, "NUMBER(18,0) NOT NULL")}, {Name: "NULL", Type: sf(t, "VARCHAR")}, {Name: "UPDATED_AT", Type: sf(t, "TIMESTAMP_NTZ(6)")}},
 		Keys:    []Key{{Columns: []string{"NOT"}, Why: "the primary key"}},
 		Spans:   map[string]Span{"UPDATED_AT": {day("2026-01-01"), day("2026-01-02")}}}
 	o := Options{Source: "sf", Destination: "ch", ClickHouse: ddl.CurrentClickHouse, Now: now}
