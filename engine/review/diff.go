@@ -31,12 +31,12 @@ type Pipeline struct {
 	Name     string   `json:"name"`
 	Status   string   `json:"status"` // added, removed, changed, unchanged
 	Changes  []Change `json:"changes,omitempty"`
-	Streams  []Stream `json:"streams,omitempty"`
+	Streams  []StreamChange `json:"streams,omitempty"`
 	Problems []string `json:"problems,omitempty"`
 }
 
-// Stream is what changed in one stream.
-type Stream struct {
+// StreamChange is what changed in one stream.
+type StreamChange struct {
 	Name    string   `json:"name"`
 	Status  string   `json:"status"` // added, removed, changed
 	Summary string   `json:"summary"`
@@ -91,7 +91,7 @@ func Compare(folder string, base, head *plan.Plan) Pipeline {
 		out.Name, out.Status = head.Pipeline, "added"
 		out.Changes = []Change{{Kind: PipelineAdded, Subject: head.Pipeline, Impact: fmt.Sprintf("%d stream(s) start loading: each backfills from its start", len(head.Streams))}}
 		for _, s := range head.Streams {
-			out.Streams = append(out.Streams, Stream{Name: s.Name, Status: "added", Summary: summary(s), Changes: []Change{added(s)}})
+			out.Streams = append(out.Streams, StreamChange{Name: s.Name, Status: "added", Summary: summary(s), Changes: []Change{added(s)}})
 		}
 		return out
 	case head == nil:
@@ -115,16 +115,16 @@ func Compare(folder string, base, head *plan.Plan) Pipeline {
 		seen[s.Name] = true
 		b := byName[s.Name]
 		if b == nil {
-			out.Streams = append(out.Streams, Stream{Name: s.Name, Status: "added", Summary: summary(s), Changes: []Change{added(s)}})
+			out.Streams = append(out.Streams, StreamChange{Name: s.Name, Status: "added", Summary: summary(s), Changes: []Change{added(s)}})
 			continue
 		}
 		if cs := compareStreams(b, s); len(cs) > 0 {
-			out.Streams = append(out.Streams, Stream{Name: s.Name, Status: "changed", Summary: summary(s), Changes: cs})
+			out.Streams = append(out.Streams, StreamChange{Name: s.Name, Status: "changed", Summary: summary(s), Changes: cs})
 		}
 	}
 	for _, s := range base.Streams {
 		if !seen[s.Name] {
-			out.Streams = append(out.Streams, Stream{Name: s.Name, Status: "removed", Summary: summary(s), Changes: []Change{{
+			out.Streams = append(out.Streams, StreamChange{Name: s.Name, Status: "removed", Summary: summary(s), Changes: []Change{{
 				Kind: StreamRemoved, Subject: s.Name, Breaking: true,
 				Impact: fmt.Sprintf("%s stops receiving rows; the table and its rows stay", s.Destination.Table)}}})
 		}

@@ -33,7 +33,7 @@ type Folder struct {
 // not select yet) to its mapping and to its query's select list, and
 // reports a mapped column the table no longer has. A column the query
 // selects and the mapping leaves out was left out on purpose. Comments and every other node stay as they are.
-func Merge(pipeline []byte, name string, streams []Stream, o Options, sql func(path string) (string, bool)) (Folder, error) {
+func Merge(pipeline []byte, name string, streams []Proposal, o Options, sql func(path string) (string, bool)) (Folder, error) {
 	f := Folder{SQL: map[string]string{}}
 	var doc yaml.Node
 	if len(bytes.TrimSpace(pipeline)) == 0 {
@@ -128,7 +128,7 @@ func get(m *yaml.Node, k string) *yaml.Node {
 }
 
 // findStream finds s in the streams mapping by name, else by query file.
-func findStream(streams *yaml.Node, s Stream) (*yaml.Node, *yaml.Node) {
+func findStream(streams *yaml.Node, s Proposal) (*yaml.Node, *yaml.Node) {
 	for i := 0; i+1 < len(streams.Content); i += 2 {
 		if streams.Content[i].Value == s.Name {
 			return streams.Content[i], streams.Content[i+1]
@@ -143,7 +143,7 @@ func findStream(streams *yaml.Node, s Stream) (*yaml.Node, *yaml.Node) {
 }
 
 // streamNode renders a proposed stream.
-func streamNode(s Stream, o Options) (*yaml.Node, *yaml.Node) {
+func streamNode(s Proposal, o Options) (*yaml.Node, *yaml.Node) {
 	k := str(s.Name)
 	k.HeadComment = strings.Join(s.Notes, "\n")
 	v := &yaml.Node{Kind: yaml.MappingNode}
@@ -210,7 +210,7 @@ func columnNode(m Mapping) (*yaml.Node, *yaml.Node) {
 }
 
 // mergeStream adds to an existing stream the columns it does not map.
-func mergeStream(name string, node *yaml.Node, s Stream, push bool, sql func(string) (string, bool), out map[string]string) []string {
+func mergeStream(name string, node *yaml.Node, s Proposal, push bool, sql func(string) (string, bool), out map[string]string) []string {
 	var changes []string
 	cols := get(node, "columns")
 	if cols == nil || cols.Kind != yaml.MappingNode {

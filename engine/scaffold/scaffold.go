@@ -86,12 +86,12 @@ type Options struct {
 
 // ProposeAll proposes a stream for each table; tables that share a name
 // get streams named after their schema too.
-func ProposeAll(tables []Table, o Options) ([]Stream, error) {
+func ProposeAll(tables []Table, o Options) ([]Proposal, error) {
 	seen := map[string]int{}
 	for _, t := range tables {
 		seen[StreamName(t.Name.Name)]++
 	}
-	var out []Stream
+	var out []Proposal
 	for _, t := range tables {
 		q := o
 		q.Qualify = seen[StreamName(t.Name.Name)] > 1
@@ -104,8 +104,8 @@ func ProposeAll(tables []Table, o Options) ([]Stream, error) {
 	return out, nil
 }
 
-// Stream is the proposal for one table.
-type Stream struct {
+// Proposal is the stream proposed for one table.
+type Proposal struct {
 	Name   string
 	Table  TableName
 	Query  string // sql/<name>.sql
@@ -171,9 +171,9 @@ func cursorKind(name string) int {
 }
 
 // Propose proposes a stream for t.
-func Propose(t Table, o Options) (Stream, error) {
+func Propose(t Table, o Options) (Proposal, error) {
 	if len(t.Columns) == 0 {
-		return Stream{}, fmt.Errorf("%s has no columns", t.Name)
+		return Proposal{}, fmt.Errorf("%s has no columns", t.Name)
 	}
 	if o.TargetRows <= 0 {
 		o.TargetRows = 1_000_000
@@ -181,7 +181,7 @@ func Propose(t Table, o Options) (Stream, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	s := Stream{Name: StreamName(t.Name.Name), Table: t.Name}
+	s := Proposal{Name: StreamName(t.Name.Name), Table: t.Name}
 	if o.Qualify {
 		s.Name = StreamName(t.Name.Schema + "_" + t.Name.Name)
 		if o.Push {
@@ -240,7 +240,7 @@ func Propose(t Table, o Options) (Stream, error) {
 		}
 	}
 	if len(s.Columns) == 0 {
-		return Stream{}, fmt.Errorf("%s has no column with a lossless destination type", t.Name)
+		return Proposal{}, fmt.Errorf("%s has no column with a lossless destination type", t.Name)
 	}
 	dest := func(src string) string {
 		for _, m := range s.Columns {
@@ -557,7 +557,7 @@ func QuoteTable(n TableName, push bool) string {
 
 // buildSQL writes the stream's query: every column listed, quoted, and
 // the window filter on the cursor.
-func buildSQL(t Table, s Stream, o Options) (string, []string) {
+func buildSQL(t Table, s Proposal, o Options) (string, []string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- %s, written by sluice init: every column listed, so a column added upstream changes nothing until it is mapped.\n", t.Name)
 	b.WriteString("SELECT\n")

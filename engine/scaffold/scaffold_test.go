@@ -154,7 +154,7 @@ func TestProposeValidatesAndPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), "acme")
-			f, err := Merge(nil, "acme", []Stream{s}, o, reader(dir))
+			f, err := Merge(nil, "acme", []Proposal{s}, o, reader(dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestCursorKeyMode(t *testing.T) {
 				t.Errorf("mode %s cursor %q window %q, want %s %q %q\n%s", s.Mode, s.Cursor, s.Window, c.mode, c.cursor, c.window, strings.Join(s.Notes, "\n"))
 			}
 			dir := filepath.Join(t.TempDir(), "p")
-			f, err := Merge(nil, "p", []Stream{s}, Options{Source: "sf", Destination: "ch"}, reader(dir))
+			f, err := Merge(nil, "p", []Proposal{s}, Options{Source: "sf", Destination: "ch"}, reader(dir))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +286,7 @@ func TestWideTable(t *testing.T) {
 		t.Fatalf("%d columns", len(s.Columns))
 	}
 	dir := filepath.Join(t.TempDir(), "w")
-	f, _ := Merge(nil, "w", []Stream{s}, Options{Source: "sf", Destination: "ch"}, reader(dir))
+	f, _ := Merge(nil, "w", []Proposal{s}, Options{Source: "sf", Destination: "ch"}, reader(dir))
 	write(t, dir, f)
 	pl := compile(t, dir, ddl.CurrentClickHouse)
 	if n := len(pl.Streams[0].Columns); n != 300 {
@@ -302,7 +302,7 @@ func TestMergeKeepsEdits(t *testing.T) {
 	tb := everyType(t)
 	s, _ := Propose(tb, o)
 	dir := filepath.Join(t.TempDir(), "acme")
-	f, _ := Merge(nil, "acme", []Stream{s}, o, reader(dir))
+	f, _ := Merge(nil, "acme", []Proposal{s}, o, reader(dir))
 	write(t, dir, f)
 
 	// The engineer's edits: a comment, a changed type, a renamed column
@@ -332,7 +332,7 @@ func TestMergeKeepsEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f2, err := Merge([]byte(y), "acme", []Stream{s, s2}, o, reader(dir))
+	f2, err := Merge([]byte(y), "acme", []Proposal{s, s2}, o, reader(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestMergeKeepsEdits(t *testing.T) {
 	}
 
 	// Once more: nothing to do.
-	f3, _ := Merge(f2.Pipeline, "acme", []Stream{s, s2}, o, reader(dir))
+	f3, _ := Merge(f2.Pipeline, "acme", []Proposal{s, s2}, o, reader(dir))
 	if fmt.Sprint(f2.Added) != "[deals]" {
 		t.Errorf("added %v, want [deals]", f2.Added)
 	}
@@ -389,7 +389,7 @@ func TestPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "push")
-	f, _ := Merge(nil, "push", []Stream{s}, o, reader(dir))
+	f, _ := Merge(nil, "push", []Proposal{s}, o, reader(dir))
 	write(t, dir, f)
 	compile(t, dir, ddl.CurrentClickHouse)
 	y := string(f.Pipeline)
@@ -452,7 +452,7 @@ func TestKeyNamesClickHouseCannotKeep(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "k")
-	f, _ := Merge(nil, "k", []Stream{s}, o, reader(dir))
+	f, _ := Merge(nil, "k", []Proposal{s}, o, reader(dir))
 	write(t, dir, f)
 	compile(t, dir, ddl.CurrentClickHouse)
 	y := string(f.Pipeline)
