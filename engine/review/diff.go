@@ -27,12 +27,12 @@ type Report struct {
 
 // Pipeline is what changed in one pipeline folder.
 type Pipeline struct {
-	Folder   string   `json:"folder"`
-	Name     string   `json:"name"`
-	Status   string   `json:"status"` // added, removed, changed, unchanged
-	Changes  []Change `json:"changes,omitempty"`
+	Folder   string         `json:"folder"`
+	Name     string         `json:"name"`
+	Status   string         `json:"status"` // added, removed, changed, unchanged
+	Changes  []Change       `json:"changes,omitempty"`
 	Streams  []StreamChange `json:"streams,omitempty"`
-	Problems []string `json:"problems,omitempty"`
+	Problems []string       `json:"problems,omitempty"`
 }
 
 // StreamChange is what changed in one stream.
