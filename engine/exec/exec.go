@@ -312,7 +312,7 @@ func (r *Runner) windows(ctx context.Context, t *tick, s Stream, slots []Slot) e
 func (r *Runner) window(ctx context.Context, t *tick, s Stream, slot Slot) (int64, error) {
 	name := s.Name()
 	run := t.run
-	repeat, err := r.State.Begin(ctx, r.Pipeline, state.Window{Stream: name, Start: slot.Start, End: slot.End, Complete: slot.Complete, Cut: t.cut}, run)
+	repeat, err := r.State.Begin(ctx, r.Pipeline, state.Entry{Stream: name, Start: slot.Start, End: slot.End, Complete: slot.Complete, Cut: t.cut}, run)
 	if err != nil {
 		return 0, fmt.Errorf("recording window: %w", err)
 	}

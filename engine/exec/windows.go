@@ -25,9 +25,9 @@ type Slot struct {
 // Windows run oldest first, so the lookback's windows run before the
 // newer ones that move its reach. With force, every window in [from, to)
 // runs whatever the ledger says, once per cut.
-func Windows(inc *config.Incremental, loc *time.Location, now time.Time, ledger []state.Window, from, to time.Time, force bool) []Slot {
+func Windows(inc *config.Incremental, loc *time.Location, now time.Time, ledger []state.Entry, from, to time.Time, force bool) []Slot {
 	start := inc.Start.In(loc)
-	done := map[time.Time]state.Window{}
+	done := map[time.Time]state.Entry{}
 	var newest time.Time
 	for _, w := range ledger {
 		done[w.Start.UTC()] = w

@@ -32,15 +32,15 @@ func TestWindows(t *testing.T) {
 	if want := "03-08T00..03-09T00 03-09T00..03-10T00 03-10T00..03-11T00 03-11T00..03-11T15*"; got != want {
 		t.Errorf("fresh:\n got %s\nwant %s", got, want)
 	}
-	committed := func(day int, complete bool) state.Window {
+	committed := func(day int, complete bool) state.Entry {
 		s := time.Date(2024, 3, day, 0, 0, 0, 0, ny)
 		e := s.AddDate(0, 0, 1)
 		if !complete {
 			e = now
 		}
-		return state.Window{Start: s, End: e, Complete: complete, State: state.Committed}
+		return state.Entry{Start: s, End: e, Complete: complete, State: state.Committed}
 	}
-	ledger := []state.Window{committed(8, true), committed(9, true), committed(10, true), committed(11, false)}
+	ledger := []state.Entry{committed(8, true), committed(9, true), committed(10, true), committed(11, false)}
 	// The next run, a day later: the partial window runs again (now in
 	// full), then the new day up to now. The newest commit ends 03-11T15,
 	// so the 2h lookback reaches back to 13:00: no complete window ends

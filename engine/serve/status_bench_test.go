@@ -69,7 +69,7 @@ streams:
 		}
 		for w := range windows {
 			ws := start.AddDate(0, 0, w)
-			if _, err := st.Begin(ctx, name, state.Window{Stream: "events", Start: ws, End: ws.AddDate(0, 0, 1), Complete: true}, run); err != nil {
+			if _, err := st.Begin(ctx, name, state.Entry{Stream: "events", Start: ws, End: ws.AddDate(0, 0, 1), Complete: true}, run); err != nil {
 				b.Fatal(err)
 			}
 			if err := st.Commit(ctx, name, "events", ws, 100, ""); err != nil {

@@ -205,8 +205,8 @@ func (s *Store) Postgres() bool { return s.pg }
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Window is one window's ledger entry.
-type Window struct {
+// Entry is one window's entry in the ledger.
+type Entry struct {
 	Stream     string
 	Start, End time.Time
 	Complete   bool
@@ -236,7 +236,7 @@ func parse(s string) time.Time {
 
 // Windows returns the ledger of a stream (all streams when stream is
 // ""), in start order.
-func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window, error) {
+func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Entry, error) {
 	q := `SELECT stream, start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), coalesce(digest, ''), updated FROM windows WHERE pipeline = ?`
 	args := []any{pipeline}
 	if stream != "" {
@@ -248,9 +248,9 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Window
+	var out []Entry
 	for rows.Next() {
-		var w Window
+		var w Entry
 		var start, end, cut, updated string
 		if err := rows.Scan(&w.Stream, &start, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &w.Digest, &updated); err != nil {
 			return nil, err
@@ -263,17 +263,17 @@ func (s *Store) Windows(ctx context.Context, pipeline, stream string) ([]Window,
 
 // Window returns one window of the ledger, and false when the ledger has
 // none starting at start.
-func (s *Store) Window(ctx context.Context, pipeline, stream string, start time.Time) (Window, bool, error) {
-	var w Window
+func (s *Store) Window(ctx context.Context, pipeline, stream string, start time.Time) (Entry, bool, error) {
+	var w Entry
 	var st, end, cut, updated string
 	err := s.db.QueryRowContext(ctx, s.q(`SELECT start, "end", complete, state, rows, attempts, coalesce(error, ''), coalesce(cut, ''), coalesce(digest, ''), updated
 		FROM windows WHERE pipeline = ? AND stream = ? AND start = ?`), pipeline, stream, ts(start)).
 		Scan(&st, &end, &w.Complete, &w.State, &w.Rows, &w.Attempts, &w.Error, &cut, &w.Digest, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Window{}, false, nil
+		return Entry{}, false, nil
 	}
 	if err != nil {
-		return Window{}, false, err
+		return Entry{}, false, err
 	}
 	w.Stream = stream
 	w.Start, w.End, w.Cut, w.Updated = parse(st), parse(end), parse(cut), parse(updated)
@@ -315,7 +315,7 @@ func (s *Store) Watermarks(ctx context.Context, pipeline string) ([]Watermark, e
 // is loading in run, counting the attempt. repeat reports that the ledger
 // held the window committed in the same cut already: a window run twice
 // in one tick, which serve never means to do (metrics count it).
-func (s *Store) Begin(ctx context.Context, pipeline string, w Window, run int64) (repeat bool, err error) {
+func (s *Store) Begin(ctx context.Context, pipeline string, w Entry, run int64) (repeat bool, err error) {
 	var was, cut string
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT state, coalesce(cut, '') FROM windows WHERE pipeline = ? AND stream = ? AND start = ?`),
 		pipeline, w.Stream, ts(w.Start)).Scan(&was, &cut)

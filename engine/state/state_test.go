@@ -35,7 +35,7 @@ func TestLedger(t *testing.T) {
 	}
 	begin := func(from, to int, cut time.Time, wantRepeat bool) {
 		t.Helper()
-		repeat, err := s.Begin(ctx, "acme", Window{Stream: "contacts", Start: d(from), End: d(to), Complete: true, Cut: cut}, run)
+		repeat, err := s.Begin(ctx, "acme", Entry{Stream: "contacts", Start: d(from), End: d(to), Complete: true, Cut: cut}, run)
 		must(err)
 		if repeat != wantRepeat {
 			t.Errorf("window %d..%d in cut %v: repeat %v, want %v", from, to, cut, repeat, wantRepeat)
@@ -138,7 +138,7 @@ func TestPostgres(t *testing.T) {
 	if err != nil || run != 1 {
 		t.Fatalf("run %d, %v", run, err)
 	}
-	w := Window{Stream: "s", Start: start, End: start.Add(24 * time.Hour), Complete: true, Cut: start.Add(48 * time.Hour)}
+	w := Entry{Stream: "s", Start: start, End: start.Add(24 * time.Hour), Complete: true, Cut: start.Add(48 * time.Hour)}
 	if _, err := st.Begin(ctx, "p", w, run); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestWatermarks(t *testing.T) {
 		from, to         int
 		commit           bool
 	}{{"p", "a", 1, 2, true}, {"p", "a", 2, 3, true}, {"p", "a", 3, 4, false}, {"p", "b", 1, 2, true}, {"q", "a", 5, 6, true}} {
-		st.Begin(ctx, w.pipeline, Window{Stream: w.stream, Start: d(w.from), End: d(w.to), Complete: true}, 0)
+		st.Begin(ctx, w.pipeline, Entry{Stream: w.stream, Start: d(w.from), End: d(w.to), Complete: true}, 0)
 		if w.commit {
 			st.Commit(ctx, w.pipeline, w.stream, d(w.from), 1, "")
 		}
@@ -306,7 +306,7 @@ func TestWatermarks(t *testing.T) {
 	}
 	// The newest window loading again (the next run's longer cut) keeps
 	// the watermark where its last commit left it until it commits.
-	st.Begin(ctx, "q", Window{Stream: "a", Start: d(5), End: d(7)}, 0)
+	st.Begin(ctx, "q", Entry{Stream: "a", Start: d(5), End: d(7)}, 0)
 	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 6 {
 		t.Errorf("watermark of q while its window loads again: %+v", one)
 	}
@@ -314,7 +314,7 @@ func TestWatermarks(t *testing.T) {
 	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 6 {
 		t.Errorf("watermark of q after the reload failed: %+v", one)
 	}
-	st.Begin(ctx, "q", Window{Stream: "a", Start: d(5), End: d(7)}, 0)
+	st.Begin(ctx, "q", Entry{Stream: "a", Start: d(5), End: d(7)}, 0)
 	st.Commit(ctx, "q", "a", d(5), 1, "")
 	if one, _ := st.Watermarks(ctx, "q"); len(one) != 1 || one[0].End.Day() != 7 {
 		t.Errorf("watermark of q after the reload: %+v", one)
