@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hockeystack/sluice/internal/testfs"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -107,15 +108,7 @@ func mustRead(t *testing.T, path string) string {
 
 func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testfs.Write(t, dir, files)
 }
 
 // TestExampleWorkflow: the example CI workflow is valid YAML and runs

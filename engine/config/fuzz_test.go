@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/diag"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/internal/testfs"
 )
 
 // Bounds on what one input may cost. Real folders take milliseconds and a
@@ -132,20 +132,12 @@ func FuzzValidate(f *testing.F) {
 func validateFolder(t *testing.T, pipeline, connections, sql string) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
-	for name, text := range map[string]string{
+	testfs.Write(t, dir, map[string]string{
 		config.PipelineFileName:    pipeline,
 		config.ConnectionsFileName: connections,
 		"q.sql":                    sql,
 		"sql/q.sql":                sql,
-	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()

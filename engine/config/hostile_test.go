@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hockeystack/sluice/engine/diag"
+	"github.com/hockeystack/sluice/internal/testfs"
 )
 
 // TestYAMLSyntaxPositions: a syntax error points where the parser found
@@ -41,15 +42,7 @@ func TestYAMLSyntaxPositions(t *testing.T) {
 func writeFolder(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testfs.Write(t, dir, files)
 	return dir
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/hockeystack/sluice/engine/config"
 	"github.com/hockeystack/sluice/engine/ddl"
 	"github.com/hockeystack/sluice/engine/plan"
+	"github.com/hockeystack/sluice/internal/testfs"
 )
 
 func TestMain(m *testing.M) { os.Exit(clickhousetest.Main(m)) }
@@ -39,13 +40,7 @@ func compile(t *testing.T, pipeline string, sql map[string]string, opts plan.Opt
 	for k, v := range sql {
 		files["p/"+k] = v
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testfs.Write(t, dir, files)
 	conns, ds := config.ParseConnections("connections.yaml", []byte(connections))
 	if ds.HasErrors() {
 		t.Fatal(ds)

@@ -734,9 +734,19 @@ func (s *Daemon) freshness(ctx context.Context, pipeline, stream string) {
 // (those it holds a live plan for: verifying others would log in to
 // customers' warehouses to plan them) against its ledger.
 func (s *Daemon) verifyLoop(ctx context.Context, every time.Duration) {
+	s.repeat(ctx, every, false, s.verifyLive)
+}
+
+// repeat calls f every interval (and once at once when now is set) until
+// ctx ends or the daemon stops.
+func (s *Daemon) repeat(ctx context.Context, every time.Duration, now bool, f func(context.Context)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if now {
+			f(ctx)
+		}
+		now = true
 		select {
 		case <-ctx.Done():
 			return
@@ -744,7 +754,6 @@ func (s *Daemon) verifyLoop(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		s.verifyLive(ctx)
 	}
 }
 

@@ -178,18 +178,7 @@ func (s *Daemon) statusHandlers(mux *http.ServeMux) {
 // watchAlerts raises and clears the behind and paused alerts from the
 // state every interval (failures are raised where they happen).
 func (s *Daemon) watchAlerts(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		s.checkAlerts(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.stopping:
-			return
-		case <-t.C:
-		}
-	}
+	s.repeat(ctx, every, true, s.checkAlerts)
 }
 
 func (s *Daemon) checkAlerts(ctx context.Context) {

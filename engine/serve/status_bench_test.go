@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hockeystack/sluice/engine/state"
+	"github.com/hockeystack/sluice/internal/testfs"
 )
 
 // BenchmarkStatusPage500 times what a request to the status page costs
@@ -38,15 +38,7 @@ streams:
 `, i, i)
 		files[fmt.Sprintf("p%03d/q.sql", i)] = `SELECT ID, "AT" FROM EVENTS WHERE "AT" >= :window_start AND "AT" < :window_end`
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testfs.Write(b, dir, files)
 	st, err := state.Open(filepath.Join(dir, "state.db"))
 	if err != nil {
 		b.Fatal(err)
