@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,7 +111,11 @@ type chunk struct {
 	gzip    bool
 
 	once sync.Once
-	data []byte // encoded body
+	data []byte // encoded body, for the inline chunk and JSON
+	// file holds the encoded body of size bytes of a downloadable Arrow
+	// chunk (see chunks.go).
+	file string
+	size int64
 	json [][]*string
 	err  error
 }
@@ -153,6 +158,9 @@ func (c *chunk) encode() ([]byte, error) {
 func (c *chunk) release() {
 	c.once.Do(func() { c.err = fmt.Errorf("result evicted") })
 	c.data, c.json = nil, nil
+	if c.file != "" {
+		os.Remove(c.file) // a download under way still reads it
+	}
 	for _, r := range c.records {
 		r.Release()
 	}
@@ -282,6 +290,39 @@ func columnOf(f arrow.Field, alias string, declared *column) column {
 // chunk, decimals as int64 while they fit, timestamps as epoch/fraction
 // structs, times as nanoseconds.
 func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
+	b := new(bytes.Buffer)
+	if err := arrowChunkTo(b, records, cols, false); err != nil || b.Len() == 0 {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// arrowChunkTo is arrowChunk into b, gzipped when asked; nothing for no
+// records.
+func arrowChunkTo(b *bytes.Buffer, records []arrow.RecordBatch, cols []column, gz bool) error {
+	out, err := snowflakeRecords(records, cols)
+	defer func() {
+		for _, r := range out {
+			r.Release()
+		}
+	}()
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if !gz {
+		return writeIPC(b, out)
+	}
+	var raw bytes.Buffer
+	if err := writeIPC(&raw, out); err != nil {
+		return err
+	}
+	gw := gzip.NewWriter(b)
+	gw.Write(raw.Bytes())
+	return gw.Close()
+}
+
+// snowflakeRecords converts records to Snowflake's encoding.
+func snowflakeRecords(records []arrow.RecordBatch, cols []column) ([]arrow.RecordBatch, error) {
 	mem := memory.DefaultAllocator
 	widths := make([]int, len(cols))
 	for i := range cols {
@@ -289,17 +330,15 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 	}
 	var fields []arrow.Field
 	var out []arrow.RecordBatch
-	defer func() {
-		for _, r := range out {
-			r.Release()
-		}
-	}()
 	for _, rec := range records {
 		arrs := make([]arrow.Array, len(cols))
 		for i := range cols {
 			a, err := encodeColumn(mem, rec.Column(i), cols[i], widths[i])
 			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", cols[i].Name, err)
+				for _, a := range arrs[:i] {
+					a.Release()
+				}
+				return out, fmt.Errorf("column %s: %w", cols[i].Name, err)
 			}
 			arrs[i] = a
 		}
@@ -316,9 +355,12 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 		}
 		out = append(out, r)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
+	return out, nil
+}
+
+// writeIPC writes records as one IPC stream into b.
+func writeIPC(b *bytes.Buffer, out []arrow.RecordBatch) error {
+	mem := memory.DefaultAllocator
 	// Size the buffer up front: growing it copies and clears megabytes.
 	size := 4096
 	for _, r := range out {
@@ -330,17 +372,14 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 			size += dataSize(c.Data()) + 64
 		}
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.Grow(size)
 	w := ipc.NewWriter(b, ipc.WithSchema(out[0].Schema()), ipc.WithAllocator(mem))
 	for _, r := range out {
 		if err := w.Write(r); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return w.Close()
 }
 
 // dataSize is the bytes an array's buffers hold, children included.
