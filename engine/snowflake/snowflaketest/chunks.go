@@ -146,13 +146,31 @@ func (res *result) newChunk(s *Server, recs []arrow.RecordBatch) *chunk {
 func (s *Server) spillDir() (string, error) {
 	s.spillOnce.Do(func() {
 		s.spillPath, s.spillErr = os.MkdirTemp("", "snowsim-results-")
+		s.encodeBufs = make(chan *bytes.Buffer, 2)
 	})
 	return s.spillPath, s.spillErr
 }
 
-// encodeBuffers are reused for encoding chunks: a fresh buffer of tens of
-// megabytes costs more to fault in than to fill.
-var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// encodeBuffer returns a buffer to encode a chunk in, one used before
+// when there is one: a fresh buffer of tens of megabytes costs more to
+// fault in than to fill. (A sync.Pool drops its buffers at every
+// collection, which come often while a result streams.)
+func (s *Server) encodeBuffer() *bytes.Buffer {
+	select {
+	case b := <-s.encodeBufs:
+		b.Reset()
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func (s *Server) putEncodeBuffer(b *bytes.Buffer) {
+	select {
+	case s.encodeBufs <- b:
+	default:
+	}
+}
 
 // spill encodes the chunk, writes its body to a file of the server's and
 // releases its records.
@@ -164,15 +182,14 @@ func (c *chunk) spill(s *Server) error {
 			}
 			c.records = nil
 		}()
-		buf := encodeBuffers.Get().(*bytes.Buffer)
-		defer encodeBuffers.Put(buf)
-		buf.Reset()
-		if c.err = arrowChunkTo(buf, c.records, c.columns, c.gzip); c.err != nil {
-			return
-		}
 		dir, err := s.spillDir()
 		if err != nil {
 			c.err = err
+			return
+		}
+		buf := s.encodeBuffer()
+		defer s.putEncodeBuffer(buf)
+		if c.err = arrowChunkTo(buf, c.records, c.columns, c.gzip); c.err != nil {
 			return
 		}
 		f, err := os.CreateTemp(dir, "chunk-")

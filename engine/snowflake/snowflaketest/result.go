@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -587,33 +589,20 @@ func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arr
 func narrowInts(mem memory.Allocator, a arrow.Array, width int) arrow.Array {
 	switch width {
 	case 1:
-		return narrowTo[int8](a, array.NewInt8Builder(mem))
+		return narrowTo[int8](a, arrow.PrimitiveTypes.Int8)
 	case 2:
-		return narrowTo[int16](a, array.NewInt16Builder(mem))
+		return narrowTo[int16](a, arrow.PrimitiveTypes.Int16)
 	case 4:
-		return narrowTo[int32](a, array.NewInt32Builder(mem))
+		return narrowTo[int32](a, arrow.PrimitiveTypes.Int32)
 	}
-	return narrowTo[int64](a, array.NewInt64Builder(mem))
+	return narrowTo[int64](a, arrow.PrimitiveTypes.Int64)
 }
 
-// intBuilder is the part of Arrow's integer builders narrowTo needs.
-type intBuilder[T int8 | int16 | int32 | int64] interface {
-	AppendValues([]T, []bool)
-	NewArray() arrow.Array
-	Release()
-}
-
-func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) arrow.Array {
-	defer b.Release()
+// narrowTo writes the values of a into a new array of type t, whose Go
+// type is T, straight into its buffer.
+func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, t arrow.DataType) arrow.Array {
 	n := a.Len()
 	v := make([]T, n)
-	var valid []bool // nil: all valid
-	if a.NullN() > 0 {
-		valid = make([]bool, n)
-		for j := range valid {
-			valid[j] = a.IsValid(j)
-		}
-	}
 	// Values under a null are converted too: they are never read.
 	switch a := a.(type) {
 	case *array.Int8:
@@ -635,8 +624,34 @@ func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) ar
 			}
 		}
 	}
-	b.AppendValues(v, valid)
-	return b.NewArray()
+	return fixedArray(t, a, bytesOf(v))
+}
+
+// bytesOf is the memory of a slice of fixed-width values.
+func bytesOf[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
+
+// validityOf is a copy of a's validity bitmap from its offset, nil when
+// a has no NULLs.
+func validityOf(a arrow.Array) *memory.Buffer {
+	if a.NullN() == 0 {
+		return nil
+	}
+	bm := make([]byte, bitutil.BytesForBits(int64(a.Len())))
+	bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), a.Len(), bm, 0)
+	return memory.NewBufferBytes(bm)
+}
+
+// fixedArray makes an array of type t over vals, a's rows' values, with
+// a's validity.
+func fixedArray(t arrow.DataType, a arrow.Array, vals []byte) arrow.Array {
+	d := array.NewData(t, a.Len(), []*memory.Buffer{validityOf(a), memory.NewBufferBytes(vals)}, nil, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 func convertInts[T, S int8 | int16 | int32 | int64](dst []T, src []S) {
@@ -732,18 +747,9 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	if c.Kind == kTZ {
 		fields = append(fields, arrow.Field{Name: "timezone", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
 	}
-	b := array.NewStructBuilder(mem, arrow.StructOf(fields...))
-	defer b.Release()
-	// Whole columns at a time: a builder call per value cost more than
-	// the arithmetic.
+	// Whole columns at a time, straight into the buffers: a builder call
+	// per value cost more than the arithmetic.
 	n := ts.Len()
-	var valid []bool // nil: all valid; a null struct has null fields
-	if a.NullN() > 0 {
-		valid = make([]bool, n)
-		for j := range valid {
-			valid[j] = a.IsValid(j)
-		}
-	}
 	epochs, fracs := make([]int64, n), make([]int32, n)
 	unit := ts.DataType().(*arrow.TimestampType).Unit
 	perSec := int64(time.Second / unit.Multiplier())
@@ -758,25 +764,25 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 		frac := rem * nanos
 		epochs[j], fracs[j] = sec, int32(frac-frac%cut)
 	}
-	if valid == nil {
-		all := make([]bool, n)
-		for j := range all {
-			all[j] = true
-		}
-		b.AppendValues(all)
-	} else {
-		b.AppendValues(valid)
+	// A null struct has null fields.
+	valid := validityOf(a)
+	child := func(t arrow.DataType, vals []byte) arrow.ArrayData {
+		return array.NewData(t, n, []*memory.Buffer{valid, memory.NewBufferBytes(vals)}, nil, a.NullN(), 0)
 	}
-	b.FieldBuilder(0).(*array.Int64Builder).AppendValues(epochs, valid)
-	b.FieldBuilder(1).(*array.Int32Builder).AppendValues(fracs, valid)
+	children := []arrow.ArrayData{child(arrow.PrimitiveTypes.Int64, bytesOf(epochs)), child(arrow.PrimitiveTypes.Int32, bytesOf(fracs))}
 	if c.Kind == kTZ {
 		tz := make([]int32, n)
 		for j := range tz {
 			tz[j] = 1440 + offsetOf(offsets, j)
 		}
-		b.FieldBuilder(2).(*array.Int32Builder).AppendValues(tz, valid)
+		children = append(children, child(arrow.PrimitiveTypes.Int32, bytesOf(tz)))
 	}
-	return b.NewArray(), nil
+	d := array.NewData(arrow.StructOf(fields...), n, []*memory.Buffer{valid}, children, a.NullN(), 0)
+	for _, ch := range children {
+		ch.Release()
+	}
+	defer d.Release()
+	return array.MakeFromData(d), nil
 }
 
 // timestampsOf splits a timestamp column into its instants and, for

@@ -13,6 +13,7 @@
 package snowflaketest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -106,6 +107,8 @@ type Server struct {
 	spillOnce sync.Once
 	spillPath string
 	spillErr  error
+	// encodeBufs keeps buffers chunks were encoded in, for the next.
+	encodeBufs chan *bytes.Buffer
 
 	mu       sync.Mutex
 	users    map[string]*User // by upper-case name
