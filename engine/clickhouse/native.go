@@ -213,8 +213,9 @@ func (c *nativeColumn) append(a arrow.Array) error {
 		days := a.(*array.Date32).Date32Values()
 		c.data = grow(c.data, 2*n)
 		out := c.data[mark[0]:]
+		nulls := a.NullN() > 0
 		for i, d := range days {
-			if !a.IsValid(i) {
+			if nulls && !a.IsValid(i) {
 				d = 0
 			}
 			if d < 0 || d > math.MaxUint16 {
@@ -228,9 +229,10 @@ func (c *nativeColumn) append(a arrow.Array) error {
 		perSec := int64(time.Second / ts.DataType().(*arrow.TimestampType).Unit.Multiplier())
 		c.data = grow(c.data, 4*n)
 		out := c.data[mark[0]:]
+		nulls := a.NullN() > 0
 		for i, v := range ts.TimestampValues() {
 			s := int64(0)
-			if a.IsValid(i) {
+			if !nulls || a.IsValid(i) {
 				s = num.FloorDiv(int64(v), perSec)
 			}
 			if s < 0 || s > math.MaxUint32 {
@@ -322,6 +324,9 @@ func (c *nativeColumn) appendDecimals(a arrow.Array, start int) error {
 	w := c.width
 	c.data = grow(c.data, w*n)
 	out := c.data[start:]
+	if src == 16 && w <= 8 && a.NullN() == 0 {
+		return appendNarrowDecimals(out, raw, w, n)
+	}
 	for i := 0; i < n; i++ {
 		v := raw[i*src : (i+1)*src]
 		o := out[i*w : (i+1)*w]
@@ -352,6 +357,29 @@ func (c *nativeColumn) appendDecimals(a arrow.Array, start int) error {
 			}
 		}
 		copy(o, v[:w])
+	}
+	return nil
+}
+
+// appendNarrowDecimals writes n decimal128 values of raw, none NULL, as
+// Decimal64 (w 8) or Decimal32 (w 4) storage, a word at a time: a value
+// fits when its high word is the sign extension of its low word, and for
+// Decimal32 when its low word is the sign extension of its low 4 bytes.
+func appendNarrowDecimals(out, raw []byte, w, n int) error {
+	for i := 0; i < n; i++ {
+		lo := binary.LittleEndian.Uint64(raw[i*16:])
+		hi := binary.LittleEndian.Uint64(raw[i*16+8:])
+		if hi != uint64(int64(lo)>>63) {
+			return &notExact{i}
+		}
+		if w == 8 {
+			binary.LittleEndian.PutUint64(out[i*8:], lo)
+			continue
+		}
+		if int64(lo) != int64(int32(lo)) {
+			return &notExact{i}
+		}
+		binary.LittleEndian.PutUint32(out[i*4:], uint32(lo))
 	}
 	return nil
 }

@@ -333,6 +333,20 @@ func TestNativeRefusesWhatItCannotWrite(t *testing.T) {
 			b.Append(decimal128.FromI64(math.MaxInt32 + 1))
 			return b.NewArray()
 		}, ""},
+		{"Decimal(9, 2)", func() arrow.Array {
+			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 9, Scale: 2})
+			defer b.Release()
+			b.Append(decimal128.FromI64(math.MinInt32))
+			b.Append(decimal128.FromI64(math.MinInt32 - 1))
+			return b.NewArray()
+		}, ""},
+		{"Decimal(18, 2)", func() arrow.Array {
+			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 18, Scale: 2})
+			defer b.Release()
+			b.Append(decimal128.FromI64(math.MinInt64))
+			b.Append(decimal128.New(0, 1<<63)) // 2^63: the low word alone reads negative
+			return b.NewArray()
+		}, ""},
 		{"Date", func() arrow.Array {
 			b := array.NewDate32Builder(mem)
 			defer b.Release()

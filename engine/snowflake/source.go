@@ -476,6 +476,9 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 	n := a.Len()
 	switch t := target.(type) {
 	case *arrow.Int64Type:
+		if out, ok := widenInts(mem, a, t); ok {
+			return out, nil
+		}
 		b := array.NewInt64Builder(mem)
 		defer b.Release()
 		b.Reserve(n)
@@ -494,6 +497,17 @@ func canonicalColumn(mem memory.Allocator, a arrow.Array, target arrow.DataType,
 		}
 		return b.NewArray(), nil
 	case *arrow.Decimal128Type:
+		if scale == int(t.Scale) {
+			if d, ok := a.(*array.Decimal128); ok && d.Data().Offset() == 0 {
+				// The same unscaled values: only the precision differs.
+				data := array.NewData(t, n, d.Data().Buffers(), nil, d.NullN(), 0)
+				defer data.Release()
+				return array.MakeFromData(data), nil
+			}
+			if out, ok := widenInts(mem, a, t); ok {
+				return out, nil
+			}
+		}
 		b := array.NewDecimal128Builder(mem, t)
 		defer b.Release()
 		b.Reserve(n)
@@ -633,24 +647,24 @@ func snowflakeTimestamps(mem memory.Allocator, a arrow.Array, t *arrow.Timestamp
 	default:
 		return nil, false, nil
 	}
-	b := array.NewTimestampBuilder(mem, t)
-	defer b.Release()
-	b.Reserve(n)
+	o := newFixedOut(mem, a, 8)
+	vals := arrow.TimestampTraits.CastFromBytes(o.vals.Bytes())
 	for j := 0; j < n; j++ {
-		if a.IsNull(j) {
-			b.UnsafeAppendBoolToBitmap(false)
+		if o.isNull(j) {
+			vals[j] = 0
 			continue
 		}
 		v, fits := at(j)
 		if !fits {
+			o.release()
 			sec, ns := epochOf(j)
 			return nil, true, fmt.Errorf("%s is outside the range a %s is read in at its precision, nanoseconds (%s to %s); "+
 				"select it as %s(6) to read it in microseconds", time.Unix(sec, ns).UTC().Format(time.RFC3339Nano), sc.typ.Plain(),
 				time.Unix(0, math.MinInt64).UTC().Format(time.RFC3339Nano), time.Unix(0, math.MaxInt64).UTC().Format(time.RFC3339Nano), sc.typ.Name())
 		}
-		b.UnsafeAppend(arrow.Timestamp(v))
+		vals[j] = arrow.Timestamp(v)
 	}
-	return b.NewArray(), true, nil
+	return o.array(t), true, nil
 }
 
 // splitScaled splits a value scaled by 10^scale into epoch seconds and

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -52,13 +53,14 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			grain = int64(step / from)
 		}
 		checkDigits := grain > 1 && !col.AllowLossy
-		b := array.NewTimestampBuilder(mem, dt)
-		defer b.Release()
-		b.Reserve(n)
+		o := newFixedOut(mem, n, 8, src.NullN() > 0)
+		defer o.release()
+		vals := arrow.Int64Traits.CastFromBytes(o.vals.Bytes())
 		for k := 0; k < n; k++ {
 			i := at(k)
 			if src.IsNull(i) {
-				b.UnsafeAppendBoolToBitmap(false)
+				o.null(k)
+				vals[k] = 0
 				continue
 			}
 			v := int64(src.Value(i))
@@ -80,35 +82,48 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 			if checkDigits && int64(src.Value(i))-num.FloorDiv(int64(src.Value(i)), grain)*grain != 0 {
 				return nil, true, &cellError{row: k, msg: precisionLoss(col, src.Value(i).ToTime(src.DataType().(*arrow.TimestampType).Unit))}
 			}
-			b.UnsafeAppend(arrow.Timestamp(v))
+			vals[k] = v
 		}
-		return b.NewArray(), true, nil
+		return o.array(dt), true, nil
 	case *array.Boolean:
 		// BOOLEAN into UInt8 (ClickHouse before Bool): 1 and 0.
 		if target.ID() != arrow.UINT8 {
 			return nil, false, nil
 		}
-		b := array.NewUint8Builder(mem)
-		defer b.Release()
-		b.Reserve(n)
+		o := newFixedOut(mem, n, 1, src.NullN() > 0)
+		defer o.release()
+		vals := o.vals.Bytes()
 		for k := 0; k < n; k++ {
 			i := at(k)
+			vals[k] = 0
 			switch {
 			case src.IsNull(i):
-				b.UnsafeAppendBoolToBitmap(false)
+				o.null(k)
 			case src.Value(i):
-				b.UnsafeAppend(1)
-			default:
-				b.UnsafeAppend(0)
+				vals[k] = 1
 			}
 		}
-		return b.NewArray(), true, nil
+		return o.array(target), true, nil
 	case *array.Date32:
 		if target.ID() != arrow.DATE32 {
 			return nil, false, nil
 		}
 		r, bounded := timeRange(col)
 		lo, hi := int64(arrow.Date32FromTime(r.Earliest)), int64(arrow.Date32FromTime(r.Latest))
+		if keep == nil {
+			// Every row, unchanged: check the range, and the same array
+			// serves.
+			if bounded {
+				nulls := src.NullN() > 0
+				for i, d := range src.Date32Values() {
+					if (d < arrow.Date32(lo) || d > arrow.Date32(hi)) && !(nulls && src.IsNull(i)) {
+						return nil, true, &cellError{row: i, msg: outOfRange(col, r, d.ToTime())}
+					}
+				}
+			}
+			src.Retain()
+			return src, true, nil
+		}
 		b := array.NewDate32Builder(mem)
 		defer b.Release()
 		b.Reserve(n)
@@ -132,6 +147,17 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		}
 		mul := decimal128.GetScaleMultiplier(int(dt.Scale - sdt.Scale))
 		limit := decimal128.GetScaleMultiplier(int(dt.Precision))
+		if dt.Scale == sdt.Scale && keep == nil {
+			// Every row, the same unscaled values: check each fits the
+			// precision, and the same bytes serve.
+			if k, ok := decimalsFit(src, dt.Precision, limit); !ok {
+				v := src.Value(k)
+				return nil, true, &cellError{row: k, msg: fmt.Sprintf("%s overflows %s", v.ToString(dt.Scale), col.Type.Plain())}
+			}
+			d := array.NewData(dt, src.Len(), src.Data().Buffers(), nil, src.NullN(), src.Data().Offset())
+			defer d.Release()
+			return array.MakeFromData(d), true, nil
+		}
 		b := array.NewDecimal128Builder(mem, dt)
 		defer b.Release()
 		b.Reserve(n)
@@ -252,5 +278,73 @@ func appendInt(b array.Builder, v int64) {
 		b.UnsafeAppend(uint32(v))
 	case *array.Uint64Builder:
 		b.UnsafeAppend(uint64(v))
+	}
+}
+
+// decimalsFit reports whether every valid value of src is below limit,
+// 10^precision, in absolute value; when not, k is the first row that is
+// not. Values of up to 18 digits are compared as int64.
+func decimalsFit(src *array.Decimal128, precision int32, limit decimal128.Num) (k int, ok bool) {
+	nulls := src.NullN() > 0
+	vals := src.Values()
+	if precision <= 18 {
+		lim := int64(limit.LowBits())
+		for i, v := range vals {
+			lo := int64(v.LowBits())
+			if (v.HighBits() != lo>>63 || lo <= -lim || lo >= lim) && !(nulls && src.IsNull(i)) {
+				return i, false
+			}
+		}
+		return 0, true
+	}
+	for i, v := range vals {
+		if a := v.Abs(); !a.Less(limit) && !(nulls && src.IsNull(i)) {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// fixedOut is a column of n fixed-width values being written in place,
+// with a validity bitmap when it may hold NULLs.
+type fixedOut struct {
+	vals, valid *memory.Buffer
+	n, nulls    int
+}
+
+func newFixedOut(mem memory.Allocator, n, width int, nullable bool) *fixedOut {
+	o := &fixedOut{n: n}
+	o.vals = memory.NewResizableBuffer(mem)
+	o.vals.Resize(n * width)
+	if nullable {
+		o.valid = memory.NewResizableBuffer(mem)
+		o.valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.SetBitsTo(o.valid.Bytes(), 0, int64(n), true)
+	}
+	return o
+}
+
+// null marks row k NULL; the column must have been made nullable.
+func (o *fixedOut) null(k int) {
+	bitutil.ClearBit(o.valid.Bytes(), k)
+	o.nulls++
+}
+
+// array makes the column an array of type t; the caller still releases o.
+func (o *fixedOut) array(t arrow.DataType) arrow.Array {
+	valid := o.valid
+	if o.nulls == 0 {
+		valid = nil
+	}
+	d := array.NewData(t, o.n, []*memory.Buffer{valid, o.vals}, nil, o.nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+// release frees o's references to its buffers.
+func (o *fixedOut) release() {
+	o.vals.Release()
+	if o.valid != nil {
+		o.valid.Release()
 	}
 }

@@ -564,6 +564,17 @@ func vbuild(mem memory.Allocator, v *vec, col Column, rows []int, n int) (arrow.
 	b := array.NewBuilder(mem, col.Type.Arrow())
 	defer b.Release()
 	b.Reserve(count)
+	if sb, ok := b.(*array.StringBuilder); ok && v.kind == vString {
+		// The text's bytes at once: growing the data buffer as values
+		// come copies and clears it again and again.
+		total := 0
+		for k := 0; k < count; k++ {
+			if r := at(k); v.ok(r) {
+				total += len(v.s[v.at(r)])
+			}
+		}
+		sb.ReserveData(total)
+	}
 	for k := 0; k < count; k++ {
 		r := at(k)
 		if !v.ok(r) {

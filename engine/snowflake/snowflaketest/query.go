@@ -547,11 +547,10 @@ func arrayRows(args []any) [][]any {
 }
 
 // query runs a statement that returns rows, through DuckDB's Arrow
-// interface, and cuts the result into chunks.
+// interface, cutting the result into chunks as it comes (chunks.go).
 func (s *Server) query(ctx context.Context, res *result, sess *session, q string, args []any, describeOnly bool) {
 	var aliases []string
-	var records []arrow.RecordBatch
-	var schema *arrow.Schema
+	var cw *chunkWriter
 	err := sess.conn.Raw(func(dc any) error {
 		st, err := dc.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 		if err != nil {
@@ -580,17 +579,29 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 			return err
 		}
 		defer rr.Release()
-		schema = rr.Schema()
+		s.setColumns(res, sess, rr.Schema(), aliases)
+		cw = s.newChunkWriter(res)
+		row := 0 // rows before the record
 		for rr.Next() {
 			rec := rr.RecordBatch()
 			rec.Retain()
-			records = append(records, rec)
+			recs := []arrow.RecordBatch{rec}
+			if r := res.corrupt - 1 - row; res.corrupt > 0 && r >= 0 && int64(r) < rec.NumRows() {
+				corruptText(recs, res.columns, r)
+			}
+			row += int(rec.NumRows())
+			recs = prettyVariants(recs, res.columns)
+			cw.add(recs[0])
+			recs[0].Release()
 		}
-		return rr.Err()
+		if err := rr.Err(); err != nil {
+			return err
+		}
+		return cw.finish()
 	})
 	if err != nil {
-		for _, r := range records {
-			r.Release()
+		if cw != nil {
+			cw.abort()
 		}
 		if errors.Is(err, context.Canceled) {
 			res.err = sqlError(codeQueryCancelled, "57014", "SQL execution canceled")
@@ -599,6 +610,11 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 		res.err = fromDuck(err)
 		return
 	}
+}
+
+// setColumns sets a query result's columns and format from DuckDB's schema
+// and type aliases.
+func (s *Server) setColumns(res *result, sess *session, schema *arrow.Schema, aliases []string) {
 	res.statementType = typeSelect
 	for i, f := range schema.Fields() {
 		alias := ""
@@ -613,66 +629,6 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
 		res.format = "json"
 	}
-	if res.corrupt > 0 {
-		corruptText(records, res.columns, res.corrupt-1)
-	}
-	records = prettyVariants(records, res.columns)
-	s.cut(res, records)
-}
-
-// cut divides records into the inline first chunk and downloadable chunks.
-func (s *Server) cut(res *result, records []arrow.RecordBatch) {
-	var total int64
-	for _, r := range records {
-		total += r.NumRows()
-	}
-	res.total = total
-	newChunk := func(recs []arrow.RecordBatch) *chunk {
-		rows := 0
-		for _, r := range recs {
-			rows += int(r.NumRows())
-		}
-		return &chunk{rows: rows, records: recs, columns: res.columns, format: res.format, gzip: s.opts.Gzip}
-	}
-	if total <= int64(s.opts.FirstChunkRows) {
-		res.inline = newChunk(records)
-		return
-	}
-	// Everything goes into chunks of about ChunkRows rows, split on record
-	// boundaries and slicing records where a chunk fills up.
-	var cur []arrow.RecordBatch
-	curRows := int64(0)
-	limit := int64(s.opts.ChunkRows)
-	for _, r := range records {
-		off := int64(0)
-		for off < r.NumRows() {
-			take := min(r.NumRows()-off, limit-curRows)
-			part := r.NewSlice(off, off+take)
-			cur = append(cur, part)
-			curRows += take
-			off += take
-			if curRows == limit {
-				res.chunks = append(res.chunks, newChunk(cur))
-				cur, curRows = nil, 0
-			}
-		}
-		r.Release()
-	}
-	if len(cur) > 0 {
-		res.chunks = append(res.chunks, newChunk(cur))
-	}
-	// Encode the chunks ahead of their downloads, a few at a time, so the
-	// client's parallel fetches find them ready.
-	go func() {
-		sem := make(chan struct{}, 2)
-		for _, c := range res.chunks {
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem }()
-				c.encode()
-			}()
-		}
-	}()
 }
 
 // respond writes a finished result as the query response.
@@ -771,18 +727,7 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 	if wait > 0 {
 		time.Sleep(wait)
 	}
-	body, err := res.chunks[n].encode()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	if cut {
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		w.Write(body[:len(body)/2])
-		panic(http.ErrAbortHandler) // drop the connection mid-body
-	}
-	w.Write(body)
+	res.chunks[n].serve(w, cut)
 }
 
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, sess *session) {

@@ -11,13 +11,16 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -110,7 +113,11 @@ type chunk struct {
 	gzip    bool
 
 	once sync.Once
-	data []byte // encoded body
+	data []byte // encoded body, for the inline chunk and JSON
+	// file holds the encoded body of size bytes of a downloadable Arrow
+	// chunk (see chunks.go).
+	file string
+	size int64
 	json [][]*string
 	err  error
 }
@@ -153,6 +160,9 @@ func (c *chunk) encode() ([]byte, error) {
 func (c *chunk) release() {
 	c.once.Do(func() { c.err = fmt.Errorf("result evicted") })
 	c.data, c.json = nil, nil
+	if c.file != "" {
+		os.Remove(c.file) // a download under way still reads it
+	}
 	for _, r := range c.records {
 		r.Release()
 	}
@@ -282,6 +292,39 @@ func columnOf(f arrow.Field, alias string, declared *column) column {
 // chunk, decimals as int64 while they fit, timestamps as epoch/fraction
 // structs, times as nanoseconds.
 func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
+	b := new(bytes.Buffer)
+	if err := arrowChunkTo(b, records, cols, false); err != nil || b.Len() == 0 {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// arrowChunkTo is arrowChunk into b, gzipped when asked; nothing for no
+// records.
+func arrowChunkTo(b *bytes.Buffer, records []arrow.RecordBatch, cols []column, gz bool) error {
+	out, err := snowflakeRecords(records, cols)
+	defer func() {
+		for _, r := range out {
+			r.Release()
+		}
+	}()
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if !gz {
+		return writeIPC(b, out)
+	}
+	var raw bytes.Buffer
+	if err := writeIPC(&raw, out); err != nil {
+		return err
+	}
+	gw := gzip.NewWriter(b)
+	gw.Write(raw.Bytes())
+	return gw.Close()
+}
+
+// snowflakeRecords converts records to Snowflake's encoding.
+func snowflakeRecords(records []arrow.RecordBatch, cols []column) ([]arrow.RecordBatch, error) {
 	mem := memory.DefaultAllocator
 	widths := make([]int, len(cols))
 	for i := range cols {
@@ -289,17 +332,15 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 	}
 	var fields []arrow.Field
 	var out []arrow.RecordBatch
-	defer func() {
-		for _, r := range out {
-			r.Release()
-		}
-	}()
 	for _, rec := range records {
 		arrs := make([]arrow.Array, len(cols))
 		for i := range cols {
 			a, err := encodeColumn(mem, rec.Column(i), cols[i], widths[i])
 			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", cols[i].Name, err)
+				for _, a := range arrs[:i] {
+					a.Release()
+				}
+				return out, fmt.Errorf("column %s: %w", cols[i].Name, err)
 			}
 			arrs[i] = a
 		}
@@ -316,9 +357,12 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 		}
 		out = append(out, r)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
+	return out, nil
+}
+
+// writeIPC writes records as one IPC stream into b.
+func writeIPC(b *bytes.Buffer, out []arrow.RecordBatch) error {
+	mem := memory.DefaultAllocator
 	// Size the buffer up front: growing it copies and clears megabytes.
 	size := 4096
 	for _, r := range out {
@@ -330,17 +374,14 @@ func arrowChunk(records []arrow.RecordBatch, cols []column) ([]byte, error) {
 			size += dataSize(c.Data()) + 64
 		}
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.Grow(size)
 	w := ipc.NewWriter(b, ipc.WithSchema(out[0].Schema()), ipc.WithAllocator(mem))
 	for _, r := range out {
 		if err := w.Write(r); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return w.Close()
 }
 
 // dataSize is the bytes an array's buffers hold, children included.
@@ -548,33 +589,20 @@ func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arr
 func narrowInts(mem memory.Allocator, a arrow.Array, width int) arrow.Array {
 	switch width {
 	case 1:
-		return narrowTo[int8](a, array.NewInt8Builder(mem))
+		return narrowTo[int8](a, arrow.PrimitiveTypes.Int8)
 	case 2:
-		return narrowTo[int16](a, array.NewInt16Builder(mem))
+		return narrowTo[int16](a, arrow.PrimitiveTypes.Int16)
 	case 4:
-		return narrowTo[int32](a, array.NewInt32Builder(mem))
+		return narrowTo[int32](a, arrow.PrimitiveTypes.Int32)
 	}
-	return narrowTo[int64](a, array.NewInt64Builder(mem))
+	return narrowTo[int64](a, arrow.PrimitiveTypes.Int64)
 }
 
-// intBuilder is the part of Arrow's integer builders narrowTo needs.
-type intBuilder[T int8 | int16 | int32 | int64] interface {
-	AppendValues([]T, []bool)
-	NewArray() arrow.Array
-	Release()
-}
-
-func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) arrow.Array {
-	defer b.Release()
+// narrowTo writes the values of a into a new array of type t, whose Go
+// type is T, straight into its buffer.
+func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, t arrow.DataType) arrow.Array {
 	n := a.Len()
 	v := make([]T, n)
-	var valid []bool // nil: all valid
-	if a.NullN() > 0 {
-		valid = make([]bool, n)
-		for j := range valid {
-			valid[j] = a.IsValid(j)
-		}
-	}
 	// Values under a null are converted too: they are never read.
 	switch a := a.(type) {
 	case *array.Int8:
@@ -596,8 +624,34 @@ func narrowTo[T int8 | int16 | int32 | int64](a arrow.Array, b intBuilder[T]) ar
 			}
 		}
 	}
-	b.AppendValues(v, valid)
-	return b.NewArray()
+	return fixedArray(t, a, bytesOf(v))
+}
+
+// bytesOf is the memory of a slice of fixed-width values.
+func bytesOf[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
+
+// validityOf is a copy of a's validity bitmap from its offset, nil when
+// a has no NULLs.
+func validityOf(a arrow.Array) *memory.Buffer {
+	if a.NullN() == 0 {
+		return nil
+	}
+	bm := make([]byte, bitutil.BytesForBits(int64(a.Len())))
+	bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), a.Len(), bm, 0)
+	return memory.NewBufferBytes(bm)
+}
+
+// fixedArray makes an array of type t over vals, a's rows' values, with
+// a's validity.
+func fixedArray(t arrow.DataType, a arrow.Array, vals []byte) arrow.Array {
+	d := array.NewData(t, a.Len(), []*memory.Buffer{validityOf(a), memory.NewBufferBytes(vals)}, nil, a.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 func convertInts[T, S int8 | int16 | int32 | int64](dst []T, src []S) {
@@ -693,18 +747,9 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 	if c.Kind == kTZ {
 		fields = append(fields, arrow.Field{Name: "timezone", Type: arrow.PrimitiveTypes.Int32, Nullable: true})
 	}
-	b := array.NewStructBuilder(mem, arrow.StructOf(fields...))
-	defer b.Release()
-	// Whole columns at a time: a builder call per value cost more than
-	// the arithmetic.
+	// Whole columns at a time, straight into the buffers: a builder call
+	// per value cost more than the arithmetic.
 	n := ts.Len()
-	var valid []bool // nil: all valid; a null struct has null fields
-	if a.NullN() > 0 {
-		valid = make([]bool, n)
-		for j := range valid {
-			valid[j] = a.IsValid(j)
-		}
-	}
 	epochs, fracs := make([]int64, n), make([]int32, n)
 	unit := ts.DataType().(*arrow.TimestampType).Unit
 	perSec := int64(time.Second / unit.Multiplier())
@@ -719,25 +764,25 @@ func encodeTimestamps(mem memory.Allocator, a arrow.Array, c column) (arrow.Arra
 		frac := rem * nanos
 		epochs[j], fracs[j] = sec, int32(frac-frac%cut)
 	}
-	if valid == nil {
-		all := make([]bool, n)
-		for j := range all {
-			all[j] = true
-		}
-		b.AppendValues(all)
-	} else {
-		b.AppendValues(valid)
+	// A null struct has null fields.
+	valid := validityOf(a)
+	child := func(t arrow.DataType, vals []byte) arrow.ArrayData {
+		return array.NewData(t, n, []*memory.Buffer{valid, memory.NewBufferBytes(vals)}, nil, a.NullN(), 0)
 	}
-	b.FieldBuilder(0).(*array.Int64Builder).AppendValues(epochs, valid)
-	b.FieldBuilder(1).(*array.Int32Builder).AppendValues(fracs, valid)
+	children := []arrow.ArrayData{child(arrow.PrimitiveTypes.Int64, bytesOf(epochs)), child(arrow.PrimitiveTypes.Int32, bytesOf(fracs))}
 	if c.Kind == kTZ {
 		tz := make([]int32, n)
 		for j := range tz {
 			tz[j] = 1440 + offsetOf(offsets, j)
 		}
-		b.FieldBuilder(2).(*array.Int32Builder).AppendValues(tz, valid)
+		children = append(children, child(arrow.PrimitiveTypes.Int32, bytesOf(tz)))
 	}
-	return b.NewArray(), nil
+	d := array.NewData(arrow.StructOf(fields...), n, []*memory.Buffer{valid}, children, a.NullN(), 0)
+	for _, ch := range children {
+		ch.Release()
+	}
+	defer d.Release()
+	return array.MakeFromData(d), nil
 }
 
 // timestampsOf splits a timestamp column into its instants and, for

@@ -13,6 +13,7 @@
 package snowflaketest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -102,6 +103,12 @@ type Server struct {
 	http     *http.Server
 	// stageRoot holds the stages' files; removed on Close.
 	stageRoot string
+	// spillPath holds encoded result chunks (chunks.go); removed on Close.
+	spillOnce sync.Once
+	spillPath string
+	spillErr  error
+	// encodeBufs keeps buffers chunks were encoded in, for the next.
+	encodeBufs chan *bytes.Buffer
 
 	mu       sync.Mutex
 	users    map[string]*User // by upper-case name
@@ -225,6 +232,9 @@ func (s *Server) Close() error {
 	s.sessions = map[string]*session{}
 	s.mu.Unlock()
 	os.RemoveAll(s.stageRoot)
+	if s.spillPath != "" {
+		os.RemoveAll(s.spillPath)
+	}
 	return s.db.Close()
 }
 
