@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -100,7 +101,10 @@ func goValue(a arrow.Array, i int) any {
 		}
 		return decimal{new(big.Int).SetUint64(v), 0}
 	case []byte:
-		return string(v)
+		// A BINARY stays bytes: as a string it would be held to UTF-8
+		// where copying it is not, and string functions would change
+		// bytes that are not UTF-8.
+		return bytes.Clone(v)
 	default:
 		return v
 	}
@@ -354,6 +358,14 @@ func appendValue(b array.Builder, col Column, v any) error {
 		if u, ok := v.(uint64); ok {
 			b.Append(u)
 			return nil
+		}
+		if d, ok := v.(decimal); ok && d.v.Sign() > 0 {
+			// Above Int64 a UInt64 still holds it: 2^63 to 2^64-1.
+			q, r := new(big.Int).QuoRem(d.v, pow10(d.scale), new(big.Int))
+			if r.Sign() == 0 && q.IsUint64() {
+				b.Append(q.Uint64())
+				return nil
+			}
 		}
 		n, err := toInt(v, 0, math.MaxInt64, t)
 		b.Append(uint64(n))

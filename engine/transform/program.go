@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -52,6 +54,26 @@ type Program struct {
 	noVector bool
 	// exprInputs are the source columns expressions and the filter read.
 	exprInputs []int
+	// textRead are the source columns expressions and the filter name:
+	// their text is held to UTF-8 before they run.
+	textRead []int
+}
+
+// readNames adds to names every identifier text's expression names.
+func readNames(text string, names map[string]bool) {
+	tree, err := parser.Parse(text)
+	if err != nil {
+		return // Compile has refused it already
+	}
+	ast.Walk(&tree.Node, identVisitor(names))
+}
+
+type identVisitor map[string]bool
+
+func (v identVisitor) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok {
+		v[id.Value] = true
+	}
 }
 
 type producer struct {
@@ -162,8 +184,18 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 		fields[i] = arrow.Field{Name: c.Name, Type: c.Type.Arrow(), Nullable: c.Type.Nullable}
 	}
 	if usesExpr {
-		for i := range in.Fields() {
+		read := map[string]bool{}
+		readNames(filter, read)
+		for _, c := range cols {
+			if c.Expr != "" {
+				readNames(c.Expr, read)
+			}
+		}
+		for i, f := range in.Fields() {
 			p.exprInputs = append(p.exprInputs, i)
+			if read[f.Name] {
+				p.textRead = append(p.textRead, i)
+			}
 		}
 	}
 	p.out = arrow.NewSchema(fields, nil)
@@ -218,6 +250,17 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 			}
 		}
 		return rows
+	}
+	// Text that is not UTF-8 in a VARCHAR column is a corrupt result:
+	// copying it stops the window (castColumn), and so must reading it
+	// in an expression, where the vectorized path would pass it on and
+	// string functions would change it (lower() writes U+FFFD).
+	for _, c := range p.textRead {
+		if s, ok := rec.Column(c).(*array.String); ok {
+			if r := invalidUTF8(s); r >= 0 {
+				return nil, &Error{Where: where, Column: p.in.Field(c).Name, Row: where.Row + int64(r) + 1, Key: p.keyOf(rec, vmRows, r), Msg: "invalid UTF-8 in a String value"}
+			}
+		}
 	}
 	var keep []int // rows that pass the filter; nil keeps all
 	if p.filter != nil {
