@@ -223,7 +223,24 @@ func firstTooLong(a arrow.Array, t sqltype.Type) (int, error) {
 
 func rangeChecked(col Column) bool {
 	_, ok := timeRange(col)
-	return ok
+	_, digits := digitLimit(col)
+	return ok || digits
+}
+
+// digitLimit is the largest magnitude a Snowflake NUMBER(p,0) with p up
+// to 18 holds, 10^p-1: such a column travels as int64, whose own range
+// is wider, so its values are checked against p's digits here rather
+// than left for Snowflake to refuse without naming the row.
+func digitLimit(col Column) (int64, bool) {
+	t := col.Type
+	if t.Dialect != sqltype.Snowflake || t.Kind != sqltype.Decimal || t.Scale != 0 || t.Precision > 18 {
+		return 0, false
+	}
+	lim := int64(1)
+	for range t.Precision {
+		lim *= 10
+	}
+	return lim - 1, true
 }
 
 // buildFromValues builds a destination column from expression results.
@@ -331,7 +348,11 @@ func appendValue(b array.Builder, col Column, v any) error {
 		b.Append(int32(n))
 		return err
 	case *array.Int64Builder:
-		n, err := toInt(v, math.MinInt64, math.MaxInt64, t)
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		if lim, ok := digitLimit(col); ok {
+			lo, hi = -lim, lim
+		}
+		n, err := toInt(v, lo, hi, t)
 		b.Append(n)
 		return err
 	case *array.Uint8Builder:

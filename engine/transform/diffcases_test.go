@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hockeystack/sluice/engine/sqltype"
 )
 
 // TestBinaryThroughExpressions: a BINARY's bytes, UTF-8 or not, arrive in
@@ -144,6 +146,71 @@ func TestDecimalIntoUInt64(t *testing.T) {
 				}
 				if !strings.HasSuffix(got, c.want) {
 					t.Errorf("%s as %q (vector %v): got %s, want %s", c.n, mapping, vector, got, c.want)
+				}
+			}
+		}
+	}
+}
+
+// TestIntegersIntoNarrowNumber: a Snowflake NUMBER(p,0) with p up to 18
+// travels as int64, so an integer beyond p digits was handed to Snowflake,
+// which refused the whole insert without naming row or column (found by
+// the push differential test). Each is now checked, copied or computed.
+func TestIntegersIntoNarrowNumber(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	for _, c := range []struct {
+		src  arrow.DataType
+		n    int64
+		typ  string
+		want string
+	}{
+		{arrow.PrimitiveTypes.Int64, 999999999999999999, "NUMBER(18,0)", "999999999999999999"},
+		{arrow.PrimitiveTypes.Int64, -999999999999999999, "NUMBER(18,0)", "-999999999999999999"},
+		{arrow.PrimitiveTypes.Int64, 1000000000000000000, "NUMBER(18,0)", "row 1: 1000000000000000000 overflows NUMBER(18,0)"},
+		{arrow.PrimitiveTypes.Int64, math.MinInt64, "NUMBER(18,0)", "row 1: -9223372036854775808 overflows NUMBER(18,0)"},
+		{arrow.PrimitiveTypes.Int16, 999, "NUMBER(3,0)", "999"},
+		{arrow.PrimitiveTypes.Int16, -1000, "NUMBER(3,0)", "row 1: -1000 overflows NUMBER(3,0)"},
+		{arrow.PrimitiveTypes.Uint32, 4294967295, "NUMBER(9,0)", "row 1: 4294967295 overflows NUMBER(9,0)"},
+	} {
+		schema := arrow.NewSchema([]arrow.Field{{Name: "N", Type: c.src}}, nil)
+		typ, err := sqltype.ParseSnowflake(c.typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mapping := range []string{"", "N", "N ?? 0"} {
+			for _, vector := range []bool{true, false} {
+				b := array.NewRecordBuilder(mem, schema)
+				switch fb := b.Field(0).(type) {
+				case *array.Int64Builder:
+					fb.Append(c.n)
+				case *array.Int16Builder:
+					fb.Append(int16(c.n))
+				case *array.Uint32Builder:
+					fb.Append(uint32(c.n))
+				}
+				rec := b.NewRecordBatch()
+				b.Release()
+				col := Column{Name: "V", Type: typ, Expr: mapping}
+				if mapping == "" {
+					col.From = "N"
+				}
+				prog, err := Compile(schema, []Column{col}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				prog.noVector = !vector
+				out, err := prog.Apply(mem, rec, Where{})
+				rec.Release()
+				got := ""
+				if err != nil {
+					got = err.Error()
+				} else {
+					got = out.Column(0).ValueStr(0)
+					out.Release()
+				}
+				if !strings.HasSuffix(got, c.want) {
+					t.Errorf("%s %d into %s as %q (vector %v): got %s, want %s", c.src, c.n, c.typ, mapping, vector, got, c.want)
 				}
 			}
 		}

@@ -115,7 +115,7 @@ func TestApplyErrors(t *testing.T) {
 		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999"), AllowLossy: true}, "column small, row 102: 100.00 overflows Decimal(3, 2)"},
 		{Column{Name: "e", Type: ch(t, "Int64"), Expr: "int(string(ID) + 'x')"}, "column e, row 101: expr:"},
 		// Text that is not UTF-8 stops the window when an expression reads it, too.
-		{Column{Name: "e", Type: ch(t, "String"), Expr: "lower(EMAIL)"}, "column EMAIL, row 102: invalid UTF-8 in a String value"},
+		{Column{Name: "e", Type: ch(t, "String"), Expr: "lower(EMAIL)"}, "column e, row 102: invalid UTF-8 in a String value"},
 	} {
 		prog, err := Compile(rec.Schema(), []Column{tc.col}, "")
 		if err != nil {
