@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -407,6 +408,17 @@ func appendValue(b array.Builder, col Column, v any) error {
 			return err
 		}
 		b.Append(decimal128.FromBigInt(d))
+		return nil
+	case *array.Decimal256Builder:
+		// A Decimal(39..76, s) column: the value keeps every digit, so a
+		// NUMBER(38, s) widened into it is exact.
+		dt := b.Type().(*arrow.Decimal256Type)
+		d, err := toDecimal(v, dt.Precision, dt.Scale, t, col.AllowLossy)
+		if err != nil {
+			b.AppendNull()
+			return err
+		}
+		b.Append(decimal256.FromBigInt(d))
 		return nil
 	case *array.StringBuilder:
 		s, err := toString(v)
