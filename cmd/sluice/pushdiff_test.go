@@ -36,6 +36,7 @@ type pushDest struct {
 	want                func(v valuegen.CHValue) (want string, refused bool)
 	same                func(got, want string) bool
 	planRefused         string
+	readRefused         string // the error of a type the source refuses when read
 }
 
 func pushDests(k valuegen.CHKind) []pushDest {
@@ -139,6 +140,13 @@ func pushDests(k valuegen.CHKind) []pushDest {
 				}})
 		}
 		return ds
+	case valuegen.CHArrInt, valuegen.CHArrText:
+		// Arrays are not pushed yet: the read stops, naming the column,
+		// before a row moves (README: Pushes).
+		return []pushDest{
+			{name: "array", mapping: "{from: %s, type: ARRAY}", readRefused: "column v: reading " + string(k) + " values is not supported"},
+			{name: "variant", mapping: "{from: %s, type: VARIANT}", readRefused: "column v: reading " + string(k) + " values is not supported"},
+		}
 	case valuegen.CHDate:
 		return []pushDest{{name: "date", mapping: "{from: %s, type: DATE}", read: "time", want: text(func(v valuegen.CHValue) string { return v.At.Format(time.DateTime) })}}
 	case valuegen.CHDateTime:
@@ -255,17 +263,24 @@ connections:
 	files := map[string]string{}
 	var checks []check
 	var refusals []refusal
-	equal, refused, planRefused := 0, 0, 0
+	equal, refused, planRefused, readRefused := 0, 0, 0, 0
 	for i, k := range valuegen.CHKinds {
 		src := fmt.Sprintf("c%d", i)
 		for _, d := range pushDests(k) {
 			for _, mode := range []string{"replace", "append"} {
 				name := fmt.Sprintf("p%d_%s_%s", i, d.name, mode)
-				if d.planRefused != "" {
+				if d.planRefused != "" || d.readRefused != "" {
 					pdir := filepath.Join(dir, "plan_"+name)
 					body, q := stream(name, d.mapping, mode, "1")
 					writeFiles(t, pdir, map[string]string{"pipeline.yaml": "version: 1\nname: refuse\nstreams:\n" + body, name + ".sql": fmt.Sprintf(q, src)})
 					_, errOut, code := sluice(t, "run", "--connections", filepath.Join(dir, "connections.yaml"), "--state", filepath.Join(pdir, "state.db"), pdir)
+					if d.readRefused != "" {
+						if code == 0 || !strings.Contains(errOut, d.readRefused) || !strings.Contains(errOut, "stream "+name) {
+							t.Errorf("%s (%s): exit %d, want the read refused (%q)\n%s", name, k, code, d.readRefused, errOut)
+						}
+						readRefused += len(values[k])
+						continue
+					}
 					if code == 0 || !strings.Contains(errOut, d.planRefused) || !strings.Contains(errOut, "column V") {
 						t.Errorf("%s (%s): exit %d, want the plan to refuse it (%q)\n%s", name, k, code, d.planRefused, errOut)
 					}
@@ -393,8 +408,8 @@ connections:
 	for _, k := range valuegen.CHKinds {
 		total += len(values[k])
 	}
-	t.Logf("push differential (seed %d): %d values of %d ClickHouse types; %d value×destination×mode cases checked: %d equal, %d refused at the row (naming stream, key and column), %d refused by the plan; %d more refusals expected and not run one by one",
-		seed, total, len(valuegen.CHKinds), equal+refused+planRefused, equal, refused, planRefused, notRun)
+	t.Logf("push differential (seed %d): %d values of %d ClickHouse types; %d value×destination×mode cases checked: %d equal, %d refused at the row (naming stream, key and column), %d refused by the plan, %d refused when read (Array: naming stream and column); %d more refusals expected and not run one by one",
+		seed, total, len(valuegen.CHKinds), equal+refused+planRefused+readRefused, equal, refused, planRefused, readRefused, notRun)
 }
 
 // checkCHSource holds the ClickHouse table to what the generator meant,
@@ -411,7 +426,7 @@ func checkCHSource(t *testing.T, ctx context.Context, ch *clickhousetest.DB, val
 			expr = fmt.Sprintf("hex(reinterpretAsString(c%d))", i)
 		case valuegen.CHDate, valuegen.CHDateTime:
 			expr = fmt.Sprintf("toString(toUInt32(c%d))", i)
-		case valuegen.CHDec9, valuegen.CHDec18, valuegen.CHDec38:
+		case valuegen.CHDec9, valuegen.CHDec18, valuegen.CHDec38, valuegen.CHArrInt, valuegen.CHArrText:
 			continue
 		default:
 			expr = fmt.Sprintf("toString(c%d)", i)

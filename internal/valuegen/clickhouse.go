@@ -37,11 +37,13 @@ const (
 	CHNullInt  CHKind = "Nullable(Int64)"
 	CHNullText CHKind = "Nullable(String)"
 	CHLowCard  CHKind = "LowCardinality(String)"
+	CHArrInt   CHKind = "Array(Int64)"
+	CHArrText  CHKind = "Array(String)"
 )
 
 // CHKinds are every ClickHouse kind, in a fixed order.
 var CHKinds = []CHKind{CHInt8, CHInt16, CHInt32, CHInt64, CHUInt8, CHUInt16, CHUInt32, CHUInt64, CHFloat32, CHFloat64,
-	CHDec9, CHDec18, CHDec38, CHString, CHDate, CHDateTime, CHNullInt, CHNullText, CHLowCard}
+	CHDec9, CHDec18, CHDec38, CHString, CHDate, CHDateTime, CHNullInt, CHNullText, CHLowCard, CHArrInt, CHArrText}
 
 // CHValue is one generated ClickHouse value: the SQL expression that
 // makes it and what it is (an integer or a decimal's unscaled digits, a
@@ -54,6 +56,7 @@ type CHValue struct {
 	Float   float64
 	Text    string
 	At      time.Time
+	Elems   []any // an Array's elements: int64 or string
 }
 
 // Scale is a Decimal kind's scale.
@@ -130,6 +133,14 @@ func CHEdges(k CHKind) []CHValue {
 		for _, s := range []int64{0, 1, math.MaxInt32, math.MaxInt32 + 1, 951782400, 4102444799, math.MaxUint32} {
 			out = append(out, chDateTime(time.Unix(s, 0).UTC()))
 		}
+	case CHArrInt:
+		for _, e := range [][]any{{}, {int64(0)}, {int64(math.MinInt64), int64(math.MaxInt64), int64(-1)}, {int64(1), int64(1), int64(1)}} {
+			out = append(out, chArray(k, e))
+		}
+	case CHArrText:
+		for _, e := range [][]any{{}, {""}, {"a", "ünï", "\U0001F600", "quote \" ' \\", "tab\tnl\n", "nul\x00"}, {"\xff"}} {
+			out = append(out, chArray(k, e))
+		}
 	}
 	if strings.HasPrefix(string(k), "Nullable") {
 		out = append(out, CHValue{Kind: k, Null: true, Literal: "NULL"})
@@ -189,6 +200,16 @@ func CHRandom(rng *rand.Rand, k CHKind, n int) []CHValue {
 			out = append(out, chDate(time.Unix(0, 0).UTC().AddDate(0, 0, rng.IntN(49710))))
 		case CHDateTime:
 			out = append(out, chDateTime(time.Unix(rng.Int64N(math.MaxUint32+1), 0).UTC()))
+		case CHArrInt, CHArrText:
+			e := []any{}
+			for range rng.IntN(5) {
+				if k == CHArrInt {
+					e = append(e, int64(rng.Uint64()))
+				} else {
+					e = append(e, randomText(rng, 6))
+				}
+			}
+			out = append(out, chArray(k, e))
 		}
 	}
 	return out
@@ -246,4 +267,24 @@ func chDate(t time.Time) CHValue {
 
 func chDateTime(t time.Time) CHValue {
 	return CHValue{Kind: CHDateTime, Literal: fmt.Sprintf("toDateTime(toUInt32(%d), 'UTC')", t.Unix()), At: t}
+}
+
+func chArray(k CHKind, elems []any) CHValue {
+	parts := make([]string, len(elems))
+	for i, e := range elems {
+		switch e := e.(type) {
+		case int64:
+			parts[i] = fmt.Sprintf("toInt64('%d')", e)
+		case string:
+			parts[i] = "unhex('" + hex.EncodeToString([]byte(e)) + "')"
+		}
+	}
+	lit := "[" + strings.Join(parts, ", ") + "]"
+	if len(elems) == 0 {
+		lit = "emptyArrayInt64()"
+		if k == CHArrText {
+			lit = "emptyArrayString()"
+		}
+	}
+	return CHValue{Kind: k, Literal: lit, Elems: elems}
 }
