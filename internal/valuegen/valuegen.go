@@ -302,7 +302,10 @@ func text(s string) Value {
 }
 
 func float(f float64) Value {
-	lit := strconv.FormatFloat(f, 'g', -1, 64) + "::FLOAT"
+	// Quoted: snowsim reads a numeric literal as a DECIMAL and rounds
+	// its cast to FLOAT (0.9198940001518507::FLOAT is one ulp off), text
+	// it parses exactly.
+	lit := "'" + strconv.FormatFloat(f, 'g', -1, 64) + "'::FLOAT"
 	switch {
 	case math.IsNaN(f):
 		lit = "'NaN'::FLOAT"
