@@ -59,9 +59,11 @@ soak: deps ## serve 500 pipelines on a one-minute schedule for 10 ticks, on one 
 driver-suite: ## run the Snowflake driver's own tests against snowsim, loopback only (root, ~25 min); rewrites testdata/driver-suite/results.txt
 	@scripts/driver-suite
 
-differential: deps ## pull SLUICE_DIFF_ROWS (2000) random values a type of seed SLUICE_DIFF_SEED (the time) and every edge through every mapping (SLUICE_DIFF_REFUSALS=all runs every refusal); prints case counts
+differential: deps ## pull (into 18.16 and, through the Native encoder, chdb's 26.x) and push SLUICE_DIFF_ROWS (2000) random values a type of seed SLUICE_DIFF_SEED (the time) and every edge through every mapping (SLUICE_DIFF_REFUSALS=all runs every refusal); prints case counts
 	SLUICE_DIFF_ROWS=$${SLUICE_DIFF_ROWS:-2000} SLUICE_DIFF_SEED=$${SLUICE_DIFF_SEED:-$$(date +%s)} \
-		$(GO) test -tags $(TAGS) -count=1 -timeout 60m -run '^TestDifferential$$' -v ./cmd/sluice
+		$(GO) test -tags $(TAGS) -count=1 -timeout 60m -run '^Test(Push)?Differential$$' -v ./cmd/sluice
+	SLUICE_DIFF_ROWS=$${SLUICE_DIFF_ROWS:-2000} SLUICE_DIFF_SEED=$${SLUICE_DIFF_SEED:-$$(date +%s)} CHDB_LIB_PATH=$(CHDB_DIR)/libchdb.so \
+		$(GO) test -tags chdb -count=1 -timeout 60m -run '^TestModernDifferential$$' -v ./engine/clickhouse/chdbtest/
 
 demo: build deps ## validate and plan the example pipeline, offline and against a live clickhouse-server
 	@scripts/demo

@@ -3,12 +3,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +22,7 @@ import (
 	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
 	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
 	"github.com/hockeystack/sluice/internal/valuegen"
+	"github.com/shopspring/decimal"
 )
 
 // diffDest is one destination a kind of value is pulled into: the
@@ -30,6 +35,37 @@ type diffDest struct {
 	name, typ, mapping string
 	want               func(v valuegen.Value) (want string, refused bool)
 	planRefused        string // a part of plan's error, when plan refuses the mapping
+	// same compares what arrived with want; nil is byte equality.
+	same func(got, want string) bool
+}
+
+// sameDecimal compares decimals by value and scale's digits: 18.16's
+// toString keeps trailing zeros, later releases drop them.
+func sameDecimal(got, want string) bool {
+	return got == want || trimZeros(got) == trimZeros(want)
+}
+
+// sameJSON holds got to compact JSON (no whitespace outside strings) of
+// the same value as want, numbers compared by their digits. Other text
+// (none, \N) is compared as it is.
+func sameJSON(got, want string) bool {
+	if got == want {
+		return true
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, []byte(got)) != nil || buf.String() != got {
+		return false
+	}
+	decode := func(s string) (any, error) {
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		var v any
+		err := d.Decode(&v)
+		return v, err
+	}
+	g, err1 := decode(got)
+	w, err2 := decode(want)
+	return err1 == nil && err2 == nil && reflect.DeepEqual(g, w)
 }
 
 // The ranges the 18.16 server stores (README: Type mapping).
@@ -69,7 +105,7 @@ const readRefused = "(refused when read)"
 
 func diffDests(k valuegen.Kind) []diffDest {
 	ds := kindDests(k)
-	if k.Precision() > 6 && k != valuegen.Time9 {
+	if k.Precision() > 6 && strings.HasPrefix(string(k), "TIMESTAMP") {
 		for i := range ds {
 			if ds[i].want == nil {
 				continue
@@ -158,6 +194,99 @@ func kindDests(k valuegen.Kind) []diffDest {
 				return "0"
 			})},
 			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return strconv.FormatBool(v.Bool) })},
+		}
+	case valuegen.Num0, valuegen.Num6:
+		scale := k.Scale()
+		dec := func(n *big.Int) string { return valuegen.DecimalText(n, scale) }
+		limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(38), nil)
+		fits := func(n *big.Int, lo, hi *big.Int) bool { return n.Cmp(lo) >= 0 && n.Cmp(hi) <= 0 }
+		decType := fmt.Sprintf("Decimal(38, %d)", scale)
+		ds := []diffDest{
+			{name: "dec", typ: "Nullable(" + decType + ")", mapping: `{from: %s, type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: sameDecimal},
+			{name: "dec_expr", typ: "Nullable(" + decType + ")", mapping: `{expr: "%s", type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: sameDecimal},
+			{name: "dec_or", typ: decType, mapping: `{expr: "%s ?? 0", type: "` + decType + `"}`, want: func(v valuegen.Value) (string, bool) {
+				if v.Null {
+					return dec(new(big.Int)), false
+				}
+				return dec(v.Num), false
+			}, same: sameDecimal},
+			{name: "dec_plus", typ: "Nullable(" + decType + ")", mapping: `{expr: "%s + 1", type: "Nullable(` + decType + `)"}`, want: func(v valuegen.Value) (string, bool) {
+				if v.Null {
+					return `\N`, false
+				}
+				n := new(big.Int).Add(v.Num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+				if new(big.Int).Abs(n).Cmp(limit) >= 0 {
+					return "", true // beyond 38 digits: the row stops
+				}
+				return dec(n), false
+			}, same: sameDecimal},
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return dec(v.Num) })},
+			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: text(func(v valuegen.Value) string { return dec(v.Num) })},
+			{name: "float", typ: "Nullable(Float64)", mapping: "{from: %s, type: Nullable(Float64)}", planRefused: "set allow_lossy: true to accept it"},
+		}
+		if scale == 0 {
+			i64 := [2]*big.Int{big.NewInt(math.MinInt64), big.NewInt(math.MaxInt64)}
+			u64 := [2]*big.Int{new(big.Int), new(big.Int).SetUint64(math.MaxUint64)}
+			ranged := func(r [2]*big.Int) func(valuegen.Value) (string, bool) {
+				return func(v valuegen.Value) (string, bool) {
+					if v.Null {
+						return `\N`, false
+					}
+					if !fits(v.Num, r[0], r[1]) {
+						return "", true
+					}
+					return v.Num.String(), false
+				}
+			}
+			ds = append(ds,
+				diffDest{name: "int64", typ: "Nullable(Int64)", mapping: "{from: %s, type: Nullable(Int64)}", want: ranged(i64)},
+				diffDest{name: "uint64", typ: "Nullable(UInt64)", mapping: "{from: %s, type: Nullable(UInt64)}", want: ranged(u64)},
+			)
+		} else {
+			// Rounded half away from zero to 2 places by round(x, 2);
+			// copied, the plan refuses the lost digits.
+			ds = append(ds,
+				diffDest{name: "round2", typ: "Nullable(Decimal(38, 2))", mapping: `{expr: "round(%s, 2)", type: "Nullable(Decimal(38, 2))"}`, want: text(func(v valuegen.Value) string {
+					q, r := new(big.Int).QuoRem(v.Num, big.NewInt(10000), new(big.Int))
+					if r.CmpAbs(big.NewInt(5000)) >= 0 {
+						q.Add(q, big.NewInt(int64(v.Num.Sign())))
+					}
+					return valuegen.DecimalText(q, 2)
+				}), same: sameDecimal},
+				diffDest{name: "dec2", typ: "Nullable(Decimal(38, 2))", mapping: `{from: %s, type: "Nullable(Decimal(38, 2))"}`, planRefused: "set allow_lossy: true to accept it"},
+				diffDest{name: "dec18", typ: "Nullable(Decimal(18, 6))", mapping: `{from: %s, type: "Nullable(Decimal(18, 6))"}`, want: func(v valuegen.Value) (string, bool) {
+					if v.Null {
+						return `\N`, false
+					}
+					lim := new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+					if new(big.Int).Abs(v.Num).Cmp(lim) >= 0 {
+						return "", true
+					}
+					return dec(v.Num), false
+				}, same: sameDecimal},
+			)
+		}
+		return ds
+	case valuegen.Binary:
+		// BINARY into String: its bytes, whatever they are (README).
+		return []diffDest{
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return v.Text })},
+			{name: "text_expr", typ: "Nullable(String)", mapping: `{expr: "%s", type: Nullable(String)}`, want: text(func(v valuegen.Value) string { return v.Text })},
+		}
+	case valuegen.Variant, valuegen.Object, valuegen.Array:
+		// Compact JSON of the same value; SQL NULL stays NULL, JSON null
+		// is the text null.
+		doc := text(func(v valuegen.Value) string { return v.Text })
+		return []diffDest{
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: doc, same: sameJSON},
+			{name: "text_expr", typ: "Nullable(String)", mapping: `{expr: "%s", type: Nullable(String)}`, want: doc, same: sameJSON},
+			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: doc, same: sameJSON},
+			{name: "text_or", typ: "String", mapping: `{expr: "%s ?? 'none'", type: String}`, want: func(v valuegen.Value) (string, bool) {
+				if v.Null {
+					return "none", false
+				}
+				return v.Text, false
+			}, same: sameJSON},
 		}
 	case valuegen.Float:
 		bits := func(f float64) string {
@@ -252,6 +381,7 @@ func TestDifferential(t *testing.T) {
 		keys                []int
 		want                map[int]string
 		kind                valuegen.Kind
+		same                func(got, want string) bool
 	}
 	var streams strings.Builder
 	var checks []check
@@ -276,7 +406,7 @@ func TestDifferential(t *testing.T) {
 				planRefused += len(values[k])
 				continue
 			}
-			c := check{stream: name, column: name, typ: d.typ, want: map[int]string{}, kind: k}
+			c := check{stream: name, column: name, typ: d.typ, want: map[int]string{}, kind: k, same: d.same}
 			for j, v := range values[k] {
 				want, bad := d.want(v)
 				if bad {
@@ -304,6 +434,11 @@ func TestDifferential(t *testing.T) {
 	for _, c := range checks {
 		expr := "toString(" + c.column + ")"
 		switch {
+		case strings.Contains(c.typ, "Decimal"):
+			// Read as decimals: 18.16's toString writes garbage for a
+			// negative 38-digit Decimal128 (a server bug; the stored
+			// value is right).
+			expr = c.column
 		case strings.Contains(c.typ, "DateTime"):
 			// 18.16 writes the epoch's second as 0000-00-00 00:00:00.
 			expr = fmt.Sprintf("if(toUnixTimestamp(%s) = 0, '1970-01-01 00:00:00', toString(%[1]s))", c.column)
@@ -322,14 +457,23 @@ func TestDifferential(t *testing.T) {
 			var got string
 			var text *string
 			var f *float64
+			var dec *decimal.Decimal
 			dest := any(&text)
-			if expr == c.column {
+			isDec := strings.Contains(c.typ, "Decimal")
+			switch {
+			case isDec:
+				dest = &dec
+			case expr == c.column:
 				dest = &f
 			}
 			if err := res.Scan(&k, dest); err != nil {
 				t.Fatal(err)
 			}
 			switch {
+			case isDec && dec == nil:
+				got = `\N`
+			case isDec:
+				got = dec.String()
 			case expr == c.column && f == nil, expr != c.column && text == nil:
 				got = `\N`
 			case expr == c.column && math.IsNaN(*f):
@@ -340,7 +484,7 @@ func TestDifferential(t *testing.T) {
 				got = *text
 			}
 			seen++
-			if want := c.want[int(k)]; got != want {
+			if want := c.want[int(k)]; got != want && (c.same == nil || !c.same(got, want)) {
 				t.Errorf("%s: key %d (%s %s): got %q, want %q", c.stream, k, c.kind, values[c.kind][k-1].Literal, got, want)
 			} else {
 				equal++

@@ -66,14 +66,16 @@ type sinkColumn struct {
 func NewSink(conn driver.Conn, s *plan.Stream) (*Sink, error) {
 	x := s.Exec
 	k := &Sink{conn: conn, dest: s.Destination, mode: x.Mode, version: x.ClickHouse, window: x.WindowColumn}
-	var names []string
+	var names, types []string
 	for _, c := range x.Columns {
 		k.cols = append(k.cols, sinkColumn{name: c.Name, typ: c.Type})
 		names = append(names, c.Name)
+		types = append(types, c.Type.String())
 	}
 	k.appender = &Appender{
-		ClickHouseAppend: ddl.ClickHouseAppend{Table: k.dest.Table, Columns: names, Window: x.WindowColumn, Strategy: ddl.AppendStrategyFor(x.ClickHouse)},
-		Run:              ConnRunner{conn},
+		ClickHouseAppend: ddl.ClickHouseAppend{Table: k.dest.Table, Columns: names, Window: x.WindowColumn, Strategy: ddl.AppendStrategyFor(x.ClickHouse),
+			Raw: ddl.DigestRaw(x.ClickHouse, names, types)},
+		Run: ConnRunner{conn},
 	}
 	return k, nil
 }

@@ -59,7 +59,8 @@ func (s *Source) Read(ctx context.Context, r engine.Read) (array.RecordReader, e
 			}
 		}
 		rows.Close()
-		return nil, fmt.Errorf("column %s: %w", ct.Name(), err)
+		// A type the source cannot read will not read on a retry.
+		return nil, engine.Permanent(fmt.Errorf("column %s: %w", ct.Name(), err))
 	}
 	rd := &sourceReader{refs: 1, rows: rows, cols: cols, schema: arrow.NewSchema(fields, nil), alloc: s.alloc}
 	rd.dests = make([]any, len(cols))

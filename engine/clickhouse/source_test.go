@@ -116,5 +116,10 @@ func TestSourceErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", q, err, want)
 		}
+		// A type the source cannot read will not read on a retry: the
+		// run stops at once rather than after its backoff.
+		if strings.Contains(want, "not supported") && !engine.IsPermanent(err) {
+			t.Errorf("%s: %v is not permanent", q, err)
+		}
 	}
 }

@@ -460,9 +460,14 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	}
 	table := ddl.ClickHouseTable{Name: d.Table, Columns: defs, Engine: engine, PartitionBy: partition, OrderBy: orderBy}
 	out.DDL = table.Create(true)
+	defTypes := make([]string, len(defs))
+	for i, col := range defs {
+		defTypes[i] = col.Type
+	}
+	raw := ddl.DigestRaw(v, columnNames(defs), defTypes)
 	switch d.Mode {
 	case config.Append:
-		a := ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v)}
+		a := ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Window: wcol.Name, Strategy: ddl.AppendStrategyFor(v), Raw: raw}
 		out.Steps = a.Steps()
 		if a.Strategy == ddl.AppendReplace {
 			cost := "windows do not line up with partitions (%s), so each partition a window touches is rewritten whole"
@@ -478,9 +483,9 @@ func (c *compiler) clickhouseDestination(s *config.Stream, out *Destination, def
 	case config.Upsert:
 		out.Strategy = fmt.Sprintf("upsert: a window of one block (up to 100,000 rows) is sent once every row is mapped, a bigger one staged and, once all its rows are, attached by partition (a window that fails leaves the table as it was); ReplacingMergeTree keeps, per %s, the row with the highest %s; a re-run attaches versions already present, which merge away (read with FINAL for exact results before merges)",
 			strings.Join(d.Key, ", "), orDefault(d.Version, "insertion order"))
-		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs)}.UpsertSteps()
+		out.Steps = ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Raw: raw}.UpsertSteps()
 	case config.Replace:
-		r := ddl.ClickHouseReplace{Table: d.Table, Create: out.DDL, Exchange: v.Has(ddl.ExchangeTables), Append: ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs)}}
+		r := ddl.ClickHouseReplace{Table: d.Table, Create: out.DDL, Exchange: v.Has(ddl.ExchangeTables), Append: ddl.ClickHouseAppend{Table: d.Table, Columns: columnNames(defs), Raw: raw}}
 		out.Strategy = "replace: the full result is loaded into a new table that is then swapped in whole; readers see the old table or the new one, never a partial load"
 		out.Steps = r.Steps()
 	}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -100,7 +102,10 @@ func goValue(a arrow.Array, i int) any {
 		}
 		return decimal{new(big.Int).SetUint64(v), 0}
 	case []byte:
-		return string(v)
+		// A BINARY stays bytes: as a string it would be held to UTF-8
+		// where copying it is not, and string functions would change
+		// bytes that are not UTF-8.
+		return bytes.Clone(v)
 	default:
 		return v
 	}
@@ -219,7 +224,24 @@ func firstTooLong(a arrow.Array, t sqltype.Type) (int, error) {
 
 func rangeChecked(col Column) bool {
 	_, ok := timeRange(col)
-	return ok
+	_, digits := digitLimit(col)
+	return ok || digits
+}
+
+// digitLimit is the largest magnitude a Snowflake NUMBER(p,0) with p up
+// to 18 holds, 10^p-1: such a column travels as int64, whose own range
+// is wider, so its values are checked against p's digits here rather
+// than left for Snowflake to refuse without naming the row.
+func digitLimit(col Column) (int64, bool) {
+	t := col.Type
+	if t.Dialect != sqltype.Snowflake || t.Kind != sqltype.Decimal || t.Scale != 0 || t.Precision > 18 {
+		return 0, false
+	}
+	lim := int64(1)
+	for range t.Precision {
+		lim *= 10
+	}
+	return lim - 1, true
 }
 
 // buildFromValues builds a destination column from expression results.
@@ -327,7 +349,11 @@ func appendValue(b array.Builder, col Column, v any) error {
 		b.Append(int32(n))
 		return err
 	case *array.Int64Builder:
-		n, err := toInt(v, math.MinInt64, math.MaxInt64, t)
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		if lim, ok := digitLimit(col); ok {
+			lo, hi = -lim, lim
+		}
+		n, err := toInt(v, lo, hi, t)
 		b.Append(n)
 		return err
 	case *array.Uint8Builder:
@@ -355,6 +381,14 @@ func appendValue(b array.Builder, col Column, v any) error {
 			b.Append(u)
 			return nil
 		}
+		if d, ok := v.(decimal); ok && d.v.Sign() > 0 {
+			// Above Int64 a UInt64 still holds it: 2^63 to 2^64-1.
+			q, r := new(big.Int).QuoRem(d.v, pow10(d.scale), new(big.Int))
+			if r.Sign() == 0 && q.IsUint64() {
+				b.Append(q.Uint64())
+				return nil
+			}
+		}
 		n, err := toInt(v, 0, math.MaxInt64, t)
 		b.Append(uint64(n))
 		return err
@@ -374,6 +408,17 @@ func appendValue(b array.Builder, col Column, v any) error {
 			return err
 		}
 		b.Append(decimal128.FromBigInt(d))
+		return nil
+	case *array.Decimal256Builder:
+		// A Decimal(39..76, s) column: the value keeps every digit, so a
+		// NUMBER(38, s) widened into it is exact.
+		dt := b.Type().(*arrow.Decimal256Type)
+		d, err := toDecimal(v, dt.Precision, dt.Scale, t, col.AllowLossy)
+		if err != nil {
+			b.AppendNull()
+			return err
+		}
+		b.Append(decimal256.FromBigInt(d))
 		return nil
 	case *array.StringBuilder:
 		s, err := toString(v)

@@ -401,7 +401,9 @@ var exactFunctions = map[string]func(args ...any) (any, error){
 			return nil, err // NULL stays NULL, not the text "<nil>"
 		}
 		switch v := args[0].(type) {
-		case time.Time, time.Duration, float64, []byte:
+		case []byte:
+			return v, nil // a BINARY's bytes, as a copied column gets them
+		case time.Time, time.Duration, float64:
 			return toString(v) // the text a copied column gets
 		}
 		return fmt.Sprint(args[0]), nil

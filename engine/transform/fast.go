@@ -216,6 +216,9 @@ func fastCast(mem memory.Allocator, a arrow.Array, col Column, keep []int) (out 
 		if !isInt {
 			return nil, false, nil
 		}
+		if lim, ok := digitLimit(col); ok {
+			lo, hi = -lim, lim
+		}
 		b := array.NewBuilder(mem, target)
 		defer b.Release()
 		b.Reserve(n)

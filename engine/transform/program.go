@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/hockeystack/sluice/engine/sqltype"
@@ -52,6 +54,65 @@ type Program struct {
 	noVector bool
 	// exprInputs are the source columns expressions and the filter read.
 	exprInputs []int
+	// filterText are the VARCHAR source columns the filter reads: their
+	// text is held to UTF-8 before it runs.
+	filterText []int
+}
+
+// textRead are the source columns of text (Arrow utf8) that the
+// expression src names.
+func textRead(in *arrow.Schema, src string) []int {
+	if src == "" {
+		return nil
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil // Compile has refused it already
+	}
+	names := identVisitor{}
+	ast.Walk(&tree.Node, names)
+	var out []int
+	for i, f := range in.Fields() {
+		if names[f.Name] && f.Type.ID() == arrow.STRING {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// invalidText is the first row among keep (all when nil) whose text in
+// one of cols is not UTF-8, or -1.
+func invalidText(rec arrow.RecordBatch, cols, keep []int) int {
+	first := -1
+	for _, c := range cols {
+		s, ok := rec.Column(c).(*array.String)
+		if !ok {
+			continue
+		}
+		if keep == nil {
+			if r := invalidUTF8(s); r >= 0 && (first < 0 || r < first) {
+				first = r
+			}
+			continue
+		}
+		for _, r := range keep {
+			if s.IsValid(r) && !utf8.ValidString(s.Value(r)) {
+				if first < 0 || r < first {
+					first = r
+				}
+				break
+			}
+		}
+	}
+	return first
+}
+
+type identVisitor map[string]bool
+
+func (v identVisitor) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok {
+		v[id.Value] = true
+	}
 }
 
 type producer struct {
@@ -59,6 +120,9 @@ type producer struct {
 	src  int // source column index, for From
 	prog *vm.Program
 	vec  vexpr // the vectorized form of prog, when it has one
+	// text are the source columns prog reads that hold text: it is held
+	// to UTF-8 before prog runs.
+	text []int
 }
 
 // Where locates a batch for error messages: stream, window, and the row
@@ -165,6 +229,10 @@ func Compile(in *arrow.Schema, cols []Column, filter string) (*Program, error) {
 		for i := range in.Fields() {
 			p.exprInputs = append(p.exprInputs, i)
 		}
+		p.filterText = textRead(in, filter)
+		for i := range p.cols {
+			p.cols[i].text = textRead(in, p.cols[i].col.Expr)
+		}
 	}
 	p.out = arrow.NewSchema(fields, nil)
 	return p, nil
@@ -219,6 +287,20 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 		}
 		return rows
 	}
+	// Text that is not UTF-8 (a corrupt VARCHAR, or a ClickHouse String
+	// of other bytes) stops the window when copied (castColumn), and so
+	// when an expression or the filter reads it: the vectorized path
+	// would pass it on, and string functions change it (lower() writes
+	// U+FFFD).
+	badText := func(column string, cols, keep []int) error {
+		if r := invalidText(rec, cols, keep); r >= 0 {
+			return &Error{Where: where, Column: column, Row: where.Row + int64(r) + 1, Key: p.keyOf(rec, vmRows, r), Msg: "invalid UTF-8 in a String value"}
+		}
+		return nil
+	}
+	if err := badText("(filter)", p.filterText, nil); err != nil {
+		return nil, err
+	}
 	var keep []int // rows that pass the filter; nil keeps all
 	if p.filter != nil {
 		done := false
@@ -256,6 +338,10 @@ func (p *Program) Apply(mem memory.Allocator, rec arrow.RecordBatch, where Where
 		}
 	}
 	for i, pr := range p.cols {
+		if err := badText(pr.col.Name, pr.text, keep); err != nil {
+			release()
+			return nil, err
+		}
 		var a arrow.Array
 		var err error
 		switch {

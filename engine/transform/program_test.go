@@ -113,7 +113,9 @@ func TestApplyErrors(t *testing.T) {
 		{Column{Name: "email", Type: ch(t, "String"), From: "EMAIL"}, "column email, row 102: invalid UTF-8 in a String value"},
 		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999")}, "column small, row 102: 99.999 has more decimal places than Decimal(3, 2) holds"},
 		{Column{Name: "small", Type: ch(t, "Decimal(3, 2)"), From: "AMOUNT", Default: str("99.999"), AllowLossy: true}, "column small, row 102: 100.00 overflows Decimal(3, 2)"},
-		{Column{Name: "e", Type: ch(t, "Int64"), Expr: "int(EMAIL)"}, "column e, row 101: expr:"},
+		{Column{Name: "e", Type: ch(t, "Int64"), Expr: "int(string(ID) + 'x')"}, "column e, row 101: expr:"},
+		// Text that is not UTF-8 stops the window when an expression reads it, too.
+		{Column{Name: "e", Type: ch(t, "String"), Expr: "lower(EMAIL)"}, "column e, row 102: invalid UTF-8 in a String value"},
 	} {
 		prog, err := Compile(rec.Schema(), []Column{tc.col}, "")
 		if err != nil {
