@@ -36,7 +36,7 @@ type pushDest struct {
 	want                func(v valuegen.CHValue) (want string, refused bool)
 	same                func(got, want string) bool
 	planRefused         string
-	readRefused         string // the error of a type the source refuses when read
+	readRefused         string // the error of a type the source cannot read, refused by the plan
 }
 
 func pushDests(k valuegen.CHKind) []pushDest {
@@ -141,8 +141,8 @@ func pushDests(k valuegen.CHKind) []pushDest {
 		}
 		return ds
 	case valuegen.CHArrInt, valuegen.CHArrText:
-		// Arrays are not pushed yet: the read stops, naming the column,
-		// before a row moves (README: Pushes).
+		// Arrays are not pushed yet: the plan refuses the query, naming
+		// its file and the column, before a row moves (README: Pushes).
 		return []pushDest{
 			{name: "array", mapping: "{from: %s, type: ARRAY}", readRefused: "column v: reading " + string(k) + " values is not supported"},
 			{name: "variant", mapping: "{from: %s, type: VARIANT}", readRefused: "column v: reading " + string(k) + " values is not supported"},
@@ -275,8 +275,8 @@ connections:
 					writeFiles(t, pdir, map[string]string{"pipeline.yaml": "version: 1\nname: refuse\nstreams:\n" + body, name + ".sql": fmt.Sprintf(q, src)})
 					_, errOut, code := sluice(t, "run", "--connections", filepath.Join(dir, "connections.yaml"), "--state", filepath.Join(pdir, "state.db"), pdir)
 					if d.readRefused != "" {
-						if code == 0 || !strings.Contains(errOut, d.readRefused) || !strings.Contains(errOut, "stream "+name) {
-							t.Errorf("%s (%s): exit %d, want the read refused (%q)\n%s", name, k, code, d.readRefused, errOut)
+						if code == 0 || !strings.Contains(errOut, d.readRefused) || !strings.Contains(errOut, name+".sql on ch") {
+							t.Errorf("%s (%s): exit %d, want the plan to refuse the query (%q)\n%s", name, k, code, d.readRefused, errOut)
 						}
 						readRefused += len(values[k])
 						continue
@@ -408,7 +408,7 @@ connections:
 	for _, k := range valuegen.CHKinds {
 		total += len(values[k])
 	}
-	t.Logf("push differential (seed %d): %d values of %d ClickHouse types; %d value×destination×mode cases checked: %d equal, %d refused at the row (naming stream, key and column), %d refused by the plan, %d refused when read (Array: naming stream and column); %d more refusals expected and not run one by one",
+	t.Logf("push differential (seed %d): %d values of %d ClickHouse types; %d value×destination×mode cases checked: %d equal, %d refused at the row (naming stream, key and column), %d refused by the plan, %d refused by the plan as unreadable (Array: naming the query and column); %d more refusals expected and not run one by one",
 		seed, total, len(valuegen.CHKinds), equal+refused+planRefused+readRefused, equal, refused, planRefused, readRefused, notRun)
 }
 

@@ -94,6 +94,11 @@ func (c *Catalog) DescribeQuery(ctx context.Context, query string, params map[st
 		if err != nil {
 			return nil, fmt.Errorf("column %s: type %s: %w", ct.Name(), ct.DatabaseTypeName(), err)
 		}
+		// A column the source cannot read stops every read of the query:
+		// the plan says so, rather than grade the stream and fail it at run.
+		if _, err := newSourceColumn(typ); err != nil {
+			return nil, fmt.Errorf("column %s: %w", ct.Name(), err)
+		}
 		cols = append(cols, plan.TypedColumn{Name: ct.Name(), Type: typ})
 	}
 	return cols, rows.Err()

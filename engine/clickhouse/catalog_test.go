@@ -72,6 +72,11 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("DescribeQuery = %v", got)
 	}
 
+	// A column the source cannot read is refused when the plan describes
+	// the query, not found out at the first read.
+	if _, err := cat.DescribeQuery(ctx, "SELECT 1 AS id, [1, 2] AS xs", nil); err == nil || err.Error() != "column xs: reading Array(UInt8) values is not supported" {
+		t.Errorf("DescribeQuery of an Array: %v", err)
+	}
 	if _, err := cat.DescribeQuery(ctx, "SELECT nope FROM "+db.Name+".touchpoints", nil); err == nil {
 		t.Error("DescribeQuery of a bad column succeeded")
 	}
