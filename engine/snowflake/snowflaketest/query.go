@@ -367,6 +367,7 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 	if !describeOnly {
 		res.corrupt = s.faults.corruptRow(text) + 1
 	}
+	res.structured = selectStructured(toks)
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
 	if res.err == nil {
 		applyLiterals(res.columns, selectLiterals(toks))
@@ -613,6 +614,15 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
 		res.format = "json"
 	}
+	if res.structured != nil {
+		if records, err = applyStructured(records, res.columns, res.structured, sess, res.format); err != nil {
+			for _, r := range records {
+				r.Release()
+			}
+			res.err = sqlError(100071, "22000", "%v", err)
+			return
+		}
+	}
 	if res.corrupt > 0 {
 		corruptText(records, res.columns, res.corrupt-1)
 	}
@@ -689,7 +699,7 @@ func (s *Server) respond(w http.ResponseWriter, res *result, sess *session) {
 		rowtypes[i] = c.rowType()
 	}
 	data := map[string]any{
-		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": sess.zone()}},
+		"parameters":         append([]map[string]any{{"name": "TIMEZONE", "value": sess.zone()}}, outputFormats...),
 		"rowtype":            rowtypes,
 		"queryId":            res.id,
 		"statementTypeId":    res.statementType,

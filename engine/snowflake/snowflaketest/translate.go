@@ -139,6 +139,19 @@ func (t *translator) punct(end int) {
 	switch {
 	case tok.Text == "::":
 		t.i++
+		if st, next, ok, err := parseStructured(t.toks[:end], t.i); ok {
+			// A structured type is kept as JSON; structured.go checks and
+			// converts the values when the result is encoded.
+			if err != nil {
+				t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\n%v", err)
+				return
+			}
+			_ = st
+			t.i = next
+			t.emit("::")
+			t.emit("JSON")
+			return
+		}
 		typ, ok := t.typeAt(end)
 		if !ok {
 			return
@@ -150,6 +163,11 @@ func (t *translator) punct(end int) {
 		}
 		t.emit("::")
 		t.emit(typ)
+	case tok.Text == ":" && t.i > 0 && t.toks[t.i-1].Kind == sqlscan.String:
+		// {'k': 1}: an object constant's key and value, not a bind or a path.
+		t.primary = -1
+		t.emit(":")
+		t.i++
 	case tok.Text == ":" && t.peek(1).Kind == sqlscan.Number:
 		t.emit("$" + t.peek(1).Text)
 		t.i += 2
@@ -290,7 +308,7 @@ func duckType(t sqltype.Type) string {
 // bootstrap defines. Functions not listed keep their name.
 var functions = map[string]string{
 	"NVL": "COALESCE", "IFNULL": "COALESCE", "LISTAGG": "STRING_AGG", "PARSE_JSON": "JSON",
-	"TRY_PARSE_JSON": "SF_TRY_PARSE_JSON", "OBJECT_CONSTRUCT": "JSON_OBJECT", "ARRAY_CONSTRUCT": "JSON_ARRAY",
+	"TRY_PARSE_JSON": "SF_TRY_PARSE_JSON", "OBJECT_CONSTRUCT": "JSON_OBJECT", "OBJECT_CONSTRUCT_KEEP_NULL": "JSON_OBJECT", "ARRAY_CONSTRUCT": "JSON_ARRAY",
 	"ARRAY_SIZE": "JSON_ARRAY_LENGTH", "SHA2": "SHA256", "UUID_STRING": "SF_UUID_STRING",
 	"SYSDATE": "SF_SYSDATE", "CURRENT_TIMESTAMP": "SF_CURRENT_TIMESTAMP", "GETDATE": "SF_CURRENT_TIMESTAMP",
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
