@@ -199,7 +199,7 @@ func parseSType(toks []sqlscan.Token, i int) (*stype, int, error) {
 			}
 		}
 	}
-	st, err := sqltype.ParseSnowflake(text)
+	st, err := sqltype.ParseSnowflake(typeAlias(text))
 	if err != nil {
 		return nil, j, structuredErr("unsupported data type '%s'", strings.ToUpper(text))
 	}
@@ -243,6 +243,19 @@ func parseSType(toks []sqlscan.Token, i int) (*stype, int, error) {
 		return nil, j, structuredErr("unsupported data type '%s' in a structured type", strings.ToUpper(text))
 	}
 	return t, j, nil
+}
+
+// typeAlias respells Snowflake's timestamp types without the underscore
+// (TIMESTAMPLTZ, TIMESTAMPNTZ, TIMESTAMPTZ) with it.
+func typeAlias(text string) string {
+	word, rest := text, ""
+	if i := strings.IndexAny(text, "( "); i >= 0 {
+		word, rest = text[:i], text[i:]
+	}
+	if alias, ok := map[string]string{"TIMESTAMPLTZ": "TIMESTAMP_LTZ", "TIMESTAMPNTZ": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ"}[strings.ToUpper(word)]; ok {
+		return alias + rest
+	}
+	return text
 }
 
 // selectStructured returns the declared structured type of each item of
@@ -384,7 +397,6 @@ func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype,
 			var out arrow.Array
 			out, err = convertStructured(mem, arrs[i], types[i], loc, native)
 			if err != nil {
-				err = fmt.Errorf("column %s: %w", cols[i].Name, err)
 				break
 			}
 			arrs[i].Release()

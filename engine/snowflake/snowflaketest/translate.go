@@ -173,6 +173,11 @@ func (t *translator) punct(end int) {
 		t.i += 2
 	case tok.Text == ":" && t.primary >= 0 && (t.peek(1).Kind == sqlscan.Ident || t.peek(1).Kind == sqlscan.QuotedIdent):
 		t.variantPath(end)
+	case tok.Text == "{" && isPunct(t.peek(1), "}"):
+		// {} is the empty OBJECT constant.
+		t.markPrimary()
+		t.emit("json_object()")
+		t.i += 2
 	case tok.Text == "?":
 		t.primary = -1
 		t.binds++
@@ -265,7 +270,7 @@ func (t *translator) typeAt(end int) (string, bool) {
 			}
 		}
 	}
-	typ, err := sqltype.ParseSnowflake(text)
+	typ, err := sqltype.ParseSnowflake(typeAlias(text))
 	if err != nil {
 		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nUnsupported data type '%s'.", strings.ToUpper(text))
 		return "", false

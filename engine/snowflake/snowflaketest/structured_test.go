@@ -1,0 +1,186 @@
+//go:build duckdb_arrow
+
+package snowflaketest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake/v2"
+)
+
+// structuredFormats switches a session to each way Snowflake sends
+// structured types: JSON rows, Arrow with JSON text, native Arrow.
+var structuredFormats = map[string][]string{
+	"JSON": {"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON"},
+	"ARROW": {"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = ARROW",
+		"ALTER SESSION SET FORCE_ENABLE_STRUCTURED_TYPES_NATIVE_ARROW_FORMAT = false"},
+	"NATIVE_ARROW": {"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = ARROW",
+		"ALTER SESSION SET FORCE_ENABLE_STRUCTURED_TYPES_NATIVE_ARROW_FORMAT = true"},
+}
+
+func forStructuredFormats(t *testing.T, db *sql.DB, f func(t *testing.T)) {
+	for _, name := range []string{"JSON", "ARROW", "NATIVE_ARROW"} {
+		t.Run(name, func(t *testing.T) {
+			for _, q := range append([]string{"ALTER SESSION SET ENABLE_STRUCTURED_TYPES_IN_CLIENT_RESPONSE = true"}, structuredFormats[name]...) {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(q, err)
+				}
+			}
+			f(t)
+		})
+	}
+}
+
+type sample struct {
+	S  string
+	I  int64
+	N  float64
+	D  time.Time
+	TS time.Time
+	B  []byte
+	A  []int64
+}
+
+func (o *sample) Scan(v any) error {
+	st, ok := v.(sf.StructuredObject)
+	if !ok {
+		return fmt.Errorf("got %T, want a StructuredObject", v)
+	}
+	var err error
+	if o.S, err = st.GetString("s"); err != nil {
+		return err
+	}
+	if o.I, err = st.GetInt64("i"); err != nil {
+		return err
+	}
+	if o.N, err = st.GetFloat64("n"); err != nil {
+		return err
+	}
+	if o.D, err = st.GetTime("d"); err != nil {
+		return err
+	}
+	if o.TS, err = st.GetTime("ts"); err != nil {
+		return err
+	}
+	if o.B, err = st.GetBytes("b"); err != nil {
+		return err
+	}
+	a, err := st.GetRaw("a")
+	if err != nil {
+		return err
+	}
+	o.A, _ = a.([]int64)
+	return nil
+}
+
+// OBJECT(...), ARRAY(T) and MAP(K, V) casts come back typed, with the
+// fields the driver reads them by, in all three result encodings.
+func TestStructuredTypesRead(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	ctx := sf.WithStructuredTypesEnabled(context.Background())
+	forStructuredFormats(t, db, func(t *testing.T) {
+		var o sample
+		q := `SELECT {'s': 'x', 'i': 9223372036854775807, 'n': 1.25, 'd': '2024-03-21'::DATE,
+			'ts': '2023-05-22 01:17:19.5'::TIMESTAMP_NTZ, 'b': TO_BINARY('616263', 'HEX'), 'a': ARRAY_CONSTRUCT(1, 2)}
+			::OBJECT(s VARCHAR, i BIGINT, n NUMBER(10, 2), d DATE, ts TIMESTAMP_NTZ, b BINARY, a ARRAY(INTEGER)) AS O`
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cts, err := rows.ColumnTypes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cts[0].DatabaseTypeName() != "OBJECT" || cts[0].ScanType() != reflect.TypeFor[sf.ObjectType]() {
+			t.Errorf("column type %s %v, want OBJECT sf.ObjectType", cts[0].DatabaseTypeName(), cts[0].ScanType())
+		}
+		if !rows.Next() {
+			t.Fatal(rows.Err())
+		}
+		if err := rows.Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		want := sample{S: "x", I: 9223372036854775807, N: 1.25, D: time.Date(2024, 3, 21, 0, 0, 0, 0, time.UTC),
+			TS: time.Date(2023, 5, 22, 1, 17, 19, 500_000_000, time.UTC), B: []byte("abc"), A: []int64{1, 2}}
+		if !o.TS.Equal(want.TS) || !o.D.Equal(want.D) {
+			t.Errorf("times %v %v, want %v %v", o.D, o.TS, want.D, want.TS)
+		}
+		o.D, o.TS = want.D, want.TS
+		if !reflect.DeepEqual(o, want) {
+			t.Errorf("got %+v, want %+v", o, want)
+		}
+		rows.Close()
+
+		var arr []int64
+		if err := db.QueryRowContext(ctx, `SELECT ARRAY_CONSTRUCT(1, 2, 3)::ARRAY(INTEGER)`).Scan(&arr); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(arr, []int64{1, 2, 3}) {
+			t.Errorf("ARRAY(INTEGER) %v", arr)
+		}
+		var m map[string]int64
+		if err := db.QueryRowContext(ctx, `SELECT {'a': 1, 'b': 2}::MAP(VARCHAR, INTEGER)`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(m, map[string]int64{"a": 1, "b": 2}) {
+			t.Errorf("MAP(VARCHAR, INTEGER) %v", m)
+		}
+		var empty *map[string]int64
+		if err := db.QueryRowContext(ctx, `SELECT {}::MAP(VARCHAR, INTEGER)`).Scan(&empty); err != nil {
+			t.Fatal(err)
+		}
+		if empty == nil || len(*empty) != 0 {
+			t.Errorf("empty MAP %v", empty)
+		}
+	})
+}
+
+// Without the structured context the driver reads the value as text:
+// the declared fields in their declared order.
+func TestStructuredTypesAsText(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	for _, name := range []string{"JSON", "ARROW"} {
+		t.Run(name, func(t *testing.T) {
+			for _, q := range append([]string{"ALTER SESSION SET ENABLE_STRUCTURED_TYPES_IN_CLIENT_RESPONSE = true"}, structuredFormats[name]...) {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got string
+			if err := db.QueryRow(`SELECT {'z': 'b', 'a': 3, 'd': '2024-01-02'::DATE}::OBJECT(z VARCHAR, a INTEGER, d DATE)`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			compact := strings.Join(strings.Fields(got), "")
+			if want := `{"z":"b","a":3,"d":"2024-01-02"}`; compact != want {
+				t.Errorf("got %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// A value that does not fit the declared type fails the statement, as
+// Snowflake's cast does; it never arrives changed.
+func TestStructuredTypesRefuseMisfits(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	for _, q := range []string{
+		`SELECT {'i': 'abc'}::OBJECT(i INTEGER)`,
+		`SELECT {'i': 1, 'extra': 2}::OBJECT(i INTEGER)`,
+		`SELECT ARRAY_CONSTRUCT(123.456)::ARRAY(NUMBER(3, 1))`,
+	} {
+		var v string
+		err := db.QueryRow(q).Scan(&v)
+		if err == nil || !strings.Contains(err.Error(), "100071") {
+			t.Errorf("%s: got %q, %v; want error 100071", q, v, err)
+		}
+	}
+}
