@@ -106,7 +106,7 @@ type result struct {
 	done        chan struct{}
 	finished    time.Time
 	session     *session
-	corrupt     int // 1 + the row a CorruptText fault spoils; 0 for none
+	corrupt     int      // 1 + the row a CorruptText fault spoils; 0 for none
 	structured  []*stype // declared structured types of the select list (structured.go)
 }
 
