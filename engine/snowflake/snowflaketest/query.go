@@ -368,6 +368,7 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 		res.corrupt = s.faults.corruptRow(text) + 1
 	}
 	res.structured = selectStructured(toks)
+	res.structuredCols = func() map[string]*stype { return tableStructured(ctx, sess, toks) }
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
 	if res.err == nil {
 		applyLiterals(res.columns, selectLiterals(toks))
@@ -614,8 +615,8 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
 		res.format = "json"
 	}
-	if res.structured != nil {
-		if records, err = applyStructured(records, res.columns, res.structured, sess, res.format); err != nil {
+	if res.structured != nil || semiStructured(res.columns) {
+		if records, err = applyStructured(records, res.columns, res.structured, res.structuredCols, sess, res.format); err != nil {
 			for _, r := range records {
 				r.Release()
 			}

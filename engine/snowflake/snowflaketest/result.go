@@ -108,6 +108,9 @@ type result struct {
 	session     *session
 	corrupt     int      // 1 + the row a CorruptText fault spoils; 0 for none
 	structured  []*stype // declared structured types of the select list (structured.go)
+	// structuredCols are the structured columns, by name, of the one
+	// table a query reads.
+	structuredCols func() map[string]*stype
 }
 
 // chunk is a slice of a result: Snowflake-encoded Arrow records, or the

@@ -4,6 +4,7 @@ package snowflaketest
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -245,6 +246,27 @@ func parseSType(toks []sqlscan.Token, i int) (*stype, int, error) {
 	return t, j, nil
 }
 
+// structuredText parses a structured type's text (from the catalog), or
+// returns nil.
+func structuredText(text string) *stype {
+	toks := sqlscan.Scan(text)
+	st, next, ok, err := parseStructured(toks, 0)
+	if !ok || err != nil || next != len(toks) {
+		return nil
+	}
+	return st
+}
+
+// stored is the semi-structured type a structured column is kept as.
+func (t *stype) stored() sqltype.Type {
+	name := "OBJECT"
+	if t.Kind == kArray {
+		name = "ARRAY"
+	}
+	st, _ := sqltype.ParseSnowflake(name)
+	return st
+}
+
 // typeAlias respells Snowflake's timestamp types without the underscore
 // (TIMESTAMPLTZ, TIMESTAMPNTZ, TIMESTAMPTZ) with it.
 func typeAlias(text string) string {
@@ -331,6 +353,81 @@ func nesting(t sqlscan.Token) int {
 	return 0
 }
 
+// tableStructured returns the structured columns, by name, of the table a
+// query reads when it reads one (SELECT ... FROM name, no join), for
+// typing the result columns that are those columns; nil otherwise.
+func tableStructured(ctx context.Context, sess *session, toks []sqlscan.Token) map[string]*stype {
+	if len(toks) == 0 || !isWord(toks[0], "SELECT") || sess == nil || sess.conn == nil {
+		return nil
+	}
+	depth, from := 0, -1
+	for k, t := range toks {
+		if depth == 0 && isWord(t, "FROM") {
+			from = k
+			break
+		}
+		depth += nesting(t)
+	}
+	if from < 0 {
+		return nil
+	}
+	var parts []string
+	k := from + 1
+	for k < len(toks) && (toks[k].Kind == sqlscan.Ident || toks[k].Kind == sqlscan.QuotedIdent) {
+		name := toks[k].Text
+		if toks[k].Kind == sqlscan.Ident {
+			name = strings.ToUpper(name)
+		}
+		parts = append(parts, name)
+		k++
+		if k < len(toks) && isPunct(toks[k], ".") {
+			k++
+			continue
+		}
+		break
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	for ; k < len(toks); k++ {
+		if isPunct(toks[k], ",") || isWord(toks[k], "JOIN") {
+			return nil
+		}
+		if isWord(toks[k], "WHERE", "GROUP", "ORDER", "LIMIT", "QUALIFY", "HAVING", "UNION", "MINUS", "EXCEPT", "INTERSECT") {
+			break
+		}
+	}
+	o, e := sess.resolve(parts)
+	if e != nil {
+		return nil
+	}
+	cols, err := tableColumns(ctx, sess.conn, o)
+	if err != nil {
+		return nil
+	}
+	var out map[string]*stype
+	for _, c := range cols {
+		if c.structured != nil {
+			if out == nil {
+				out = map[string]*stype{}
+			}
+			out[c.name] = c.structured
+		}
+	}
+	return out
+}
+
+// semiStructured reports whether a result has a VARIANT, OBJECT or ARRAY
+// column, which may be a table's structured column.
+func semiStructured(cols []column) bool {
+	for _, c := range cols {
+		if c.Kind == kVariant || c.Kind == kObject || c.Kind == kArray {
+			return true
+		}
+	}
+	return false
+}
+
 // structuredSession reads the session parameters that shape structured
 // results.
 func structuredSession(sess *session) (described, native bool) {
@@ -354,9 +451,18 @@ var outputFormats = []map[string]any{
 // applyStructured types the result's structured columns and converts
 // their values (DuckDB's JSON text) to Snowflake's encoding. It releases
 // the records it replaces.
-func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype, sess *session, format string) ([]arrow.RecordBatch, error) {
+func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype, tableTypes func() map[string]*stype, sess *session, format string) ([]arrow.RecordBatch, error) {
 	if len(types) != len(cols) {
-		return records, nil
+		types = make([]*stype, len(cols))
+	}
+	var byName map[string]*stype
+	if tableTypes != nil && semiStructured(cols) {
+		byName = tableTypes()
+	}
+	for i, t := range types {
+		if t == nil && byName != nil {
+			types[i] = byName[cols[i].Name]
+		}
 	}
 	described, native := structuredSession(sess)
 	native = native && format == "arrow" && described

@@ -184,3 +184,79 @@ func TestStructuredTypesRefuseMisfits(t *testing.T) {
 		}
 	}
 }
+
+// A table's structured columns keep their declared types: a query reading
+// the table gets them typed, in every result encoding, and the catalog
+// shows the declaration.
+func TestStructuredTableColumns(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	ctx := sf.WithStructuredTypesEnabled(context.Background())
+	for _, q := range []string{
+		`CREATE TABLE T (ID INT, O OBJECT(s VARCHAR, i INTEGER NOT NULL), A ARRAY(NUMBER(10, 2)), M MAP(VARCHAR, DATE), V VARIANT)`,
+		`INSERT INTO T SELECT 1, {'s': 'x', 'i': 7}::OBJECT(s VARCHAR, i INTEGER), ARRAY_CONSTRUCT(1.5, 2)::ARRAY(NUMBER(10, 2)),
+			{'d': '2024-02-29'::DATE}::MAP(VARCHAR, DATE), PARSE_JSON('{"k": 1}')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	var typ string
+	if err := db.QueryRow(`SELECT DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = 'T' AND COLUMN_NAME = 'M'`).Scan(&typ); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "MAP" {
+		t.Errorf("DATA_TYPE of M %q, want MAP", typ)
+	}
+	forStructuredFormats(t, db, func(t *testing.T) {
+		rows, err := db.QueryContext(ctx, `SELECT * FROM T WHERE ID = 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cts, _ := rows.ColumnTypes()
+		var names []string
+		for _, c := range cts {
+			names = append(names, c.DatabaseTypeName())
+		}
+		if got := strings.Join(names, " "); got != "FIXED OBJECT ARRAY MAP VARIANT" {
+			t.Errorf("column types %s", got)
+		}
+		if !rows.Next() {
+			t.Fatal(rows.Err())
+		}
+		var id int
+		var o struct{ sf.StructuredObject }
+		var a []float64
+		var m map[string]time.Time
+		var v string
+		if err := rows.Scan(&id, &structScanner{&o.StructuredObject}, &a, &m, &v); err != nil {
+			t.Fatal(err)
+		}
+		i, err := o.GetInt64("i")
+		if err != nil || i != 7 {
+			t.Errorf("O.i %v %v", i, err)
+		}
+		if !reflect.DeepEqual(a, []float64{1.5, 2}) {
+			t.Errorf("A %v", a)
+		}
+		if d := m["d"]; !d.Equal(time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("M %v", m)
+		}
+		if strings.Join(strings.Fields(v), "") != `{"k":1}` {
+			t.Errorf("V %q", v)
+		}
+	})
+}
+
+// structScanner keeps the StructuredObject the driver scans into it.
+type structScanner struct{ o *sf.StructuredObject }
+
+func (s *structScanner) Scan(v any) error {
+	o, ok := v.(sf.StructuredObject)
+	if !ok {
+		return fmt.Errorf("got %T, want a StructuredObject", v)
+	}
+	*s.o = o
+	return nil
+}
