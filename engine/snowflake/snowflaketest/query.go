@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -36,6 +37,10 @@ const (
 type bindValue struct {
 	Type  string `json:"type"`
 	Value any    `json:"value"`
+	// Fmt and Schema describe a structured bind: JSON text of the
+	// schema's type (structured.go).
+	Fmt    string          `json:"fmt,omitempty"`
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
 
 type queryRequest struct {
@@ -105,6 +110,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	args, e := bindArgs(req.Bindings)
+	if e == nil {
+		args, e = structuredBinds(req.Bindings, args, sess)
+	}
 	if e != nil {
 		res.err = e
 		s.finish(res, sess, req.SQLText, tag)
@@ -700,7 +708,7 @@ func (s *Server) respond(w http.ResponseWriter, res *result, sess *session) {
 		rowtypes[i] = c.rowType()
 	}
 	data := map[string]any{
-		"parameters":         append([]map[string]any{{"name": "TIMEZONE", "value": sess.zone()}}, outputFormats...),
+		"parameters":         append([]map[string]any{{"name": "TIMEZONE", "value": sess.zone()}}, outputFormats(sess)...),
 		"rowtype":            rowtypes,
 		"queryId":            res.id,
 		"statementTypeId":    res.statementType,

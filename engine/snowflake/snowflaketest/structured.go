@@ -4,12 +4,14 @@ package snowflaketest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -417,6 +419,13 @@ func tableStructured(ctx context.Context, sess *session, toks []sqlscan.Token) m
 	return out
 }
 
+func sessionLoc(sess *session) *time.Location {
+	if l, err := time.LoadLocation(sess.zone()); err == nil {
+		return l
+	}
+	return time.UTC
+}
+
 // semiStructured reports whether a result has a VARIANT, OBJECT or ARRAY
 // column, which may be a table's structured column.
 func semiStructured(cols []column) bool {
@@ -436,16 +445,66 @@ func structuredSession(sess *session) (described, native bool) {
 		on("ENABLE_STRUCTURED_TYPES_NATIVE_ARROW_FORMAT") || on("FORCE_ENABLE_STRUCTURED_TYPES_NATIVE_ARROW_FORMAT")
 }
 
-// outputFormats are the session's date and time output formats, which the
-// driver reads structured JSON values with; snowsim writes the defaults.
-var outputFormats = []map[string]any{
-	{"name": "DATE_OUTPUT_FORMAT", "value": "YYYY-MM-DD"},
-	{"name": "TIME_OUTPUT_FORMAT", "value": "HH24:MI:SS"},
-	{"name": "TIMESTAMP_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM"},
-	{"name": "TIMESTAMP_NTZ_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3"},
-	{"name": "TIMESTAMP_LTZ_OUTPUT_FORMAT", "value": ""},
-	{"name": "TIMESTAMP_TZ_OUTPUT_FORMAT", "value": ""},
-	{"name": "BINARY_OUTPUT_FORMAT", "value": "HEX"},
+// outputFormats are the session's date and time output formats (their
+// defaults, and what ALTER SESSION set), which the driver reads structured
+// JSON values with and writes structured binds in; the login and every
+// query response carry them.
+func outputFormats(sess *session) []map[string]any {
+	out := make([]map[string]any, len(defaultFormats))
+	for i, f := range defaultFormats {
+		v := f[1]
+		if set, ok := sess.params[f[0]]; ok {
+			v = set
+		}
+		out[i] = map[string]any{"name": f[0], "value": v}
+	}
+	return out
+}
+
+var defaultFormats = [][2]string{
+	{"DATE_OUTPUT_FORMAT", "YYYY-MM-DD"},
+	{"TIME_OUTPUT_FORMAT", "HH24:MI:SS"},
+	{"TIMESTAMP_OUTPUT_FORMAT", "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM"},
+	{"TIMESTAMP_NTZ_OUTPUT_FORMAT", "YYYY-MM-DD HH24:MI:SS.FF3"},
+	{"TIMESTAMP_LTZ_OUTPUT_FORMAT", ""},
+	{"TIMESTAMP_TZ_OUTPUT_FORMAT", ""},
+	{"BINARY_OUTPUT_FORMAT", "HEX"},
+}
+
+// layouts are the Go layouts of a session's output formats, by kind.
+type layouts map[sfKind]string
+
+func sessionLayouts(sess *session) layouts {
+	f := map[string]string{}
+	for _, p := range outputFormats(sess) {
+		f[p["name"].(string)] = p["value"].(string)
+	}
+	ts := f["TIMESTAMP_OUTPUT_FORMAT"]
+	pick := func(name string) string { return cmp.Or(f[name], ts) }
+	return layouts{
+		kDate: goLayout(f["DATE_OUTPUT_FORMAT"]), kTime: goLayout(f["TIME_OUTPUT_FORMAT"]),
+		kNTZ: goLayout(pick("TIMESTAMP_NTZ_OUTPUT_FORMAT")), kLTZ: goLayout(pick("TIMESTAMP_LTZ_OUTPUT_FORMAT")),
+		kTZ: goLayout(pick("TIMESTAMP_TZ_OUTPUT_FORMAT")),
+	}
+}
+
+var fractionRE = regexp.MustCompile(`FF(\d?)`)
+
+// goLayout converts a Snowflake date/time format to a Go layout, as the
+// driver reads it, with offsets written as Snowflake writes them (+0000).
+func goLayout(f string) string {
+	for _, r := range [][2]string{{"YYYY", "2006"}, {"YY", "06"}, {"MMMM", "January"}, {"MM", "01"}, {"MON", "Jan"},
+		{"DD", "02"}, {"DY", "Mon"}, {"HH24", "15"}, {"HH12", "03"}, {"AM", "PM"}, {"MI", "04"}, {"SS", "05"},
+		{"TZH", "-07"}, {"TZM", "00"}} {
+		f = strings.ReplaceAll(f, r[0], r[1])
+	}
+	return fractionRE.ReplaceAllStringFunc(f, func(m string) string {
+		n := 9
+		if len(m) == 3 {
+			n = int(m[2] - '0')
+		}
+		return strings.Repeat("0", n)
+	})
 }
 
 // applyStructured types the result's structured columns and converts
@@ -466,10 +525,8 @@ func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype,
 	}
 	described, native := structuredSession(sess)
 	native = native && format == "arrow" && described
-	loc := time.UTC
-	if l, err := time.LoadLocation(sess.zone()); err == nil {
-		loc = l
-	}
+	loc := sessionLoc(sess)
+	lay := sessionLayouts(sess)
 	var which []int
 	for i, t := range types {
 		if t == nil {
@@ -501,7 +558,7 @@ func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype,
 		var err error
 		for _, i := range which {
 			var out arrow.Array
-			out, err = convertStructured(mem, arrs[i], types[i], loc, native)
+			out, err = convertStructured(mem, arrs[i], types[i], loc, lay, native)
 			if err != nil {
 				break
 			}
@@ -529,7 +586,7 @@ func applyStructured(records []arrow.RecordBatch, cols []column, types []*stype,
 }
 
 // convertStructured converts one column of JSON text.
-func convertStructured(mem memory.Allocator, a arrow.Array, t *stype, loc *time.Location, native bool) (arrow.Array, error) {
+func convertStructured(mem memory.Allocator, a arrow.Array, t *stype, loc *time.Location, lay layouts, native bool) (arrow.Array, error) {
 	vals := make([]any, a.Len())
 	for j := range vals {
 		if a.IsNull(j) {
@@ -572,7 +629,7 @@ func convertStructured(mem memory.Allocator, a arrow.Array, t *stype, loc *time.
 		}
 		buf.Reset()
 		ind.Reset()
-		writeSJSON(&buf, v, t, loc)
+		writeSJSON(&buf, v, t, lay)
 		if err := json.Indent(&ind, buf.Bytes(), "", "  "); err != nil {
 			return nil, err
 		}
@@ -640,7 +697,20 @@ type (
 )
 
 // coerce converts a JSON value (nil is null) to type t.
+// coercion reads values in one flavour: snowsim's own JSON (binary as
+// its bytes in a string), or a bind's (binary as hex, as the driver
+// writes it).
+type coercion struct {
+	loc       *time.Location
+	hexBinary bool
+}
+
 func coerce(v any, t *stype, loc *time.Location) (any, error) {
+	return coercion{loc: loc}.coerce(v, t)
+}
+
+func (c coercion) coerce(v any, t *stype) (any, error) {
+	loc := c.loc
 	if v == nil {
 		if !t.Nullable {
 			return nil, fmt.Errorf("NULL in a NOT NULL field")
@@ -730,12 +800,20 @@ func coerce(v any, t *stype, loc *time.Location) (any, error) {
 		}
 		return nil, fmt.Errorf("Boolean value '%v' is not recognized", v)
 	case kBinary:
-		// snowsim's VARIANT holds binary as its bytes in a JSON string.
+		// snowsim's VARIANT holds binary as DuckDB writes a BLOB as
+		// text: printable ASCII as itself, other bytes as \xHH.
 		s, ok := v.(string)
 		if !ok {
 			return nil, fmt.Errorf("not binary")
 		}
-		return []byte(s), nil
+		if c.hexBinary {
+			b, err := hex.DecodeString(s)
+			if err != nil {
+				return nil, fmt.Errorf("The following string is not a legal hex-encoded value: '%s'", s)
+			}
+			return b, nil
+		}
+		return blobBytes(s), nil
 	case kDate:
 		s, ok := v.(string)
 		if !ok {
@@ -807,7 +885,7 @@ func coerce(v any, t *stype, loc *time.Location) (any, error) {
 			if present {
 				seen++
 			}
-			cv, err := coerce(fv, f.Type, loc)
+			cv, err := c.coerce(fv, f.Type)
 			if err != nil {
 				return nil, fmt.Errorf("field %s: %w", f.Name, err)
 			}
@@ -832,7 +910,7 @@ func coerce(v any, t *stype, loc *time.Location) (any, error) {
 		}
 		out := make([]any, len(arr))
 		for i, e := range arr {
-			cv, err := coerce(e, t.Fields[0].Type, loc)
+			cv, err := c.coerce(e, t.Fields[0].Type)
 			if err != nil {
 				return nil, fmt.Errorf("element %d: %w", i, err)
 			}
@@ -853,11 +931,11 @@ func coerce(v any, t *stype, loc *time.Location) (any, error) {
 		keys = orderedKeys(v, keys)
 		out := &smap{}
 		for _, k := range keys {
-			kv, err := coerce(k, t.Fields[0].Type, loc)
+			kv, err := c.coerce(k, t.Fields[0].Type)
 			if err != nil {
 				return nil, fmt.Errorf("key %q: %w", k, err)
 			}
-			vv, err := coerce(m[k], t.Fields[1].Type, loc)
+			vv, err := c.coerce(m[k], t.Fields[1].Type)
 			if err != nil {
 				return nil, fmt.Errorf("value of %q: %w", k, err)
 			}
@@ -935,7 +1013,7 @@ func parseStamp(s string, loc *time.Location) (stamp, error) {
 }
 
 // writeSJSON writes a converted value as Snowflake's structured JSON.
-func writeSJSON(b *bytes.Buffer, v any, t *stype, loc *time.Location) {
+func writeSJSON(b *bytes.Buffer, v any, t *stype, lay layouts) {
 	if v == nil {
 		b.WriteString("null")
 		return
@@ -970,16 +1048,16 @@ func writeSJSON(b *bytes.Buffer, v any, t *stype, loc *time.Location) {
 	case kBinary:
 		quote(strings.ToUpper(hex.EncodeToString(v.([]byte))))
 	case kDate:
-		quote(time.Unix(int64(v.(sdate))*86400, 0).UTC().Format("2006-01-02"))
+		quote(time.Unix(int64(v.(sdate))*86400, 0).UTC().Format(lay[kDate]))
 	case kTime:
 		ns := int64(v.(stime))
-		quote(time.Unix(0, ns).UTC().Format("15:04:05"))
+		quote(time.Unix(0, ns).UTC().Format(lay[kTime]))
 	case kNTZ:
 		st := v.(stamp)
-		quote(time.Unix(st.sec, int64(st.nsec)).UTC().Format("2006-01-02 15:04:05.000"))
+		quote(time.Unix(st.sec, int64(st.nsec)).UTC().Format(lay[kNTZ]))
 	case kLTZ, kTZ:
 		st := v.(stamp)
-		quote(time.Unix(st.sec, int64(st.nsec)).In(time.FixedZone("", st.offset*60)).Format("2006-01-02 15:04:05.000 -0700"))
+		quote(time.Unix(st.sec, int64(st.nsec)).In(time.FixedZone("", st.offset*60)).Format(lay[t.Kind]))
 	case kObject:
 		o := v.(*sobj)
 		b.WriteByte('{')
@@ -989,7 +1067,7 @@ func writeSJSON(b *bytes.Buffer, v any, t *stype, loc *time.Location) {
 			}
 			quote(f.Name)
 			b.WriteByte(':')
-			writeSJSON(b, o.vals[i], f.Type, loc)
+			writeSJSON(b, o.vals[i], f.Type, lay)
 		}
 		b.WriteByte('}')
 	case kArray:
@@ -998,7 +1076,7 @@ func writeSJSON(b *bytes.Buffer, v any, t *stype, loc *time.Location) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeSJSON(b, e, t.Fields[0].Type, loc)
+			writeSJSON(b, e, t.Fields[0].Type, lay)
 		}
 		b.WriteByte(']')
 	case kMap:
@@ -1014,7 +1092,7 @@ func writeSJSON(b *bytes.Buffer, v any, t *stype, loc *time.Location) {
 				quote(formatDecimal(k.(sdec).unscaled, 0))
 			}
 			b.WriteByte(':')
-			writeSJSON(b, m.vals[i], t.Fields[1].Type, loc)
+			writeSJSON(b, m.vals[i], t.Fields[1].Type, lay)
 		}
 		b.WriteByte('}')
 	}
@@ -1183,4 +1261,208 @@ func (sb *sbuilder) append(v any) {
 			sb.sub[1].append(m.vals[i])
 		}
 	}
+}
+
+// structuredBinds converts the structured binds among a request's
+// bindings (fmt "json" with a schema: an OBJECT, ARRAY or MAP the driver
+// wrote from Go values) to snowsim's JSON for the schema's type, so that
+// a table's structured column stores them as a cast would.
+func structuredBinds(b map[string]bindValue, args []any, sess *session) ([]any, *Error) {
+	for k, v := range b {
+		if !strings.EqualFold(v.Fmt, "json") || len(v.Schema) == 0 {
+			continue
+		}
+		i, err := strconv.Atoi(k)
+		if err != nil || i < 1 || i > len(args) {
+			continue
+		}
+		var schema struct {
+			Type   string          `json:"type"`
+			Fields json.RawMessage `json:"fields"`
+		}
+		if err := json.Unmarshal(v.Schema, &schema); err != nil {
+			return nil, sqlError(codeBindCount, "07001", "Bind variable %s: bad schema: %v", k, err)
+		}
+		t, err := schemaType(strings.ToLower(schema.Type), schema.Fields)
+		if err != nil {
+			return nil, sqlError(codeBindCount, "07001", "Bind variable %s: %v", k, err)
+		}
+		text, ok := v.Value.(string)
+		if v.Value == nil {
+			args[i-1] = nil
+			continue
+		} else if !ok {
+			return nil, sqlError(codeBindCount, "07001", "Bind variable %s: a structured value must be JSON text", k)
+		}
+		d := json.NewDecoder(strings.NewReader(text))
+		d.UseNumber()
+		var jv any
+		if err := d.Decode(&jv); err != nil {
+			return nil, sqlError(100069, "22P02", "Error parsing JSON: %s", text)
+		}
+		cv, err := coercion{loc: sessionLoc(sess), hexBinary: true}.coerce(jv, t)
+		if err != nil {
+			return nil, sqlError(100071, "22000", "%v", castError(text, t, err))
+		}
+		if cv == nil {
+			args[i-1] = nil
+			continue
+		}
+		var out bytes.Buffer
+		writeInternal(&out, cv, t)
+		args[i-1] = out.String()
+	}
+	return args, nil
+}
+
+// schemaType reads a bind schema (the driver's field metadata).
+func schemaType(kind string, fields json.RawMessage) (*stype, error) {
+	t := &stype{Kind: sfKind(kind), Nullable: true}
+	if len(fields) > 0 && string(fields) != "null" {
+		var fs []struct {
+			Name      string          `json:"name"`
+			Type      string          `json:"type"`
+			Nullable  bool            `json:"nullable"`
+			Length    int             `json:"length"`
+			Scale     int             `json:"scale"`
+			Precision int             `json:"precision"`
+			Fields    json.RawMessage `json:"fields"`
+		}
+		if err := json.Unmarshal(fields, &fs); err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			ft, err := schemaType(strings.ToLower(f.Type), f.Fields)
+			if err != nil {
+				return nil, err
+			}
+			ft.Scale, ft.Precision, ft.Length = f.Scale, f.Precision, f.Length
+			if ft.Kind == kFixed && ft.Precision == 0 {
+				ft.Precision = 38
+			}
+			if ft.Kind == kText && ft.Length == 0 {
+				ft.Length = maxLength
+			}
+			if (ft.Kind == kTime || ft.Kind == kNTZ || ft.Kind == kLTZ || ft.Kind == kTZ) && ft.Scale == 0 {
+				ft.Scale = 9
+			}
+			t.Fields = append(t.Fields, sfield{Name: f.Name, Type: ft})
+		}
+	}
+	switch t.Kind {
+	case kObject:
+	case kArray:
+		if len(t.Fields) != 1 {
+			return nil, fmt.Errorf("an ARRAY schema has one field")
+		}
+	case kMap:
+		if len(t.Fields) != 2 {
+			return nil, fmt.Errorf("a MAP schema has two fields")
+		}
+	case kText, kFixed, kReal, kBoolean, kBinary, kDate, kTime, kNTZ, kLTZ, kTZ:
+	default:
+		return nil, fmt.Errorf("unsupported type %q in a structured bind", t.Kind)
+	}
+	return t, nil
+}
+
+// writeInternal writes a converted value as snowsim keeps it in a VARIANT
+// (what coerce reads back): binary as its bytes, timestamps with their
+// offsets, TIMESTAMP_TZ as {"utc", "off"}, an OBJECT's fields in order.
+func writeInternal(b *bytes.Buffer, v any, t *stype) {
+	if v == nil {
+		b.WriteString("null")
+		return
+	}
+	quote := func(s string) {
+		q, _ := json.Marshal(s)
+		b.Write(q)
+	}
+	switch t.Kind {
+	case kBinary:
+		quote(blobText(v.([]byte)))
+	case kDate:
+		quote(time.Unix(int64(v.(sdate))*86400, 0).UTC().Format("2006-01-02"))
+	case kTime:
+		quote(time.Unix(0, int64(v.(stime))).UTC().Format("15:04:05.999999999"))
+	case kNTZ:
+		st := v.(stamp)
+		quote(time.Unix(st.sec, int64(st.nsec)).UTC().Format("2006-01-02 15:04:05.999999999"))
+	case kLTZ:
+		st := v.(stamp)
+		quote(time.Unix(st.sec, int64(st.nsec)).UTC().Format("2006-01-02 15:04:05.999999999Z07:00"))
+	case kTZ:
+		st := v.(stamp)
+		fmt.Fprintf(b, `{"utc":%q,"off":%d}`, time.Unix(st.sec, int64(st.nsec)).UTC().Format("2006-01-02 15:04:05.999999999Z07:00"), st.offset)
+	case kObject:
+		o := v.(*sobj)
+		b.WriteByte('{')
+		for i, f := range t.Fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			quote(f.Name)
+			b.WriteByte(':')
+			writeInternal(b, o.vals[i], f.Type)
+		}
+		b.WriteByte('}')
+	case kArray:
+		b.WriteByte('[')
+		for i, e := range v.([]any) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeInternal(b, e, t.Fields[0].Type)
+		}
+		b.WriteByte(']')
+	case kMap:
+		m := v.(*smap)
+		b.WriteByte('{')
+		for i, k := range m.keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if t.Fields[0].Type.Kind == kText {
+				quote(k.(string))
+			} else {
+				quote(formatDecimal(k.(sdec).unscaled, 0))
+			}
+			b.WriteByte(':')
+			writeInternal(b, m.vals[i], t.Fields[1].Type)
+		}
+		b.WriteByte('}')
+	default:
+		writeSJSON(b, v, t, nil)
+	}
+}
+
+// blobText writes bytes as DuckDB writes a BLOB as text (and so in JSON):
+// printable ASCII but the backslash and quotes as itself, every other
+// byte as \xHH.
+func blobText(b []byte) string {
+	var sb strings.Builder
+	for _, c := range b {
+		if c >= 32 && c <= 126 && c != '\\' && c != '\'' && c != '"' {
+			sb.WriteByte(c)
+		} else {
+			fmt.Fprintf(&sb, "\\x%02X", c)
+		}
+	}
+	return sb.String()
+}
+
+// blobBytes reads blobText's form back.
+func blobBytes(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			if b, err := hex.DecodeString(s[i+2 : i+4]); err == nil {
+				out = append(out, b[0])
+				i += 3
+				continue
+			}
+		}
+		out = append(out, s[i])
+	}
+	return out
 }
