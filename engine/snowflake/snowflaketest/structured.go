@@ -1269,11 +1269,21 @@ func (sb *sbuilder) append(v any) {
 // a table's structured column stores them as a cast would.
 func structuredBinds(b map[string]bindValue, args []any, sess *session) ([]any, *Error) {
 	for k, v := range b {
-		if !strings.EqualFold(v.Fmt, "json") || len(v.Schema) == 0 {
-			continue
-		}
 		i, err := strconv.Atoi(k)
 		if err != nil || i < 1 || i > len(args) {
+			continue
+		}
+		if len(v.Schema) == 0 {
+			// A semi-structured bind is read as Snowflake's JSON parser
+			// reads it: strings may be single-quoted ({'s': 'x'}).
+			if text, ok := args[i-1].(string); ok && (strings.EqualFold(v.Type, "OBJECT") || strings.EqualFold(v.Type, "ARRAY") || strings.EqualFold(v.Type, "VARIANT")) && !json.Valid([]byte(text)) {
+				if fixed, ok := requote(text); ok {
+					args[i-1] = fixed
+				}
+			}
+			continue
+		}
+		if !strings.EqualFold(v.Fmt, "json") {
 			continue
 		}
 		var schema struct {
@@ -1465,4 +1475,48 @@ func blobBytes(s string) []byte {
 		out = append(out, s[i])
 	}
 	return out
+}
+
+// requote rewrites the single-quoted strings of JSON-like text as JSON
+// strings; ok is false when the result is not JSON either.
+func requote(text string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case '"':
+			// A JSON string: copy it as it is.
+			j := i + 1
+			for j < len(text) && text[j] != '"' {
+				if text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(text) {
+				return "", false
+			}
+			b.WriteString(text[i : j+1])
+			i = j
+		case '\'':
+			var s strings.Builder
+			j := i + 1
+			for ; j < len(text) && text[j] != '\''; j++ {
+				if text[j] == '\\' && j+1 < len(text) {
+					j++
+				}
+				s.WriteByte(text[j])
+			}
+			if j >= len(text) {
+				return "", false
+			}
+			q, _ := json.Marshal(s.String())
+			b.Write(q)
+			i = j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	return out, json.Valid([]byte(out))
 }

@@ -316,3 +316,23 @@ func TestStructuredBinds(t *testing.T) {
 		}
 	})
 }
+
+// An OBJECT bind without a schema is read as Snowflake's JSON parser
+// reads it: single-quoted strings too.
+func TestSemiStructuredBindSingleQuotes(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	if _, err := db.Exec(`CREATE TABLE T (O OBJECT)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO T SELECT (?)`, sf.DataTypeObject, `{'s': 'it\'s', "t": "y"}`); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := db.QueryRow(`SELECT O FROM T`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if c := strings.Join(strings.Fields(got), ""); c != `{"s":"it's","t":"y"}` {
+		t.Errorf("got %s", got)
+	}
+}
