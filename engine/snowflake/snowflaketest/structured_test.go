@@ -336,3 +336,31 @@ func TestSemiStructuredBindSingleQuotes(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// A text literal cast to TIMESTAMP_LTZ is a wall clock in the session's
+// zone, inside a structured value too.
+func TestLTZLiteralInSessionZone(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	ctx := sf.WithStructuredTypesEnabled(context.Background())
+	for _, q := range []string{"ALTER SESSION SET TIMEZONE = 'Europe/Warsaw'", "ALTER SESSION SET ENABLE_STRUCTURED_TYPES_IN_CLIENT_RESPONSE = true"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := time.Date(2024, 1, 5, 10, 22, 33, 0, time.UTC)
+	var ltz time.Time
+	if err := db.QueryRow(`SELECT '2024-01-05 11:22:33'::TIMESTAMP_LTZ`).Scan(&ltz); err != nil {
+		t.Fatal(err)
+	}
+	if !ltz.Equal(want) {
+		t.Errorf("LTZ literal %v, want %v", ltz, want)
+	}
+	var arr []time.Time
+	if err := db.QueryRowContext(ctx, `SELECT ARRAY_CONSTRUCT('2024-01-05 11:22:33'::TIMESTAMP_LTZ)::ARRAY(TIMESTAMP_LTZ)`).Scan(&arr); err != nil {
+		t.Fatal(err)
+	}
+	if len(arr) != 1 || !arr[0].Equal(want) {
+		t.Errorf("ARRAY(TIMESTAMP_LTZ) %v, want [%v]", arr, want)
+	}
+}

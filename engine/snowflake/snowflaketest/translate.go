@@ -138,6 +138,7 @@ func (t *translator) punct(end int) {
 	tok := t.toks[t.i]
 	switch {
 	case tok.Text == "::":
+		castOfString := t.i > 0 && t.toks[t.i-1].Kind == sqlscan.String
 		t.i++
 		if st, next, ok, err := parseStructured(t.toks[:end], t.i); ok {
 			// A structured type is kept as JSON; structured.go checks and
@@ -162,6 +163,12 @@ func (t *translator) punct(end int) {
 			return
 		}
 		t.emit("::")
+		if strings.HasPrefix(typ, ltzAlias) && castOfString {
+			// '...'::TIMESTAMP_LTZ through DuckDB's TIMESTAMPTZ, whose
+			// cast reads a wall clock in the session's zone; a cast
+			// straight to the alias reads it as UTC.
+			t.emit("TIMESTAMPTZ::")
+		}
 		t.emit(typ)
 	case tok.Text == ":" && t.i > 0 && t.toks[t.i-1].Kind == sqlscan.String:
 		// {'k': 1}: an object constant's key and value, not a bind or a path.
