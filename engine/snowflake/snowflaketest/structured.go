@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -928,7 +929,7 @@ func (c coercion) coerce(v any, t *stype) (any, error) {
 		}
 		// JSON objects from DuckDB keep their key order; Go maps do not:
 		// read the order from the text.
-		keys = orderedKeys(v, keys)
+		keys = orderedKeys(keys, t.Fields[0].Type.Kind == kFixed)
 		out := &smap{}
 		for _, k := range keys {
 			kv, err := c.coerce(k, t.Fields[0].Type)
@@ -947,18 +948,30 @@ func (c coercion) coerce(v any, t *stype) (any, error) {
 	return nil, fmt.Errorf("unsupported type %s", t.Kind)
 }
 
-// orderedKeys sorts keys as Snowflake orders a MAP's entries: by key.
-func orderedKeys(_ any, keys []string) []string {
-	sortStrings(keys)
-	return keys
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
+// orderedKeys puts a MAP's keys in order: by value for NUMBER keys, by
+// text otherwise (a Go map keeps none).
+func orderedKeys(keys []string, numeric bool) []string {
+	less := func(a, b string) bool { return a < b }
+	if numeric {
+		less = func(a, b string) bool {
+			x, okx := new(big.Rat).SetString(a)
+			y, oky := new(big.Rat).SetString(b)
+			if okx && oky {
+				return x.Cmp(y) < 0
+			}
+			return a < b
 		}
 	}
+	slices.SortFunc(keys, func(a, b string) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	})
+	return keys
 }
 
 func cutNanos(ns int64, scale int) int64 {

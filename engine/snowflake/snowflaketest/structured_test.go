@@ -163,6 +163,12 @@ func TestStructuredTypesAsText(t *testing.T) {
 			if want := `{"z":"b","a":3,"d":"2024-01-02"}`; compact != want {
 				t.Errorf("got %s, want %s", got, want)
 			}
+			if err := db.QueryRow(`SELECT {'10': 'x', '2': 'y'}::MAP(INTEGER, VARCHAR)`).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if compact, want := strings.Join(strings.Fields(got), ""), `{"2":"y","10":"x"}`; compact != want {
+				t.Errorf("got %s, want %s", got, want)
+			}
 		})
 	}
 }
