@@ -463,6 +463,7 @@ func (sess *session) loginParameters() []map[string]any {
 		{"name": "CLIENT_SESSION_KEEP_ALIVE", "value": keepAlive},
 		{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160},
 	}
+	params = append(params, outputFormats(sess)...)
 	if f, err := strconv.Atoi(sess.params["CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY"]); err == nil {
 		params = append(params, map[string]any{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": f})
 	}

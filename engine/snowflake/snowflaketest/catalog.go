@@ -213,6 +213,9 @@ type columnDef struct {
 	// key is "PRIMARY KEY" or "UNIQUE" when the column declares one,
 	// named keyName when it says CONSTRAINT name.
 	key, keyName string
+	// structured is a structured type's declaration (structured.go);
+	// typ is then the semi-structured type it is stored as.
+	structured *stype
 }
 
 // typeText spells a type as DESCRIBE TABLE does: NUMBER(38,0),
@@ -298,9 +301,13 @@ func recordTable(ctx context.Context, conn *sql.Conn, o objectName, cols []colum
 		if !c.nullable {
 			isNull = "NO"
 		}
+		dt, tt := dataType(t), typeText(t)
+		if c.structured != nil {
+			dt, tt = strings.ToUpper(string(c.structured.Kind)), c.structured.sql()
+		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO "+meta(o.db, "COLUMNS")+` VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.db, o.schema, o.name, c.name, i+1, nullable(c.defText), isNull, dataType(t),
-			charLen, octLen, prec, radix, scale, dtPrec, nullable(c.comment), typeText(t)); err != nil {
+			o.db, o.schema, o.name, c.name, i+1, nullable(c.defText), isNull, dt,
+			charLen, octLen, prec, radix, scale, dtPrec, nullable(c.comment), tt); err != nil {
 			return err
 		}
 	}
@@ -400,10 +407,13 @@ func tableColumns(ctx context.Context, conn *sql.Conn, o objectName) ([]columnDe
 			return nil, err
 		}
 		t, err := sqltype.ParseSnowflake(typ)
-		if err != nil {
+		st := structuredText(typ)
+		if err != nil && st == nil {
 			return nil, err
+		} else if st != nil {
+			t = st.stored()
 		}
-		out = append(out, columnDef{name: name, typ: t, nullable: isNull == "YES", defText: def.String, comment: comment.String})
+		out = append(out, columnDef{name: name, typ: t, nullable: isNull == "YES", defText: def.String, comment: comment.String, structured: st})
 	}
 	return out, rows.Err()
 }

@@ -655,7 +655,10 @@ func (s *Server) columnDef(p *stmt, sess *session) (columnDef, *Error) {
 		}
 		typeText.WriteString(tok.Text)
 	}
-	typ, err := sqltype.ParseSnowflake(typeText.String())
+	typ, err := sqltype.ParseSnowflake(typeAlias(typeText.String()))
+	if st, next, ok, serr := parseStructured(p.toks[:p.i], start); ok && serr == nil && next == p.i {
+		typ, err, c.structured = st.stored(), nil, st
+	}
 	if err != nil {
 		return c, sqlError(codeSyntax, "42000", "SQL compilation error:\nUnsupported data type '%s'.", strings.ToUpper(typeText.String()))
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -36,6 +37,10 @@ const (
 type bindValue struct {
 	Type  string `json:"type"`
 	Value any    `json:"value"`
+	// Fmt and Schema describe a structured bind: JSON text of the
+	// schema's type (structured.go).
+	Fmt    string          `json:"fmt,omitempty"`
+	Schema json.RawMessage `json:"schema,omitempty"`
 }
 
 type queryRequest struct {
@@ -105,6 +110,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	args, e := bindArgs(req.Bindings)
+	if e == nil {
+		args, e = structuredBinds(req.Bindings, args, sess)
+	}
 	if e != nil {
 		res.err = e
 		s.finish(res, sess, req.SQLText, tag)
@@ -367,6 +375,11 @@ func (s *Server) statement(ctx context.Context, res *result, sess *session, text
 	if !describeOnly {
 		res.corrupt = s.faults.corruptRow(text) + 1
 	}
+	res.structured = selectStructured(toks)
+	// Read before the query runs: the query holds the session's
+	// connection until its last row, and the catalog is read through it.
+	tableTypes := tableStructured(ctx, sess, toks)
+	res.structuredCols = func() map[string]*stype { return tableTypes }
 	s.query(ctx, res, sess, duckSQL, args, describeOnly)
 	if res.err == nil {
 		applyLiterals(res.columns, selectLiterals(toks))
@@ -580,16 +593,29 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 		}
 		defer rr.Release()
 		s.setColumns(res, sess, rr.Schema(), aliases)
+		var structured func([]arrow.RecordBatch) ([]arrow.RecordBatch, error)
+		if res.structured != nil || semiStructured(res.columns) {
+			structured = typeStructured(res.columns, res.structured, res.structuredCols, sess, res.format)
+		}
 		cw = s.newChunkWriter(res)
 		row := 0 // rows before the record
 		for rr.Next() {
 			rec := rr.RecordBatch()
 			rec.Retain()
 			recs := []arrow.RecordBatch{rec}
-			if r := res.corrupt - 1 - row; res.corrupt > 0 && r >= 0 && int64(r) < rec.NumRows() {
+			if structured != nil {
+				if recs, err = structured(recs); err != nil {
+					for _, r := range recs {
+						r.Release()
+					}
+					return structuredError{err}
+				}
+			}
+			n := recs[0].NumRows()
+			if r := res.corrupt - 1 - row; res.corrupt > 0 && r >= 0 && int64(r) < n {
 				corruptText(recs, res.columns, r)
 			}
-			row += int(rec.NumRows())
+			row += int(n)
 			recs = prettyVariants(recs, res.columns)
 			cw.add(recs[0])
 			recs[0].Release()
@@ -607,10 +633,20 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 			res.err = sqlError(codeQueryCancelled, "57014", "SQL execution canceled")
 			return
 		}
+		var se structuredError
+		if errors.As(err, &se) {
+			res.err = sqlError(100071, "22000", "%v", se.err)
+			return
+		}
 		res.err = fromDuck(err)
 		return
 	}
 }
+
+// structuredError is a value that does not fit its structured type.
+type structuredError struct{ err error }
+
+func (e structuredError) Error() string { return e.err.Error() }
 
 // setColumns sets a query result's columns and format from DuckDB's schema
 // and type aliases.
@@ -645,7 +681,7 @@ func (s *Server) respond(w http.ResponseWriter, res *result, sess *session) {
 		rowtypes[i] = c.rowType()
 	}
 	data := map[string]any{
-		"parameters":         []map[string]any{{"name": "TIMEZONE", "value": sess.zone()}},
+		"parameters":         append([]map[string]any{{"name": "TIMEZONE", "value": sess.zone()}}, outputFormats(sess)...),
 		"rowtype":            rowtypes,
 		"queryId":            res.id,
 		"statementTypeId":    res.statementType,

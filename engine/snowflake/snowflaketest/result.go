@@ -54,6 +54,12 @@ type column struct {
 	Scale     int
 	Length    int
 	Nullable  bool
+	// Struct is the declared type of a structured column (structured.go):
+	// Described when the rowtype lists its fields, Native when its values
+	// are Arrow struct, list and map arrays rather than JSON text.
+	Struct    *stype
+	Described bool
+	Native    bool
 }
 
 func (c column) rowType() map[string]any {
@@ -68,7 +74,7 @@ func (c column) rowType() map[string]any {
 	case kTime, kNTZ, kLTZ, kTZ:
 		rt["scale"] = c.Scale
 		rt["precision"] = 0
-	case kText, kVariant, kObject, kArray:
+	case kText, kVariant, kObject, kArray, kMap:
 		l := c.Length
 		if l == 0 {
 			l = maxLength
@@ -76,6 +82,9 @@ func (c column) rowType() map[string]any {
 		rt["length"], rt["byteLength"] = l, l
 	case kBinary:
 		rt["length"], rt["byteLength"] = 8388608, 8388608
+	}
+	if c.Struct != nil && c.Described {
+		rt["fields"] = c.Struct.fieldsMeta()
 	}
 	return rt
 }
@@ -100,7 +109,11 @@ type result struct {
 	done        chan struct{}
 	finished    time.Time
 	session     *session
-	corrupt     int // 1 + the row a CorruptText fault spoils; 0 for none
+	corrupt     int      // 1 + the row a CorruptText fault spoils; 0 for none
+	structured  []*stype // declared structured types of the select list (structured.go)
+	// structuredCols are the structured columns, by name, of the one
+	// table a query reads.
+	structuredCols func() map[string]*stype
 }
 
 // chunk is a slice of a result: Snowflake-encoded Arrow records, or the
@@ -502,6 +515,10 @@ func intValue(a arrow.Array, j int) int64 {
 // encodeColumn converts one DuckDB Arrow column to Snowflake's encoding.
 func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arrow.Array, error) {
 	n := a.Len()
+	if c.Native {
+		a.Retain() // encoded by applyStructured
+		return a, nil
+	}
 	switch c.Kind {
 	case kFixed:
 		if width == 16 {
@@ -553,7 +570,7 @@ func encodeColumn(mem memory.Allocator, a arrow.Array, c column, width int) (arr
 		return encodeTimestamps(mem, a, c)
 	case kTZ:
 		return encodeTimestamps(mem, a, c)
-	case kText, kVariant, kObject, kArray:
+	case kText, kVariant, kObject, kArray, kMap:
 		if _, ok := a.(*array.String); !ok {
 			b := array.NewStringBuilder(mem)
 			defer b.Release()

@@ -138,7 +138,21 @@ func (t *translator) punct(end int) {
 	tok := t.toks[t.i]
 	switch {
 	case tok.Text == "::":
+		castOfString := t.i > 0 && t.toks[t.i-1].Kind == sqlscan.String
 		t.i++
+		if st, next, ok, err := parseStructured(t.toks[:end], t.i); ok {
+			// A structured type is kept as JSON; structured.go checks and
+			// converts the values when the result is encoded.
+			if err != nil {
+				t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\n%v", err)
+				return
+			}
+			_ = st
+			t.i = next
+			t.emit("::")
+			t.emit("JSON")
+			return
+		}
 		typ, ok := t.typeAt(end)
 		if !ok {
 			return
@@ -149,12 +163,28 @@ func (t *translator) punct(end int) {
 			return
 		}
 		t.emit("::")
+		if strings.HasPrefix(typ, ltzAlias) && castOfString {
+			// '...'::TIMESTAMP_LTZ through DuckDB's TIMESTAMPTZ, whose
+			// cast reads a wall clock in the session's zone; a cast
+			// straight to the alias reads it as UTC.
+			t.emit("TIMESTAMPTZ::")
+		}
 		t.emit(typ)
+	case tok.Text == ":" && t.i > 0 && t.toks[t.i-1].Kind == sqlscan.String:
+		// {'k': 1}: an object constant's key and value, not a bind or a path.
+		t.primary = -1
+		t.emit(":")
+		t.i++
 	case tok.Text == ":" && t.peek(1).Kind == sqlscan.Number:
 		t.emit("$" + t.peek(1).Text)
 		t.i += 2
 	case tok.Text == ":" && t.primary >= 0 && (t.peek(1).Kind == sqlscan.Ident || t.peek(1).Kind == sqlscan.QuotedIdent):
 		t.variantPath(end)
+	case tok.Text == "{" && isPunct(t.peek(1), "}"):
+		// {} is the empty OBJECT constant.
+		t.markPrimary()
+		t.emit("json_object()")
+		t.i += 2
 	case tok.Text == "?":
 		t.primary = -1
 		t.binds++
@@ -247,7 +277,7 @@ func (t *translator) typeAt(end int) (string, bool) {
 			}
 		}
 	}
-	typ, err := sqltype.ParseSnowflake(text)
+	typ, err := sqltype.ParseSnowflake(typeAlias(text))
 	if err != nil {
 		t.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nUnsupported data type '%s'.", strings.ToUpper(text))
 		return "", false
@@ -290,7 +320,7 @@ func duckType(t sqltype.Type) string {
 // bootstrap defines. Functions not listed keep their name.
 var functions = map[string]string{
 	"NVL": "COALESCE", "IFNULL": "COALESCE", "LISTAGG": "STRING_AGG", "PARSE_JSON": "JSON",
-	"TRY_PARSE_JSON": "SF_TRY_PARSE_JSON", "OBJECT_CONSTRUCT": "JSON_OBJECT", "ARRAY_CONSTRUCT": "JSON_ARRAY",
+	"TRY_PARSE_JSON": "SF_TRY_PARSE_JSON", "OBJECT_CONSTRUCT": "JSON_OBJECT", "OBJECT_CONSTRUCT_KEEP_NULL": "JSON_OBJECT", "ARRAY_CONSTRUCT": "JSON_ARRAY",
 	"ARRAY_SIZE": "JSON_ARRAY_LENGTH", "SHA2": "SHA256", "UUID_STRING": "SF_UUID_STRING",
 	"SYSDATE": "SF_SYSDATE", "CURRENT_TIMESTAMP": "SF_CURRENT_TIMESTAMP", "GETDATE": "SF_CURRENT_TIMESTAMP",
 	"LOCALTIMESTAMP": "SF_CURRENT_TIMESTAMP", "CURRENT_DATE": "CURRENT_DATE",
