@@ -1,6 +1,7 @@
 package sqltype
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -183,6 +184,22 @@ func TestConvert(t *testing.T) {
 		}
 		if got.Fit != Exact && got.Reason == "" {
 			t.Errorf("Convert(%s, %s) = %v without a reason", tc.src, tc.dst, got.Fit)
+		}
+	}
+}
+
+// TestStructuredTypesRefused: Snowflake's structured types are refused
+// with what to do, never parsed as something else.
+func TestStructuredTypesRefused(t *testing.T) {
+	for _, s := range []string{"OBJECT(a NUMBER(38,0))", "ARRAY(NUMBER(38,0))", "MAP(VARCHAR, NUMBER) NOT NULL", "object (a int)"} {
+		_, err := ParseSnowflake(s)
+		if err == nil || !strings.Contains(err.Error(), "is not read yet: cast the column to VARIANT") {
+			t.Errorf("ParseSnowflake(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"OBJECT", "ARRAY", "VARIANT"} {
+		if _, err := ParseSnowflake(s); err != nil {
+			t.Errorf("ParseSnowflake(%q): %v", s, err)
 		}
 	}
 }
