@@ -148,6 +148,11 @@ func (t *translator) punct(end int) {
 			t.out = append(t.out[:t.primary], functionName(wrap)+"("+base+")")
 			return
 		}
+		if zoneCastMacro(typ) != "" && t.primary >= 0 && t.primary < len(t.out) {
+			call, _ := zoneCastCall(strings.Join(t.out[t.primary:], ""), typ)
+			t.out = append(t.out[:t.primary], call)
+			return
+		}
 		t.emit("::")
 		t.emit(typ)
 	case tok.Text == ":" && t.peek(1).Kind == sqlscan.Number:
@@ -392,7 +397,16 @@ func (t *translator) ident(end int) {
 		t.emit(name)
 	case isKeyword(name) || t.contextualKeyword(name):
 		if typed, ok := typedLiteral[name]; ok && t.peek(1).Kind == sqlscan.String {
-			name = typed // TIMESTAMP_LTZ '...' is DuckDB's TIMESTAMPTZ '...'
+			// TIMESTAMP_LTZ '...' is DuckDB's TIMESTAMPTZ '...', one
+			// operand with its string for a cast that follows.
+			text := sqlString(t.peek(1).Text)
+			if name != "TIMESTAMP_NTZ" {
+				text = offsetSpace.ReplaceAllString(text, "$1$2")
+			}
+			t.markPrimary()
+			t.emit(typed + " " + text)
+			t.i += 2
+			return
 		}
 		t.emit(name)
 	default:
@@ -515,6 +529,12 @@ func (t *translator) call(name string, end int) {
 		if !ok {
 			return
 		}
+		if name == "CAST" {
+			if call, ok := zoneCastCall(strings.Join(t.out[start+1:], ""), typ); ok {
+				t.out = append(t.out[:start], call)
+				break
+			}
+		}
 		t.emit("AS " + typ + ")")
 	case name == "ARRAY_AGG":
 		// An aggregate: it cannot hide in a macro, as WITHIN GROUP must
@@ -631,6 +651,13 @@ func (t *translator) castCall(name string, args [][]int) {
 		t.emit(functionName("SF_TEXT") + "(")
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
 		t.emit(")")
+		return
+	}
+	if !try && zoneCastMacro(target) != "" {
+		start := len(t.out)
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		call, _ := zoneCastCall(strings.Join(t.out[start:], ""), target)
+		t.out = append(t.out[:start], call)
 		return
 	}
 	t.emit(cast + "(")
