@@ -21,6 +21,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err == nil {
 		err = registerTZFunctions(ctx, conn)
 	}
+	if err == nil {
+		err = registerSleep(conn)
+	}
 	conn.Close()
 	if err != nil {
 		return err

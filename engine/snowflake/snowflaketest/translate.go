@@ -496,14 +496,25 @@ func (t *translator) call(name string, end int) {
 	case name == "FLATTEN":
 		t.flatten(args)
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
-		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing.
-		n := "0"
-		for _, k := range args[0] {
-			if t.toks[k].Kind == sqlscan.Number {
-				n = t.toks[k].Text
+		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing;
+		// TIMELIMIT => s alone: rows for s seconds, here one row after
+		// s seconds (generator.go).
+		n, limit := "", ""
+		for i, k := range args[0] {
+			if t.toks[k].Kind == sqlscan.Number && i >= 2 && isPunct(t.toks[args[0][i-1]], "=>") {
+				if isWord(t.toks[args[0][i-2]], "TIMELIMIT") {
+					limit = t.toks[k].Text
+				} else {
+					n = t.toks[k].Text
+				}
 			}
 		}
-		t.emit("range(" + n + ") AS __generator(__row)")
+		switch {
+		case n == "" && limit != "":
+			t.emit(`(SELECT range FROM range(1) WHERE SF_SLEEP(` + limit + `)) AS __generator(__row)`)
+		default:
+			t.emit("range(" + orDefault(n, "0") + ") AS __generator(__row)")
+		}
 	case name == "SEQ1" || name == "SEQ2" || name == "SEQ4" || name == "SEQ8":
 		t.emit("(row_number() OVER () - 1)")
 	case name == "CAST" || name == "TRY_CAST":
