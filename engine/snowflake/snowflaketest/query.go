@@ -85,6 +85,13 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 	res := &result{id: id, done: make(chan struct{}), session: sess}
 	s.store(res)
 	sess.remember(requestID, res)
+	if len(stmts) == 0 {
+		// Only comments or blanks: Snowflake's empty statement error.
+		res.err = sqlError(codeEmptyStatement, "42000", "Empty SQL statement.")
+		s.finish(res, sess, req.SQLText, tag)
+		s.respond(w, res, sess)
+		return
+	}
 	if want != 0 && len(stmts) != want {
 		res.err = sqlError(codeStatementCount, "0A000", "Actual statement count %d did not match the desired statement count %d.", len(stmts), want)
 		s.finish(res, sess, req.SQLText, tag)
