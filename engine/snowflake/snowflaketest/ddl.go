@@ -106,8 +106,14 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 		e = s.describe(ctx, res, sess, p)
 	case p.accept("SHOW"):
 		e = s.show(ctx, res, sess, p)
+	case unloadRE.MatchString(text):
+		e = s.unload(ctx, res, sess, text)
 	case p.accept("COPY", "INTO"):
 		e = s.copyInto(ctx, res, sess, text)
+	case p.accept("LIST") || p.accept("LS"):
+		e = s.list(res, sess, text)
+	case p.accept("REMOVE") || p.accept("RM"):
+		e = s.remove(res, sess, text)
 	default:
 		return false
 	}

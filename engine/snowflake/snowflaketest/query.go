@@ -111,6 +111,15 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		s.respond(w, res, sess)
 		return
 	}
+	if len(stmts) == 1 && getRE.MatchString(stmts[0]) {
+		if s.get(w, r, res, sess, stmts[0]) && res.err == nil {
+			s.finish(res, sess, req.SQLText, tag)
+			return
+		}
+		s.finish(res, sess, req.SQLText, tag)
+		s.respond(w, res, sess)
+		return
+	}
 	args, e := bindArgs(req.Bindings)
 	if e != nil {
 		res.err = e

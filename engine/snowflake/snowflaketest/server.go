@@ -102,6 +102,8 @@ type Server struct {
 	http     *http.Server
 	// stageRoot holds the stages' files; removed on Close.
 	stageRoot string
+	// downloads are the staged files GET handed out (stagecmds.go).
+	downloads downloads
 
 	mu       sync.Mutex
 	users    map[string]*User // by upper-case name
@@ -240,6 +242,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /queries/{id}/result", s.withSession(s.handleResult))
 	mux.HandleFunc("GET /monitoring/queries/{id}", s.withSession(s.handleStatus))
 	mux.HandleFunc("GET /chunks/{id}/{n}", s.handleChunk)
+	mux.HandleFunc("GET /snowsim-stage/{token}", s.handleStageFile)
 	mux.HandleFunc("POST /telemetry/send", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": "Log Received"})

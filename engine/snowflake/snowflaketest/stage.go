@@ -121,11 +121,19 @@ func options(text string) map[string]string {
 
 var copyRE = regexp.MustCompile(`(?is)^\s*COPY\s+INTO\s+(\S+)\s+FROM\s+'?(@[^'\s]+)'?(.*)$`)
 
+var copyOwnRE = regexp.MustCompile(`(?is)^\s*COPY\s+INTO\s+([^@\s]\S*)((?:\s+(?:[A-Z_]+\s*=[\s\S]*))?)$`)
+
 // copyInto loads staged files into a table, skipping files it loaded
 // before (by name and content) unless FORCE = TRUE, all files in one
 // transaction.
 func (s *Server) copyInto(ctx context.Context, res *result, sess *session, text string) *Error {
 	m := copyRE.FindStringSubmatch(text)
+	if m == nil {
+		// COPY INTO t with no FROM loads t's own stage, @%t.
+		if t := copyOwnRE.FindStringSubmatch(text); t != nil {
+			m = []string{t[0], t[1], "@%" + t[1], t[2]}
+		}
+	}
 	if m == nil {
 		return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim supports COPY INTO <table> FROM @stage")
 	}
