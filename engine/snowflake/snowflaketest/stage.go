@@ -25,7 +25,7 @@ import (
 // files straight into them (a LOCAL_FS stage, as Snowflake's own tests
 // use), and COPY INTO reads them with DuckDB.
 
-var putRE = regexp.MustCompile(`(?is)^\s*PUT\s+'?(file://[^'\s]+)'?\s+'?(@[^'\s]+)'?(.*)$`)
+var putRE = regexp.MustCompile(`(?is)^\s*PUT\s+'?(file://[^'\s]+)'?\s+(?:'(@[^']+)'|(@\S+))(.*)$`)
 
 // stageDir maps a stage reference (@~, @%TABLE, @NAME, with an optional
 // /path) to its folder, creating it.
@@ -80,6 +80,8 @@ func (s *Server) put(w http.ResponseWriter, res *result, sess *session, text str
 	if m == nil {
 		return false
 	}
+	// A quoted stage reference may hold spaces.
+	m = []string{m[0], m[1], m[2] + m[3], m[4]}
 	dir, e := s.stageDir(sess, m[2])
 	if e != nil {
 		res.err = e

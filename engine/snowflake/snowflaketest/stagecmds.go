@@ -3,9 +3,15 @@
 package snowflaketest
 
 import (
+	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/md5"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 	"os"
@@ -24,9 +30,9 @@ import (
 // data/x.csv.
 
 var (
-	listRE   = regexp.MustCompile(`(?is)^\s*(?:LIST|LS)\s+'?(@[^'\s]+)'?(.*)$`)
-	removeRE = regexp.MustCompile(`(?is)^\s*(?:REMOVE|RM)\s+'?(@[^'\s]+)'?(.*)$`)
-	getRE    = regexp.MustCompile(`(?is)^\s*GET\s+'?(@[^']+?|@\S+)'?\s+'?file://([^']+?|\S+)'?(\s.*)?$`)
+	listRE   = regexp.MustCompile(`(?is)^\s*(?:LIST|LS)\s+(?:'(@[^']+)'|(@\S+))(.*)$`)
+	removeRE = regexp.MustCompile(`(?is)^\s*(?:REMOVE|RM)\s+(?:'(@[^']+)'|(@\S+))(.*)$`)
+	getRE    = regexp.MustCompile(`(?is)^\s*GET\s+(?:'(@[^']+)'|(@\S+))\s+(?:'file://([^']+)'|file://(\S+))(.*)$`)
 	unloadRE = regexp.MustCompile(`(?is)^\s*COPY\s+INTO\s+'?(@[^'\s]+)'?\s+FROM\s+(\([\s\S]*\)|\S+)(.*)$`)
 )
 
@@ -85,6 +91,7 @@ func (s *Server) list(res *result, sess *session, text string) *Error {
 	if m == nil {
 		return syntax("LIST @<stage>")
 	}
+	m = []string{m[0], m[1] + m[2], m[3]}
 	_, files, e := s.stageFiles(sess, m[1], options(m[2])["PATTERN"])
 	if e != nil {
 		return e
@@ -116,6 +123,7 @@ func (s *Server) remove(res *result, sess *session, text string) *Error {
 	if m == nil {
 		return syntax("REMOVE @<stage>")
 	}
+	m = []string{m[0], m[1] + m[2], m[3]}
 	_, files, e := s.stageFiles(sess, m[1], options(m[2])["PATTERN"])
 	if e != nil {
 		return e
@@ -133,23 +141,75 @@ func (s *Server) remove(res *result, sess *session, text string) *Error {
 	return nil
 }
 
-// downloads maps the tokens of GET's URLs to staged files.
+// downloads maps the tokens of GET's URLs to the files they serve.
 type downloads struct {
 	mu    sync.Mutex
-	files map[string]string
+	files map[string]download
+}
+
+// A download is a staged file as GET serves it: encrypted, as Snowflake
+// keeps internal stages (client-side AES-CBC under a per-file key, the key
+// wrapped by the query's stage master key), with the metadata headers a
+// cloud store returns beside it.
+type download struct {
+	data    []byte
+	headers map[string]string
+}
+
+// encryptForGet encrypts data as Snowflake's internal stages do, under
+// master (the query stage master key) for query.
+func encryptForGet(data, master []byte, query string) (download, error) {
+	fileKey, iv := make([]byte, 16), make([]byte, aes.BlockSize)
+	if _, err := rand.Read(fileKey); err != nil {
+		return download{}, err
+	}
+	if _, err := rand.Read(iv); err != nil {
+		return download{}, err
+	}
+	block, err := aes.NewCipher(fileKey)
+	if err != nil {
+		return download{}, err
+	}
+	pad := aes.BlockSize - len(data)%aes.BlockSize
+	plain := append(append([]byte(nil), data...), bytes.Repeat([]byte{byte(pad)}, pad)...)
+	out := make([]byte, len(plain))
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(out, plain)
+	kek, err := aes.NewCipher(master)
+	if err != nil {
+		return download{}, err
+	}
+	wrapped := append(append([]byte(nil), fileKey...), bytes.Repeat([]byte{aes.BlockSize}, aes.BlockSize)...)
+	for i := 0; i < len(wrapped); i += aes.BlockSize {
+		kek.Encrypt(wrapped[i:i+aes.BlockSize], wrapped[i:i+aes.BlockSize])
+	}
+	meta, _ := json.Marshal(map[string]any{
+		"EncryptionMode":      "FullBlob",
+		"WrappedContentKey":   map[string]string{"KeyId": "symmKey1", "EncryptedKey": base64.StdEncoding.EncodeToString(wrapped), "Algorithm": "AES_CBC_256"},
+		"EncryptionAgent":     map[string]string{"Protocol": "1.0", "EncryptionAlgorithm": "AES_CBC_128"},
+		"ContentEncryptionIV": base64.StdEncoding.EncodeToString(iv),
+		"KeyWrappingMetadata": map[string]string{"EncryptionLibrary": "Java 5.3.0"},
+	})
+	matdesc, _ := json.Marshal(map[string]string{"queryId": query, "smkId": "1", "keySize": "128"})
+	return download{data: out, headers: map[string]string{
+		"x-goog-meta-encryptiondata": string(meta),
+		"x-goog-meta-matdesc":        string(matdesc),
+	}}, nil
 }
 
 // handleStageFile serves a staged file GET handed out, ranges and HEAD
 // included, as a cloud store serves a presigned URL.
 func (s *Server) handleStageFile(w http.ResponseWriter, r *http.Request) {
 	s.downloads.mu.Lock()
-	path, ok := s.downloads.files[r.PathValue("token")]
+	d, ok := s.downloads.files[r.PathValue("token")]
 	s.downloads.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	http.ServeFile(w, r, path)
+	for k, v := range d.headers {
+		w.Header().Set(k, v)
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(d.data))
 }
 
 // get answers GET @stage[/path] 'file://dir' with the download
@@ -163,6 +223,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, res *result, sess *
 		res.err = syntax("GET @<stage> 'file://<path>'")
 		return false
 	}
+	m = []string{m[0], m[1] + m[2], m[3] + m[4], m[5]}
 	opts := options(m[3])
 	root, files, e := s.stageFiles(sess, strings.TrimSpace(m[1]), opts["PATTERN"])
 	if e != nil {
@@ -176,29 +237,49 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, res *result, sess *
 			{Name: "status", Kind: kText}, {Name: "message", Kind: kText}}
 		return false
 	}
+	master := make([]byte, 16)
+	rand.Read(master)
+	material := map[string]any{"queryStageMasterKey": base64.StdEncoding.EncodeToString(master), "queryId": res.id, "smkId": 1}
 	var src, urls []string
+	var materials []any
+	served := map[string]download{}
+	for i, f := range files {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			res.err = sqlError(codeGeneric, "58030", "stage %s: %v", m[1], err)
+			return false
+		}
+		d, err := encryptForGet(data, master, res.id)
+		if err != nil {
+			res.err = sqlError(codeGeneric, "58030", "stage %s: %v", m[1], err)
+			return false
+		}
+		token := res.id + "-" + strconv.Itoa(i)
+		served[token] = d
+		src = append(src, f.rel)
+		urls = append(urls, "http://"+r.Host+"/snowsim-stage/"+token)
+		materials = append(materials, material)
+	}
 	s.downloads.mu.Lock()
 	if s.downloads.files == nil {
-		s.downloads.files = map[string]string{}
+		s.downloads.files = map[string]download{}
 	}
-	for i, f := range files {
-		src = append(src, f.rel)
-		token := res.id + "-" + strconv.Itoa(i)
-		s.downloads.files[token] = f.path
-		urls = append(urls, "http://"+r.Host+"/snowsim-stage/"+token)
+	for k, v := range served {
+		s.downloads.files[k] = v
 	}
 	s.downloads.mu.Unlock()
 	parallel, _ := strconv.Atoi(orDefault(opts["PARALLEL"], "10"))
 	writeOK(w, map[string]any{
-		"command":         "DOWNLOAD",
-		"src_locations":   src,
-		"presignedUrls":   urls,
-		"localLocation":   strings.TrimSpace(m[2]),
-		"parallel":        parallel,
-		"stageInfo":       map[string]any{"locationType": "GCS", "location": filepath.Base(root) + "/", "path": "", "creds": map[string]any{}},
-		"queryId":         res.id,
-		"rowtype":         []any{},
-		"statementTypeId": typeDDL,
+		"command":            "DOWNLOAD",
+		"src_locations":      src,
+		"presignedUrls":      urls,
+		"encryptionMaterial": materials,
+		"localLocation":      strings.TrimSpace(m[2]),
+		"parallel":           parallel,
+		"stageInfo":          map[string]any{"locationType": "GCS", "location": filepath.Base(root) + "/", "path": "", "creds": map[string]any{}},
+		"queryId":            res.id,
+		"rowtype":            []any{},
+		"statementTypeId":    typeDDL,
 	})
 	return true
 }
