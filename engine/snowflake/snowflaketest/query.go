@@ -85,6 +85,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 	res := &result{id: id, done: make(chan struct{}), session: sess}
 	s.store(res)
 	sess.remember(requestID, res)
+	sess.began(res, req.SQLText, tag)
 	if len(stmts) == 0 {
 		// Only comments or blanks: Snowflake's empty statement error.
 		res.err = sqlError(codeEmptyStatement, "42000", "Empty SQL statement.")
@@ -219,6 +220,7 @@ func (s *Server) finish(res *result, sess *session, sqlText, tag string) {
 		code = res.err.code()
 	}
 	s.record(QueryRecord{QueryID: res.id, User: sess.user.Name, SQL: sqlText, QueryTag: tag, Error: code})
+	sess.ended(res)
 	res.finished = time.Now()
 	close(res.done)
 }

@@ -31,6 +31,8 @@ type translator struct {
 	infoDB string
 	// context answers CURRENT_USER() and its kin.
 	context map[string]string
+	// sess is the session translated for, nil for none.
+	sess *session
 }
 
 // translateSQL rewrites a Snowflake statement (or fragment) into DuckDB
@@ -38,6 +40,7 @@ type translator struct {
 func translateSQL(src string, sess *session) (string, int, *Error) {
 	t := &translator{toks: divisions(sqlscan.Scan(src)), primary: -1, context: map[string]string{}}
 	if sess != nil {
+		t.sess = sess
 		t.infoDB = sess.database
 		t.context = map[string]string{
 			"CURRENT_USER": sess.user.Name, "CURRENT_ROLE": sess.role, "CURRENT_WAREHOUSE": sess.warehouse,
@@ -490,6 +493,15 @@ func (t *translator) call(name string, end int) {
 		} else {
 			t.emit("CAST(NULL AS VARCHAR)")
 		}
+	case name == "TABLE" && len(args) == 1 && t.sess != nil && t.historyCall(args[0]) >= 0:
+		// TABLE([INFORMATION_SCHEMA.]QUERY_HISTORY_BY_SESSION(...)).
+		limit := 100
+		for i, k := range args[0] {
+			if i >= 2 && t.toks[k].Kind == sqlscan.Number && isPunct(t.toks[args[0][i-1]], "=>") && isWord(t.toks[args[0][i-2]], "RESULT_LIMIT") {
+				limit, _ = strconv.Atoi(t.toks[k].Text)
+			}
+		}
+		t.emit(queryHistoryTable(t.sess, limit))
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "FLATTEN"):
 		// TABLE(FLATTEN(...)) is FLATTEN(...).
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
@@ -586,6 +598,19 @@ func (t *translator) call(name string, end int) {
 	// whatever its arguments marked.
 	t.primary = start
 	t.i = closeAt + 1
+}
+
+// historyCall is the index in toks of QUERY_HISTORY_BY_SESSION when toks
+// are [INFORMATION_SCHEMA.]QUERY_HISTORY_BY_SESSION(...), else -1.
+func (t *translator) historyCall(toks []int) int {
+	k := 0
+	if len(toks) > 2 && isWord(t.toks[toks[0]], "INFORMATION_SCHEMA") && isPunct(t.toks[toks[1]], ".") {
+		k = 2
+	}
+	if len(toks) > k+1 && isWord(t.toks[toks[k]], "QUERY_HISTORY_BY_SESSION") && isPunct(t.toks[toks[k+1]], "(") {
+		return k
+	}
+	return -1
 }
 
 // flatten translates FLATTEN(input => expr [, path => 'a.b']) into a
