@@ -82,7 +82,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		want, _ = strconv.Atoi(v)
 	}
 	id := s.newQueryID()
-	res := &result{id: id, done: make(chan struct{}), session: sess}
+	res := &result{id: id, done: make(chan struct{}), session: sess, async: req.AsyncExec}
 	s.store(res)
 	sess.remember(requestID, res)
 	sess.began(res, req.SQLText, tag)
@@ -803,6 +803,10 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
+// resultWait is how long a request for a result waits for its query
+// before answering that it is still running.
+var resultWait = 20 * time.Second
+
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, sess *session) {
 	res := s.lookup(r.PathValue("id"))
 	if res == nil {
@@ -812,9 +816,14 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, sess *sess
 	select {
 	case <-res.done:
 		s.respond(w, res, sess)
-	case <-time.After(20 * time.Second):
+	case <-time.After(resultWait):
 		code := "333333"
 		msg := "Query execution in progress."
+		if res.async {
+			// An asynchronous query's result is asked for until it is
+			// there: Snowflake's code for that is 333334.
+			code, msg = "333334", "Asynchronous execution in progress."
+		}
 		writeJSON(w, response{Data: map[string]any{"queryId": res.id, "getResultUrl": "/queries/" + res.id + "/result"}, Code: &code, Message: &msg, Success: true})
 	}
 }

@@ -97,7 +97,8 @@ type result struct {
 	done        chan struct{}
 	finished    time.Time
 	session     *session
-	corrupt     int // 1 + the row a CorruptText fault spoils; 0 for none
+	corrupt     int  // 1 + the row a CorruptText fault spoils; 0 for none
+	async       bool // submitted with asyncExec
 }
 
 // chunk is a slice of a result: Snowflake-encoded Arrow records, or the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	sf "github.com/snowflakedb/gosnowflake/v2"
 )
@@ -48,5 +49,45 @@ func TestQueryHistoryBySession(t *testing.T) {
 	}
 	if len(got) < 2 || got[0] != "TAGGED|SELECT QUERY_TAG, QUERY_TEXT, EXECUTION_STATUS FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY_BY_SESSION())|RUNNING" || got[1] != "|SELECT 1|SUCCESS" {
 		t.Errorf("history:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// INFORMATION_SCHEMA lists its own views and their columns.
+func TestInformationSchemaListsItself(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'TABLES'", "INFORMATION_SCHEMA").Scan(&n); err != nil || n != 12 {
+		t.Errorf("columns of INFORMATION_SCHEMA.TABLES: %d, %v; want 12", n, err)
+	}
+	var typ string
+	if err := db.QueryRow("SELECT TABLE_TYPE FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'INFORMATION_SCHEMA' AND TABLE_NAME = 'COLUMNS'").Scan(&typ); err != nil || typ != "VIEW" {
+		t.Errorf("INFORMATION_SCHEMA.COLUMNS in TABLES: %q, %v; want VIEW", typ, err)
+	}
+}
+
+// The result of an asynchronous query still running is answered with
+// 333334, which the driver asks again on (333333 ended its wait with no
+// rows).
+func TestAsyncResultByIDWhileRunning(t *testing.T) {
+	defer func(d time.Duration) { resultWait = d }(resultWait)
+	resultWait = 200 * time.Millisecond
+	s := Start(t, Options{})
+	db := openD(t, s)
+	ids := make(chan string, 1)
+	ctx := sf.WithQueryIDChan(sf.WithAsyncMode(context.Background()), ids)
+	go db.ExecContext(ctx, "CALL SYSTEM$WAIT(1, 'SECONDS')")
+	id := <-ids
+	rows, err := db.QueryContext(sf.WithFetchResultByID(ctx, id), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var v string
+	if !rows.Next() {
+		t.Fatalf("no row: %v", rows.Err())
+	}
+	if err := rows.Scan(&v); err != nil || v != "waited 1 seconds" {
+		t.Errorf("result by id: %q, %v", v, err)
 	}
 }

@@ -1003,9 +1003,10 @@ func isKeyword(w string) bool { return keywords[w] }
 func infoSchemaView(view, db string) string {
 	switch view {
 	case "COLUMNS":
-		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + ")"
+		// The views' own columns too (infoself.go).
+		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + " UNION ALL " + infoSelfColumns(db) + ")"
 	case "TABLES":
-		return "(SELECT * FROM " + meta(db, "TABLES") + ")"
+		return "(SELECT * FROM " + meta(db, "TABLES") + " UNION ALL " + infoSelfTables(db) + ")"
 	case "LOAD_HISTORY":
 		return `(SELECT * EXCLUDE ("ETAG") FROM ` + meta(db, "LOAD_HISTORY") + ")"
 	case "SCHEMATA":
