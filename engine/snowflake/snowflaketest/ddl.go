@@ -287,6 +287,8 @@ func (s *Server) create(ctx context.Context, res *result, sess *session, p *stmt
 	case p.accept("STAGE"):
 		res.setStatus("status", "Stage area successfully created.")
 		return nil
+	case p.accept("FUNCTION"):
+		return s.createFunction(ctx, res, sess, p, orReplace)
 	}
 	return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim does not support this CREATE statement")
 }

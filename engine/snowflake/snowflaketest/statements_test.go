@@ -91,3 +91,41 @@ func TestAsyncResultByIDWhileRunning(t *testing.T) {
 		t.Errorf("result by id: %q, %v", v, err)
 	}
 }
+
+// SQL functions: a scalar one casts its expression to the declared type,
+// a table one is called as TABLE(f(...)) with its declared columns; other
+// languages are refused.
+func TestSQLFunctions(t *testing.T) {
+	s := Start(t, Options{})
+	seed(t, s, `CREATE DATABASE IF NOT EXISTS D`)
+	cfg := s.Config("sluice", "sluice")
+	cfg.Database, cfg.Schema = "D", "PUBLIC"
+	db := Open(cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{
+		`CREATE OR REPLACE FUNCTION ADD_ONE(X NUMBER) RETURNS NUMBER LANGUAGE SQL AS 'x + 1'`,
+		`CREATE OR REPLACE FUNCTION PAIRS("p" text) RETURNS TABLE("r1" text, "r2" number) LANGUAGE SQL AS $$ select p, 2 $$`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var n int
+	if err := db.QueryRow("SELECT ADD_ONE(41)").Scan(&n); err != nil || n != 42 {
+		t.Errorf("ADD_ONE(41) = %d, %v", n, err)
+	}
+	var r1 string
+	var r2 int
+	if err := db.QueryRow("SELECT * FROM TABLE(PAIRS(?))", "x").Scan(&r1, &r2); err != nil || r1 != "x" || r2 != 2 {
+		t.Errorf("TABLE(PAIRS('x')) = %q, %d, %v", r1, r2, err)
+	}
+	var null *string
+	if err := db.QueryRow("SELECT r1 FROM TABLE(PAIRS(?))", nil).Scan(&null); err != nil || null != nil {
+		t.Errorf("TABLE(PAIRS(NULL)) = %v, %v", null, err)
+	}
+	var sfErr *sf.SnowflakeError
+	if _, err := db.Exec(`CREATE FUNCTION JS(I DOUBLE) RETURNS DOUBLE LANGUAGE JAVASCRIPT AS 'return I'`); !errors.As(err, &sfErr) {
+		t.Errorf("a JavaScript function: %v, want an error", err)
+	}
+}

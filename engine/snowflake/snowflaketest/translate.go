@@ -505,6 +505,10 @@ func (t *translator) call(name string, end int) {
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "FLATTEN"):
 		// TABLE(FLATTEN(...)) is FLATTEN(...).
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+	case name == "TABLE" && len(args) == 1 && len(args[0]) > 2 && t.toks[args[0][0]].Kind == sqlscan.Ident && !isWord(t.toks[args[0][0]], "GENERATOR"):
+		// TABLE(f(...)): a table function, a table macro in DuckDB
+		// (udf.go).
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
 	case name == "FLATTEN":
 		t.flatten(args)
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
