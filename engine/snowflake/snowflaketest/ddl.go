@@ -105,6 +105,9 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 	case p.accept("DESCRIBE") || p.accept("DESC"):
 		e = s.describe(ctx, res, sess, p)
 	case p.accept("SHOW"):
+		// Snowflake answers SHOW in JSON whatever the session's result
+		// format.
+		res.format = "json"
 		e = s.show(ctx, res, sess, p)
 	case unloadRE.MatchString(text):
 		e = s.unload(ctx, res, sess, text)

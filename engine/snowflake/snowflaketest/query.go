@@ -627,9 +627,13 @@ func (s *Server) query(ctx context.Context, res *result, sess *session, q string
 	}
 	// The driver sends ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON,
 	// unquoted: parameter values are case-insensitive.
-	res.format = "arrow"
-	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
-		res.format = "json"
+	// A statement answered in JSON whatever the session says (SHOW) set
+	// it before.
+	if res.format != "json" {
+		res.format = "arrow"
+		if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
+			res.format = "json"
+		}
 	}
 	if res.corrupt > 0 {
 		corruptText(records, res.columns, res.corrupt-1)

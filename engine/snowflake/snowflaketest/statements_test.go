@@ -4,6 +4,7 @@ package snowflaketest
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"strings"
 	"testing"
@@ -127,5 +128,40 @@ func TestSQLFunctions(t *testing.T) {
 	var sfErr *sf.SnowflakeError
 	if _, err := db.Exec(`CREATE FUNCTION JS(I DOUBLE) RETURNS DOUBLE LANGUAGE JAVASCRIPT AS 'return I'`); !errors.As(err, &sfErr) {
 		t.Errorf("a JavaScript function: %v, want an error", err)
+	}
+}
+
+// SHOW answers in JSON even in a session whose results are Arrow, as in
+// Snowflake; a query stays Arrow.
+func TestShowAnswersJSON(t *testing.T) {
+	s := Start(t, Options{})
+	db := openD(t, s)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	format := func(q string) string {
+		var f string
+		err := conn.Raw(func(x any) error {
+			loader, err := x.(interface {
+				QueryArrowStream(context.Context, string, ...driver.NamedValue) (sf.ArrowStreamLoader, error)
+			}).QueryArrowStream(context.Background(), q)
+			if err != nil {
+				return err
+			}
+			f = loader.(sf.QueryResultFormatProvider).QueryResultFormat()
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return f
+	}
+	if f := format("SHOW PARAMETERS"); f != "json" {
+		t.Errorf("SHOW PARAMETERS answered in %q, want json", f)
+	}
+	if f := format("SELECT 1"); f != "arrow" {
+		t.Errorf("SELECT 1 answered in %q, want arrow", f)
 	}
 }
