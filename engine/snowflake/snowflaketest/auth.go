@@ -49,6 +49,8 @@ type session struct {
 	// first in requestOrder: a request sent again is not run again.
 	requests     map[string]*result
 	requestOrder []string
+	// history is for QUERY_HISTORY_BY_SESSION (qhistory.go).
+	history []*queryEntry
 }
 
 // close ends the session. Its DuckDB connection is closed, not handed back

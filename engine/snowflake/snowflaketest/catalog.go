@@ -21,6 +21,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err == nil {
 		err = registerTZFunctions(ctx, conn)
 	}
+	if err == nil {
+		err = registerSleep(conn)
+	}
 	conn.Close()
 	if err != nil {
 		return err
@@ -39,7 +42,9 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		// A VARIANT read as text is its value, not its JSON: a string
 		// loses its quotes, a JSON null is NULL. typeof folds at bind
 		// time, so other types never reach the JSON branch.
-		`CREATE MACRO SF_TEXT(a) AS CASE WHEN typeof(a) = 'JSON' THEN json_extract_string(CAST(a AS JSON), '$') ELSE CAST(a AS VARCHAR) END`,
+		// A TIMESTAMP_LTZ reads in the session's zone (zonecast.go).
+		`CREATE MACRO SF_TEXT(a) AS CASE WHEN typeof(a) = 'JSON' THEN json_extract_string(CAST(a AS JSON), '$')
+			WHEN starts_with(typeof(a), '` + ltzAlias + `') THEN CAST(CAST(a AS TIMESTAMPTZ) AS VARCHAR) ELSE CAST(a AS VARCHAR) END`,
 		// Text cast to BINARY is read in Snowflake's default
 		// BINARY_INPUT_FORMAT, HEX; a BINARY stays as it is.
 		`CREATE MACRO SF_BINARY(a) AS CASE WHEN typeof(a) = 'BLOB' THEN CAST(a AS BLOB)
@@ -83,6 +88,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		`CREATE MACRO SF_DATE_TRUNC(part, x) AS SF_REZONE(x, date_trunc(part, SF_WALL(x)))`,
 		`CREATE MACRO SF_DATE_PART(part, x) AS date_part(part, SF_WALL(x))`,
 	}
+	stmts = append(stmts, zoneCastMacros()...)
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("snowsim bootstrap: %w\n%s", err, q)

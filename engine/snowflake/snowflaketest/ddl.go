@@ -105,9 +105,18 @@ func (s *Server) special(ctx context.Context, res *result, sess *session, toks [
 	case p.accept("DESCRIBE") || p.accept("DESC"):
 		e = s.describe(ctx, res, sess, p)
 	case p.accept("SHOW"):
+		// Snowflake answers SHOW in JSON whatever the session's result
+		// format.
+		res.format = "json"
 		e = s.show(ctx, res, sess, p)
+	case unloadRE.MatchString(text):
+		e = s.unload(ctx, res, sess, text)
 	case p.accept("COPY", "INTO"):
 		e = s.copyInto(ctx, res, sess, text)
+	case p.accept("LIST") || p.accept("LS"):
+		e = s.list(res, sess, text)
+	case p.accept("REMOVE") || p.accept("RM"):
+		e = s.remove(res, sess, text)
 	default:
 		return false
 	}
@@ -281,6 +290,8 @@ func (s *Server) create(ctx context.Context, res *result, sess *session, p *stmt
 	case p.accept("STAGE"):
 		res.setStatus("status", "Stage area successfully created.")
 		return nil
+	case p.accept("FUNCTION"):
+		return s.createFunction(ctx, res, sess, p, orReplace)
 	}
 	return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim does not support this CREATE statement")
 }

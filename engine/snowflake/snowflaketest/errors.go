@@ -35,6 +35,7 @@ const (
 	codeInsufficientPriv  = 3001   // insufficient privileges
 	codeBindCount         = 2049   // bind variable count mismatch
 	codeStatementCount    = 8      // actual statement count did not match the desired statement count
+	codeEmptyStatement    = 900    // empty SQL statement (only comments or blanks)
 	codeQueryCancelled    = 604    // query execution was canceled
 	codeResultMissing     = 2003
 	codeGeneric           = 2000   // SQL compilation error, anything else

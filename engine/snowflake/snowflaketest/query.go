@@ -87,9 +87,17 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		want, _ = strconv.Atoi(v)
 	}
 	id := s.newQueryID()
-	res := &result{id: id, done: make(chan struct{}), session: sess}
+	res := &result{id: id, done: make(chan struct{}), session: sess, async: req.AsyncExec}
 	s.store(res)
 	sess.remember(requestID, res)
+	sess.began(res, req.SQLText, tag)
+	if len(stmts) == 0 {
+		// Only comments or blanks: Snowflake's empty statement error.
+		res.err = sqlError(codeEmptyStatement, "42000", "Empty SQL statement.")
+		s.finish(res, sess, req.SQLText, tag)
+		s.respond(w, res, sess)
+		return
+	}
 	if want != 0 && len(stmts) != want {
 		res.err = sqlError(codeStatementCount, "0A000", "Actual statement count %d did not match the desired statement count %d.", len(stmts), want)
 		s.finish(res, sess, req.SQLText, tag)
@@ -102,6 +110,15 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, sess *sessi
 		} else if !s.put(w, res, sess, stmts[0]) && res.err == nil {
 			res.err = sqlError(codeSyntax, "42000", "SQL compilation error:\nsyntax error: PUT 'file://<path>' @<stage>")
 		} else if res.err == nil {
+			s.finish(res, sess, req.SQLText, tag)
+			return
+		}
+		s.finish(res, sess, req.SQLText, tag)
+		s.respond(w, res, sess)
+		return
+	}
+	if len(stmts) == 1 && getRE.MatchString(stmts[0]) {
+		if s.get(w, r, res, sess, stmts[0]) && res.err == nil {
 			s.finish(res, sess, req.SQLText, tag)
 			return
 		}
@@ -211,6 +228,7 @@ func (s *Server) finish(res *result, sess *session, sqlText, tag string) {
 		code = res.err.code()
 	}
 	s.record(QueryRecord{QueryID: res.id, User: sess.user.Name, SQL: sqlText, QueryTag: tag, Error: code})
+	sess.ended(res)
 	res.finished = time.Now()
 	close(res.done)
 }
@@ -661,9 +679,13 @@ func (s *Server) setColumns(res *result, sess *session, schema *arrow.Schema, al
 	}
 	// The driver sends ALTER SESSION SET GO_QUERY_RESULT_FORMAT = JSON,
 	// unquoted: parameter values are case-insensitive.
-	res.format = "arrow"
-	if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
-		res.format = "json"
+	// A statement answered in JSON whatever the session says (SHOW) set
+	// it before.
+	if res.format != "json" {
+		res.format = "arrow"
+		if strings.EqualFold(sess.params["GO_QUERY_RESULT_FORMAT"], "json") {
+			res.format = "json"
+		}
 	}
 }
 
@@ -766,6 +788,10 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 	res.chunks[n].serve(w, cut)
 }
 
+// resultWait is how long a request for a result waits for its query
+// before answering that it is still running.
+var resultWait = 20 * time.Second
+
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, sess *session) {
 	res := s.lookup(r.PathValue("id"))
 	if res == nil {
@@ -775,9 +801,14 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, sess *sess
 	select {
 	case <-res.done:
 		s.respond(w, res, sess)
-	case <-time.After(20 * time.Second):
+	case <-time.After(resultWait):
 		code := "333333"
 		msg := "Query execution in progress."
+		if res.async {
+			// An asynchronous query's result is asked for until it is
+			// there: Snowflake's code for that is 333334.
+			code, msg = "333334", "Asynchronous execution in progress."
+		}
 		writeJSON(w, response{Data: map[string]any{"queryId": res.id, "getResultUrl": "/queries/" + res.id + "/result"}, Code: &code, Message: &msg, Success: true})
 	}
 }

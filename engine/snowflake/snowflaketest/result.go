@@ -114,6 +114,7 @@ type result struct {
 	// structuredCols are the structured columns, by name, of the one
 	// table a query reads.
 	structuredCols func() map[string]*stype
+	async          bool // submitted with asyncExec
 }
 
 // chunk is a slice of a result: Snowflake-encoded Arrow records, or the

@@ -109,6 +109,8 @@ type Server struct {
 	spillErr  error
 	// encodeBufs keeps buffers chunks were encoded in, for the next.
 	encodeBufs chan *bytes.Buffer
+	// downloads are the staged files GET handed out (stagecmds.go).
+	downloads downloads
 
 	mu       sync.Mutex
 	users    map[string]*User // by upper-case name
@@ -250,6 +252,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /queries/{id}/result", s.withSession(s.handleResult))
 	mux.HandleFunc("GET /monitoring/queries/{id}", s.withSession(s.handleStatus))
 	mux.HandleFunc("GET /chunks/{id}/{n}", s.handleChunk)
+	mux.HandleFunc("GET /snowsim-stage/{token}", s.handleStageFile)
 	mux.HandleFunc("POST /telemetry/send", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": "Log Received"})

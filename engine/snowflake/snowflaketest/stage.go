@@ -25,7 +25,7 @@ import (
 // files straight into them (a LOCAL_FS stage, as Snowflake's own tests
 // use), and COPY INTO reads them with DuckDB.
 
-var putRE = regexp.MustCompile(`(?is)^\s*PUT\s+'?(file://[^'\s]+)'?\s+'?(@[^'\s]+)'?(.*)$`)
+var putRE = regexp.MustCompile(`(?is)^\s*PUT\s+'?(file://[^'\s]+)'?\s+(?:'(@[^']+)'|(@\S+))(.*)$`)
 
 // stageDir maps a stage reference (@~, @%TABLE, @NAME, with an optional
 // /path) to its folder, creating it.
@@ -80,6 +80,8 @@ func (s *Server) put(w http.ResponseWriter, res *result, sess *session, text str
 	if m == nil {
 		return false
 	}
+	// A quoted stage reference may hold spaces.
+	m = []string{m[0], m[1], m[2] + m[3], m[4]}
 	dir, e := s.stageDir(sess, m[2])
 	if e != nil {
 		res.err = e
@@ -121,11 +123,19 @@ func options(text string) map[string]string {
 
 var copyRE = regexp.MustCompile(`(?is)^\s*COPY\s+INTO\s+(\S+)\s+FROM\s+'?(@[^'\s]+)'?(.*)$`)
 
+var copyOwnRE = regexp.MustCompile(`(?is)^\s*COPY\s+INTO\s+([^@\s]\S*)((?:\s+(?:[A-Z_]+\s*=[\s\S]*))?)$`)
+
 // copyInto loads staged files into a table, skipping files it loaded
 // before (by name and content) unless FORCE = TRUE, all files in one
 // transaction.
 func (s *Server) copyInto(ctx context.Context, res *result, sess *session, text string) *Error {
 	m := copyRE.FindStringSubmatch(text)
+	if m == nil {
+		// COPY INTO t with no FROM loads t's own stage, @%t.
+		if t := copyOwnRE.FindStringSubmatch(text); t != nil {
+			m = []string{t[0], t[1], "@%" + t[1], t[2]}
+		}
+	}
 	if m == nil {
 		return sqlError(codeUnsupported, "0A000", "SQL compilation error:\nsnowsim supports COPY INTO <table> FROM @stage")
 	}

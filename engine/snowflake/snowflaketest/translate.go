@@ -31,6 +31,8 @@ type translator struct {
 	infoDB string
 	// context answers CURRENT_USER() and its kin.
 	context map[string]string
+	// sess is the session translated for, nil for none.
+	sess *session
 }
 
 // translateSQL rewrites a Snowflake statement (or fragment) into DuckDB
@@ -38,6 +40,7 @@ type translator struct {
 func translateSQL(src string, sess *session) (string, int, *Error) {
 	t := &translator{toks: divisions(sqlscan.Scan(src)), primary: -1, context: map[string]string{}}
 	if sess != nil {
+		t.sess = sess
 		t.infoDB = sess.database
 		t.context = map[string]string{
 			"CURRENT_USER": sess.user.Name, "CURRENT_ROLE": sess.role, "CURRENT_WAREHOUSE": sess.warehouse,
@@ -160,6 +163,11 @@ func (t *translator) punct(end int) {
 		if wrap := castMacros[typ]; wrap != "" && t.primary >= 0 && t.primary < len(t.out) {
 			base := strings.Join(t.out[t.primary:], "")
 			t.out = append(t.out[:t.primary], functionName(wrap)+"("+base+")")
+			return
+		}
+		if zoneCastMacro(typ) != "" && t.primary >= 0 && t.primary < len(t.out) {
+			call, _ := zoneCastCall(strings.Join(t.out[t.primary:], ""), typ)
+			t.out = append(t.out[:t.primary], call)
 			return
 		}
 		t.emit("::")
@@ -422,7 +430,16 @@ func (t *translator) ident(end int) {
 		t.emit(name)
 	case isKeyword(name) || t.contextualKeyword(name):
 		if typed, ok := typedLiteral[name]; ok && t.peek(1).Kind == sqlscan.String {
-			name = typed // TIMESTAMP_LTZ '...' is DuckDB's TIMESTAMPTZ '...'
+			// TIMESTAMP_LTZ '...' is DuckDB's TIMESTAMPTZ '...', one
+			// operand with its string for a cast that follows.
+			text := sqlString(t.peek(1).Text)
+			if name != "TIMESTAMP_NTZ" {
+				text = offsetSpace.ReplaceAllString(text, "$1$2")
+			}
+			t.markPrimary()
+			t.emit(typed + " " + text)
+			t.i += 2
+			return
 		}
 		t.emit(name)
 	default:
@@ -506,20 +523,44 @@ func (t *translator) call(name string, end int) {
 		} else {
 			t.emit("CAST(NULL AS VARCHAR)")
 		}
+	case name == "TABLE" && len(args) == 1 && t.sess != nil && t.historyCall(args[0]) >= 0:
+		// TABLE([INFORMATION_SCHEMA.]QUERY_HISTORY_BY_SESSION(...)).
+		limit := 100
+		for i, k := range args[0] {
+			if i >= 2 && t.toks[k].Kind == sqlscan.Number && isPunct(t.toks[args[0][i-1]], "=>") && isWord(t.toks[args[0][i-2]], "RESULT_LIMIT") {
+				limit, _ = strconv.Atoi(t.toks[k].Text)
+			}
+		}
+		t.emit(queryHistoryTable(t.sess, limit))
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "FLATTEN"):
 		// TABLE(FLATTEN(...)) is FLATTEN(...).
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+	case name == "TABLE" && len(args) == 1 && len(args[0]) > 2 && t.toks[args[0][0]].Kind == sqlscan.Ident && !isWord(t.toks[args[0][0]], "GENERATOR"):
+		// TABLE(f(...)): a table function, a table macro in DuckDB
+		// (udf.go).
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
 	case name == "FLATTEN":
 		t.flatten(args)
 	case name == "TABLE" && len(args) == 1 && isWord(t.toks[args[0][0]], "GENERATOR"):
-		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing.
-		n := "0"
-		for _, k := range args[0] {
-			if t.toks[k].Kind == sqlscan.Number {
-				n = t.toks[k].Text
+		// TABLE(GENERATOR(ROWCOUNT => n)): n rows of nothing;
+		// TIMELIMIT => s alone: rows for s seconds, here one row after
+		// s seconds (generator.go).
+		n, limit := "", ""
+		for i, k := range args[0] {
+			if t.toks[k].Kind == sqlscan.Number && i >= 2 && isPunct(t.toks[args[0][i-1]], "=>") {
+				if isWord(t.toks[args[0][i-2]], "TIMELIMIT") {
+					limit = t.toks[k].Text
+				} else {
+					n = t.toks[k].Text
+				}
 			}
 		}
-		t.emit("range(" + n + ") AS __generator(__row)")
+		switch {
+		case n == "" && limit != "":
+			t.emit(`(SELECT range FROM range(1) WHERE SF_SLEEP(` + limit + `)) AS __generator(__row)`)
+		default:
+			t.emit("range(" + orDefault(n, "0") + ") AS __generator(__row)")
+		}
 	case name == "SEQ1" || name == "SEQ2" || name == "SEQ4" || name == "SEQ8":
 		t.emit("(row_number() OVER () - 1)")
 	case name == "CAST" || name == "TRY_CAST":
@@ -544,6 +585,12 @@ func (t *translator) call(name string, end int) {
 		t.i = save
 		if !ok {
 			return
+		}
+		if name == "CAST" {
+			if call, ok := zoneCastCall(strings.Join(t.out[start+1:], ""), typ); ok {
+				t.out = append(t.out[:start], call)
+				break
+			}
 		}
 		t.emit("AS " + typ + ")")
 	case name == "ARRAY_AGG":
@@ -585,6 +632,19 @@ func (t *translator) call(name string, end int) {
 	// whatever its arguments marked.
 	t.primary = start
 	t.i = closeAt + 1
+}
+
+// historyCall is the index in toks of QUERY_HISTORY_BY_SESSION when toks
+// are [INFORMATION_SCHEMA.]QUERY_HISTORY_BY_SESSION(...), else -1.
+func (t *translator) historyCall(toks []int) int {
+	k := 0
+	if len(toks) > 2 && isWord(t.toks[toks[0]], "INFORMATION_SCHEMA") && isPunct(t.toks[toks[1]], ".") {
+		k = 2
+	}
+	if len(toks) > k+1 && isWord(t.toks[toks[k]], "QUERY_HISTORY_BY_SESSION") && isPunct(t.toks[toks[k+1]], "(") {
+		return k
+	}
+	return -1
 }
 
 // flatten translates FLATTEN(input => expr [, path => 'a.b']) into a
@@ -661,6 +721,13 @@ func (t *translator) castCall(name string, args [][]int) {
 		t.emit(functionName("SF_TEXT") + "(")
 		t.sub(args[0][0], args[0][len(args[0])-1]+1)
 		t.emit(")")
+		return
+	}
+	if !try && zoneCastMacro(target) != "" {
+		start := len(t.out)
+		t.sub(args[0][0], args[0][len(args[0])-1]+1)
+		call, _ := zoneCastCall(strings.Join(t.out[start:], ""), target)
+		t.out = append(t.out[:start], call)
 		return
 	}
 	t.emit(cast + "(")
@@ -970,9 +1037,10 @@ func isKeyword(w string) bool { return keywords[w] }
 func infoSchemaView(view, db string) string {
 	switch view {
 	case "COLUMNS":
-		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + ")"
+		// The views' own columns too (infoself.go).
+		return `(SELECT * EXCLUDE ("TYPE_TEXT") FROM ` + meta(db, "COLUMNS") + " UNION ALL " + infoSelfColumns(db) + ")"
 	case "TABLES":
-		return "(SELECT * FROM " + meta(db, "TABLES") + ")"
+		return "(SELECT * FROM " + meta(db, "TABLES") + " UNION ALL " + infoSelfTables(db) + ")"
 	case "LOAD_HISTORY":
 		return `(SELECT * EXCLUDE ("ETAG") FROM ` + meta(db, "LOAD_HISTORY") + ")"
 	case "SCHEMATA":
