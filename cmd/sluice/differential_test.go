@@ -3,16 +3,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,59 +36,12 @@ type diffDest struct {
 	same func(got, want string) bool
 }
 
-// sameDecimal compares decimals by value and scale's digits: 18.16's
-// toString keeps trailing zeros, later releases drop them.
-func sameDecimal(got, want string) bool {
-	return got == want || trimZeros(got) == trimZeros(want)
-}
-
-// sameJSON holds got to compact JSON (no whitespace outside strings) of
-// the same value as want, numbers compared by their digits. Other text
-// (none, \N) is compared as it is.
-func sameJSON(got, want string) bool {
-	if got == want {
-		return true
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, []byte(got)) != nil || buf.String() != got {
-		return false
-	}
-	decode := func(s string) (any, error) {
-		d := json.NewDecoder(strings.NewReader(s))
-		d.UseNumber()
-		var v any
-		err := d.Decode(&v)
-		return v, err
-	}
-	g, err1 := decode(got)
-	w, err2 := decode(want)
-	return err1 == nil && err2 == nil && reflect.DeepEqual(g, w)
-}
-
 // The ranges the 18.16 server stores (README: Type mapping).
 var (
 	oldEarliest = time.Unix(0, 0).UTC()
 	oldLatest   = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
 	oldLastDay  = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
 )
-
-// utcText is the README's text of a timestamp: its UTC clock with the
-// fraction it has, trailing zeros dropped.
-func utcText(t time.Time) string {
-	s := t.UTC().Format("2006-01-02 15:04:05")
-	if ns := t.Nanosecond(); ns != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%09d", ns), "0")
-	}
-	return s
-}
-
-func clockText(d time.Duration) string {
-	s := fmt.Sprintf("%02d:%02d:%02d", int(d/time.Hour), int(d/time.Minute%60), int(d/time.Second%60))
-	if ns := int64(d % time.Second); ns != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%09d", ns), "0")
-	}
-	return s
-}
 
 // floorSecond is the instant's second, rounded down (before 1970 too).
 func floorSecond(t time.Time) time.Time { return time.Unix(t.Unix(), 0).UTC() }
@@ -145,8 +95,8 @@ func kindDests(k valuegen.Kind) []diffDest {
 			return s.Format(time.DateTime), false
 		}
 		ds := []diffDest{
-			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return utcText(v.At) })},
-			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: text(func(v valuegen.Value) string { return utcText(v.At) })},
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return valuegen.UTCText(v.At) })},
+			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: text(func(v valuegen.Value) string { return valuegen.UTCText(v.At) })},
 			{name: "datetime", typ: "Nullable(DateTime('UTC'))", mapping: `{from: %s, type: "Nullable(DateTime('UTC'))", allow_lossy: true}`, want: dateTime},
 			{name: "datetime_expr", typ: "Nullable(DateTime('UTC'))", mapping: `{expr: "%s", type: "Nullable(DateTime('UTC'))", allow_lossy: true}`, want: dateTime},
 		}
@@ -172,7 +122,7 @@ func kindDests(k valuegen.Kind) []diffDest {
 		}
 	case valuegen.Time9, valuegen.Time3:
 		return []diffDest{
-			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return clockText(v.Clock) })},
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return valuegen.ClockText(v.Clock) })},
 		}
 	case valuegen.Varchar:
 		return []diffDest{
@@ -202,14 +152,14 @@ func kindDests(k valuegen.Kind) []diffDest {
 		fits := func(n *big.Int, lo, hi *big.Int) bool { return n.Cmp(lo) >= 0 && n.Cmp(hi) <= 0 }
 		decType := fmt.Sprintf("Decimal(38, %d)", scale)
 		ds := []diffDest{
-			{name: "dec", typ: "Nullable(" + decType + ")", mapping: `{from: %s, type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: sameDecimal},
-			{name: "dec_expr", typ: "Nullable(" + decType + ")", mapping: `{expr: "%s", type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: sameDecimal},
+			{name: "dec", typ: "Nullable(" + decType + ")", mapping: `{from: %s, type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: valuegen.SameDecimal},
+			{name: "dec_expr", typ: "Nullable(" + decType + ")", mapping: `{expr: "%s", type: "Nullable(` + decType + `)"}`, want: text(func(v valuegen.Value) string { return dec(v.Num) }), same: valuegen.SameDecimal},
 			{name: "dec_or", typ: decType, mapping: `{expr: "%s ?? 0", type: "` + decType + `"}`, want: func(v valuegen.Value) (string, bool) {
 				if v.Null {
 					return dec(new(big.Int)), false
 				}
 				return dec(v.Num), false
-			}, same: sameDecimal},
+			}, same: valuegen.SameDecimal},
 			{name: "dec_plus", typ: "Nullable(" + decType + ")", mapping: `{expr: "%s + 1", type: "Nullable(` + decType + `)"}`, want: func(v valuegen.Value) (string, bool) {
 				if v.Null {
 					return `\N`, false
@@ -219,7 +169,7 @@ func kindDests(k valuegen.Kind) []diffDest {
 					return "", true // beyond 38 digits: the row stops
 				}
 				return dec(n), false
-			}, same: sameDecimal},
+			}, same: valuegen.SameDecimal},
 			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: text(func(v valuegen.Value) string { return dec(v.Num) })},
 			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: text(func(v valuegen.Value) string { return dec(v.Num) })},
 			{name: "float", typ: "Nullable(Float64)", mapping: "{from: %s, type: Nullable(Float64)}", planRefused: "set allow_lossy: true to accept it"},
@@ -252,7 +202,7 @@ func kindDests(k valuegen.Kind) []diffDest {
 						q.Add(q, big.NewInt(int64(v.Num.Sign())))
 					}
 					return valuegen.DecimalText(q, 2)
-				}), same: sameDecimal},
+				}), same: valuegen.SameDecimal},
 				diffDest{name: "dec2", typ: "Nullable(Decimal(38, 2))", mapping: `{from: %s, type: "Nullable(Decimal(38, 2))"}`, planRefused: "set allow_lossy: true to accept it"},
 				diffDest{name: "dec18", typ: "Nullable(Decimal(18, 6))", mapping: `{from: %s, type: "Nullable(Decimal(18, 6))"}`, want: func(v valuegen.Value) (string, bool) {
 					if v.Null {
@@ -263,7 +213,7 @@ func kindDests(k valuegen.Kind) []diffDest {
 						return "", true
 					}
 					return dec(v.Num), false
-				}, same: sameDecimal},
+				}, same: valuegen.SameDecimal},
 			)
 		}
 		return ds
@@ -278,15 +228,15 @@ func kindDests(k valuegen.Kind) []diffDest {
 		// is the text null.
 		doc := text(func(v valuegen.Value) string { return v.Text })
 		return []diffDest{
-			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: doc, same: sameJSON},
-			{name: "text_expr", typ: "Nullable(String)", mapping: `{expr: "%s", type: Nullable(String)}`, want: doc, same: sameJSON},
-			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: doc, same: sameJSON},
+			{name: "text", typ: "Nullable(String)", mapping: "{from: %s, type: Nullable(String)}", want: doc, same: valuegen.SameJSON},
+			{name: "text_expr", typ: "Nullable(String)", mapping: `{expr: "%s", type: Nullable(String)}`, want: doc, same: valuegen.SameJSON},
+			{name: "string_expr", typ: "Nullable(String)", mapping: `{expr: "string(%s)", type: Nullable(String)}`, want: doc, same: valuegen.SameJSON},
 			{name: "text_or", typ: "String", mapping: `{expr: "%s ?? 'none'", type: String}`, want: func(v valuegen.Value) (string, bool) {
 				if v.Null {
 					return "none", false
 				}
 				return v.Text, false
-			}, same: sameJSON},
+			}, same: valuegen.SameJSON},
 		}
 	case valuegen.Float:
 		bits := func(f float64) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hockeystack/sluice/engine/clickhouse/clickhousetest"
 	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
+	"github.com/hockeystack/sluice/internal/valuegen"
 )
 
 // pushFixture is a ClickHouse table of touchpoints and a Snowflake
@@ -118,7 +119,7 @@ func (f *pushFixture) chByWeek(t *testing.T) string {
 		if err := rows.Scan(&w, &n, &sum); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, fmt.Sprintf("%s: %s/%s", w, n, trimZeros(sum)))
+		out = append(out, fmt.Sprintf("%s: %s/%s", w, n, valuegen.TrimZeros(sum)))
 	}
 	return strings.Join(out, "\n")
 }
@@ -127,7 +128,7 @@ func (f *pushFixture) sfByWeek(t *testing.T, table string) string {
 	t.Helper()
 	return strings.Join(f.sfRows(t, fmt.Sprintf(`SELECT FLOOR(DATEDIFF(second, '%s'::TIMESTAMP_NTZ, AT) / 604800)::INT AS W,
 		COUNT(*), TO_VARCHAR(SUM(AMOUNT)) FROM %s GROUP BY 1 ORDER BY 1`, f.start.Format(time.DateTime), table), func(v []string) string {
-		return fmt.Sprintf("%s: %s/%s", v[0], v[1], trimZeros(v[2]))
+		return fmt.Sprintf("%s: %s/%s", v[0], v[1], valuegen.TrimZeros(v[2]))
 	}), "\n")
 }
 
@@ -163,13 +164,6 @@ func (f *pushFixture) sfRows(t *testing.T, q string, render func([]string) strin
 		t.Fatal(err)
 	}
 	return out
-}
-
-func trimZeros(s string) string {
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
 }
 
 func joined(v []string) string { return strings.Join(v, " ") }

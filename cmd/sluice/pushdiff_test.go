@@ -51,7 +51,7 @@ func pushDests(k valuegen.CHKind) []pushDest {
 	number := func(sfType string, lo, hi *big.Int) pushDest {
 		scale := k.Scale()
 		return pushDest{name: strings.ToLower(strings.NewReplacer("(", "", ")", "", ",", "_").Replace(sfType)),
-			mapping: `{from: %s, type: "` + sfType + `"}`, read: "TO_VARCHAR(V)", same: sameDecimal,
+			mapping: `{from: %s, type: "` + sfType + `"}`, read: "TO_VARCHAR(V)", same: valuegen.SameDecimal,
 			want: func(v valuegen.CHValue) (string, bool) {
 				if v.Null {
 					return "NULL", false

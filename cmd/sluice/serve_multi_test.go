@@ -22,6 +22,7 @@ import (
 	"github.com/hockeystack/sluice/engine/snowflake/snowflaketest"
 	"github.com/hockeystack/sluice/engine/state"
 	"github.com/hockeystack/sluice/engine/state/pgtest"
+	"github.com/hockeystack/sluice/internal/valuegen"
 )
 
 // TestServeManyMachines runs three `sluice serve` workers on one Postgres
@@ -175,7 +176,7 @@ streams:
 		var d, n int
 		var sum string
 		rows.Scan(&d, &n, &sum)
-		src[d] = fmt.Sprintf("%d/%s", n, trimZeros(sum))
+		src[d] = fmt.Sprintf("%d/%s", n, valuegen.TrimZeros(sum))
 	}
 	rows.Close()
 	dst := map[int]string{}
@@ -187,7 +188,7 @@ streams:
 		var d int32
 		var n, sum string
 		r.Scan(&d, &n, &sum)
-		dst[int(d)] = n + "/" + trimZeros(sum)
+		dst[int(d)] = n + "/" + valuegen.TrimZeros(sum)
 	}
 	r.Close()
 	var diffs []string

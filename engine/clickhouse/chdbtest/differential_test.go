@@ -3,16 +3,13 @@
 package chdbtest
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,7 +72,7 @@ func modernDests(k valuegen.Kind) []modernDest {
 		return []modernDest{
 			{name: "dt64", mapping: `{from: %s, type: "` + typ + `"}`, show: "toString(v)", want: at},
 			{name: "dt64_expr", mapping: `{expr: "%s", type: "` + typ + `"}`, show: "toString(v)", want: at},
-			{name: "text", mapping: `{from: %s, type: "LowCardinality(Nullable(String))"}`, show: "hex(v)", want: hexed(func(v valuegen.Value) string { return utcText(v.At) })},
+			{name: "text", mapping: `{from: %s, type: "LowCardinality(Nullable(String))"}`, show: "hex(v)", want: hexed(func(v valuegen.Value) string { return valuegen.UTCText(v.At) })},
 		}
 	case valuegen.Date:
 		day := func(r [2]time.Time) func(v valuegen.Value) (string, bool) {
@@ -101,11 +98,11 @@ func modernDests(k valuegen.Kind) []modernDest {
 		dec := null(func(v valuegen.Value) (string, bool) { return valuegen.DecimalText(v.Num, scale), false })
 		typ := fmt.Sprintf("Nullable(Decimal(76, %d))", scale)
 		return []modernDest{
-			{name: "d256", mapping: `{from: %s, type: "` + typ + `"}`, show: "toString(v)", want: dec, same: sameDecimal},
-			{name: "d256_expr", mapping: `{expr: "%s", type: "` + typ + `"}`, show: "toString(v)", want: dec, same: sameDecimal},
+			{name: "d256", mapping: `{from: %s, type: "` + typ + `"}`, show: "toString(v)", want: dec, same: valuegen.SameDecimal},
+			{name: "d256_expr", mapping: `{expr: "%s", type: "` + typ + `"}`, show: "toString(v)", want: dec, same: valuegen.SameDecimal},
 			// A result beyond 38 digits arrives exact where the column
 			// holds it (README: Expressions are exact).
-			{name: "d256_plus", mapping: `{expr: "%s + 1", type: "` + typ + `"}`, show: "toString(v)", same: sameDecimal,
+			{name: "d256_plus", mapping: `{expr: "%s + 1", type: "` + typ + `"}`, show: "toString(v)", same: valuegen.SameDecimal,
 				want: null(func(v valuegen.Value) (string, bool) {
 					n := new(big.Int).Add(v.Num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
 					return valuegen.DecimalText(n, scale), false
@@ -127,57 +124,11 @@ func modernDests(k valuegen.Kind) []modernDest {
 		}
 	case valuegen.Variant, valuegen.Object, valuegen.Array:
 		doc := null(func(v valuegen.Value) (string, bool) { return v.Text, false })
-		return []modernDest{{name: "json_text", mapping: `{from: %s, type: "LowCardinality(Nullable(String))"}`, show: "v", want: doc, same: sameJSON}}
+		return []modernDest{{name: "json_text", mapping: `{from: %s, type: "LowCardinality(Nullable(String))"}`, show: "v", want: doc, same: valuegen.SameJSON}}
 	case valuegen.Time9, valuegen.Time3:
-		return []modernDest{{name: "text", mapping: `{from: %s, type: "Nullable(String)"}`, show: "v", want: null(func(v valuegen.Value) (string, bool) { return clockText(v.Clock), false })}}
+		return []modernDest{{name: "text", mapping: `{from: %s, type: "Nullable(String)"}`, show: "v", want: null(func(v valuegen.Value) (string, bool) { return valuegen.ClockText(v.Clock), false })}}
 	}
 	return nil
-}
-
-func utcText(t time.Time) string {
-	s := t.UTC().Format(time.DateTime)
-	if ns := t.Nanosecond(); ns != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%09d", ns), "0")
-	}
-	return s
-}
-
-func clockText(d time.Duration) string {
-	s := fmt.Sprintf("%02d:%02d:%02d", int(d/time.Hour), int(d/time.Minute%60), int(d/time.Second%60))
-	if ns := int64(d % time.Second); ns != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%09d", ns), "0")
-	}
-	return s
-}
-
-func trimZeros(s string) string {
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
-
-func sameDecimal(got, want string) bool { return got == want || trimZeros(got) == trimZeros(want) }
-
-// sameJSON holds got to compact JSON of the same value as want.
-func sameJSON(got, want string) bool {
-	if got == want {
-		return true
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, []byte(got)) != nil || buf.String() != got {
-		return false
-	}
-	decode := func(s string) (any, error) {
-		d := json.NewDecoder(strings.NewReader(s))
-		d.UseNumber()
-		var v any
-		err := d.Decode(&v)
-		return v, err
-	}
-	g, err1 := decode(got)
-	w, err2 := decode(want)
-	return err1 == nil && err2 == nil && reflect.DeepEqual(g, w)
 }
 
 // sourceType is the Arrow type the Snowflake source reads k as (README:
