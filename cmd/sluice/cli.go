@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/hockeystack/sluice/engine/config"
@@ -199,20 +198,6 @@ func plural(n int) string {
 func runVersion(e *env, args []string) int {
 	fmt.Fprintln(e.stdout, "sluice", version())
 	return exitOK
-}
-
-// uniqueSorted returns the arguments sorted without duplicates.
-func uniqueSorted(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	j := 0
-	for i, s := range out {
-		if i == 0 || s != out[j-1] {
-			out[j] = s
-			j++
-		}
-	}
-	return out[:j]
 }
 
 // liveStreams narrows a loaded pipeline to one stream when only is set,

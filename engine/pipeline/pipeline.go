@@ -163,10 +163,5 @@ func Folders(args []string) []string {
 			return nil
 		})
 	}
-	return sortedSet(out)
-}
-
-// sortedSet is in sorted, without duplicates.
-func sortedSet(in []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(in)))
+	return slices.Compact(slices.Sorted(slices.Values(out)))
 }

@@ -481,7 +481,7 @@ func (s *Daemon) work(ctx context.Context, job *river.Job[runArgs]) error {
 	// --per-connection streams at once; our ClickHouse serves every
 	// customer and is bounded by the workers alone. A stream holds one
 	// customer connection, so slots never wait on each other.
-	for _, c := range sortedSet([]string{stream.Source.Connection, stream.Destination.Connection}) {
+	for _, c := range streamConnections(stream) {
 		if conn := f.l.Connections.Get(c); conn == nil || conn.Kind != config.Snowflake {
 			continue
 		}
@@ -659,7 +659,7 @@ func (s *Daemon) liveStream(ctx context.Context, f *served, key runKey, stream *
 	p := *l.Pipeline
 	p.Streams = []*config.Stream{stream}
 	l.Pipeline = &p
-	k, err := s.pool.View(ctx, l.Connections, sortedSet([]string{stream.Source.Connection, stream.Destination.Connection})...)
+	k, err := s.pool.View(ctx, l.Connections, streamConnections(stream)...)
 	if err != nil {
 		return nil, err
 	}
@@ -887,7 +887,8 @@ func oneLine(s string) string {
 	return lines[0]
 }
 
-// sortedSet is in sorted, without duplicates.
-func sortedSet(in []string) []string {
-	return slices.Compact(slices.Sorted(slices.Values(in)))
+// streamConnections names the connections a stream reads and writes,
+// once each, sorted (the order slots are taken in).
+func streamConnections(s *config.Stream) []string {
+	return slices.Compact(slices.Sorted(slices.Values([]string{s.Source.Connection, s.Destination.Connection})))
 }
